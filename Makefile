@@ -1,0 +1,45 @@
+# mintext: `make demo` and `make test` work on a fresh machine (they create .venv).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+DEMO_CORPUS := corpora/xiyouji.txt.gz
+
+.PHONY: demo test bench lint clean install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel
+
+# the package and its runtime dependencies
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+# test dependencies and the `bert` extra; bert4keras and tf-keras go in with
+# --no-deps (bert4keras pins an old keras), tf-keras matching TensorFlow's version
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -e '.[dev,bert]'
+	$(PIP) install --no-deps 'bert4keras==0.11.5' \
+	  "tf-keras~=$$($(BIN)/python -c 'import importlib.metadata as m; print(".".join(m.version("tensorflow-cpu").split(".")[:2]))').0"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
+	@echo "== mintext discover $(DEMO_CORPUS) (top 30 words of the lexicon)"
+	$(BIN)/mintext discover $(DEMO_CORPUS) -o demo-lexicon.tsv
+	@head -n 31 demo-lexicon.tsv | column -t -s "$$(printf '\t')"
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check mintext cli tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-lexicon.tsv

@@ -1,0 +1,107 @@
+"""The ``mintext`` command: a Click group whose subcommands load on demand.
+
+Each subcommand lives in its own module under :mod:`cli` and is imported only
+when it runs (or when ``--help`` lists it). Subcommand modules import nothing
+heavy at module level, so ``mintext --help`` stays fast and never touches
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+
+import click
+
+from mintext import __version__
+from mintext.errors import MintextError
+
+# name -> "module:function", in the order shown by --help
+SUBCOMMANDS = {
+    "discover": "cli.discover:discover",
+    "segment": "cli.segment:segment",
+    "score": "cli.score:score",
+    "apriori": "cli.apriori:apriori",
+    "parse": "cli.parse:parse",
+}
+
+
+class OneLineError(click.ClickException):
+    """A :class:`MintextError` shown as one ``Error: ...`` line with its exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when it is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in SUBCOMMANDS if self._available(name)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                return None
+            raise
+        return getattr(module, attribute)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module_name = SUBCOMMANDS[name].split(":")[0]
+        return importlib.util.find_spec(module_name) is not None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MintextError as err:
+            raise OneLineError(str(err), err.exit_code) from None
+        except MemoryError:
+            raise OneLineError("out of memory; lower --memory or --batch-size, or use a smaller input", 1) from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="mintext")
+def cli() -> None:
+    """Unsupervised Chinese NLP for the shell: word discovery, Apriori, BERT parsing.
+
+    \b
+    Examples:
+      mintext discover corpus.txt | head
+      mintext discover corpus.txt -o lexicon.tsv --segment segmented.txt
+      mintext segment --lexicon lexicon.tsv corpus.txt
+      mintext score gold.txt segmented.txt
+      mintext apriori baskets.csv --min-support 0.01
+      mintext parse --bert chinese_L-12_H-768_A-12 sentences.txt
+
+    Run `mintext COMMAND --help` for the options of each command.
+    """
+    _configure_logging()
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("mintext")
+    if not any(getattr(h, "_mintext", False) for h in logger.handlers):
+        handler = logging.StreamHandler()  # stderr, resolved at emit time
+        handler.setFormatter(logging.Formatter("mintext: %(message)s"))
+        handler._mintext = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (``mintext``)."""
+    cli.main(args=argv, prog_name="mintext")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

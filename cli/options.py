@@ -1,0 +1,96 @@
+"""Options shared by several subcommands, as decorators (one place for each concern)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("mintext")
+
+
+def input_options(f: F) -> F:
+    """``--encoding`` and ``--errors``: how input bytes are decoded."""
+    f = click.option(
+        "--errors",
+        type=click.Choice(["strict", "replace", "ignore"]),
+        default="strict",
+        show_default=True,
+        help="What to do with undecodable bytes: stop with an error, replace them with U+FFFD, or drop them "
+        "(a count goes to stderr).",
+    )(f)
+    f = click.option(
+        "--encoding",
+        default="utf-8",
+        show_default=True,
+        metavar="NAME",
+        help="Input encoding: utf-8 (a BOM is allowed), gb18030, big5, utf-16 ... or auto to detect.",
+    )(f)
+    return f
+
+
+def output_option(f: F) -> F:
+    """``-o/--output FILE``: where results go (``-`` for stdout); written atomically."""
+    return click.option(
+        "-o",
+        "--output",
+        default="-",
+        show_default=True,
+        metavar="FILE",
+        help="Write results to FILE (atomically: complete or not at all); - for stdout.",
+    )(f)
+
+
+def quiet_option(f: F) -> F:
+    """``-q/--quiet``: no progress bars and no notes on stderr (errors still show)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            log.setLevel(logging.WARNING)
+        return value
+
+    return click.option(
+        "-q", "--quiet", is_flag=True, callback=callback, expose_value=True,
+        help="No progress bars or notes on stderr.",
+    )(f)
+
+
+def jobs_option(f: F) -> F:
+    """``-j/--jobs N``: worker processes for the parallel steps."""
+    return click.option(
+        "-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, metavar="N",
+        help="Worker processes for counting.",
+    )(f)
+
+
+class ByteSize(click.ParamType):
+    """A size such as ``2G``, ``512M``, ``800k`` or a plain number of bytes."""
+
+    name = "SIZE"
+    _units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)i?[bB]?\s*", str(value))
+        if not match:
+            self.fail(f"{value!r} is not a size; use e.g. 512M or 2G", param, ctx)
+        size = int(float(match.group(1)) * self._units[match.group(2).lower()])
+        if size < 16 << 20:
+            self.fail(f"{value!r} is too small; the minimum is 16M", param, ctx)
+        return size
+
+
+def note(message: str) -> None:
+    """A line on stderr for the user (suppressed by ``--quiet``)."""
+    log.info(message)
+
+
+def warn(message: str) -> None:
+    """A warning line on stderr (shown even with ``--quiet``)."""
+    log.warning("warning: %s", message)

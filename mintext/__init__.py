@@ -1,0 +1,42 @@
+"""mintext: unsupervised Chinese NLP on real corpora.
+
+Importing :mod:`mintext` is cheap: the pipelines are loaded on first use, and
+TensorFlow is only imported by :mod:`mintext.parse` when a model is built.
+
+>>> import mintext
+>>> lexicon = mintext.discover(["corpus.txt"])          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute", resolved lazily (PEP 562)
+_LAZY = {
+    "discover": "mintext.discovery:discover",
+    "segment": "mintext.segmenter:segment",
+    "Lexicon": "mintext.lexicon:Lexicon",
+    "Corpus": "mintext.sources:Corpus",
+    "score_segmentation": "mintext.scoring:score_segmentation",
+    "apriori": "mintext.apriori:apriori",
+    "MintextError": "mintext.errors:MintextError",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'mintext' has no attribute {name!r}")
+    module_name, attribute = target.split(":")
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,443 @@
+"""Reading text inputs: paths, globs, directories and ``-``; compression; encodings.
+
+Everything here streams: files are read in blocks of ``BLOCK_BYTES`` and decoded
+incrementally, so memory does not grow with the size of a file (or of a line).
+
+The main entry points:
+
+- :func:`resolve_inputs` turns command-line arguments into :class:`Source` objects;
+- :func:`iter_blocks` decodes one source into text blocks with ``\\n`` line ends;
+- :func:`iter_lines` yields ``(text, ends_line)`` pieces of lines of bounded size;
+- :class:`Corpus` is a restartable iterable over several sources (stdin is spooled
+  to a temporary file when more than one pass is needed).
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import glob
+import gzip
+import io
+import itertools
+import lzma
+import os
+import shutil
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from mintext.errors import InputError, UsageError
+
+BLOCK_BYTES = 1 << 20
+MAX_LINE_CHARS = 1 << 20
+ENCODING_ERRORS = ("strict", "replace", "ignore")
+TEXT_SUFFIXES = (".txt", ".text", ".utf8", ".u8", ".csv", ".tsv", ".dat", ".conllu", "")
+COMPRESSION_MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+STDIN = "-"
+
+
+@dataclass
+class Source:
+    """One input: a file path, or standard input when ``path`` is ``None``."""
+
+    path: str | None
+    _spooled: str | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The name used in messages: the path as given, or ``<stdin>``."""
+        return self.path if self.path is not None else "<stdin>"
+
+    def open_binary(self, restartable: bool = False) -> BinaryIO:
+        """Open for reading raw (decompressed) bytes.
+
+        With ``restartable``, standard input is first copied to a temporary file
+        so that it can be read again; the copy is removed by :meth:`cleanup`.
+        """
+        if self.path is None:
+            if not restartable and self._spooled is None:
+                return _decompressing(sys.stdin.buffer)
+            if self._spooled is None:
+                self._spooled = _spool(sys.stdin.buffer)
+            return _decompressing(open(self._spooled, "rb"))
+        try:
+            return _decompressing(open(self.path, "rb"))
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {self.path}") from None
+        except IsADirectoryError:
+            raise UsageError(f"{self.path} is a directory; give files, a directory name to read all its text files, or a glob") from None
+        except PermissionError:
+            raise InputError(f"cannot read {self.path}: permission denied") from None
+
+    def cleanup(self) -> None:
+        """Remove the spooled copy of standard input, if any."""
+        if self._spooled is not None:
+            os.unlink(self._spooled)
+            self._spooled = None
+
+
+def _spool(stream: BinaryIO) -> str:
+    handle, path = tempfile.mkstemp(prefix="mintext-stdin-")
+    with os.fdopen(handle, "wb") as out:
+        shutil.copyfileobj(stream, out, BLOCK_BYTES)
+    return path
+
+
+def _decompressing(raw: BinaryIO) -> BinaryIO:
+    """Wrap ``raw`` in a decompressor when its first bytes are a gzip, bzip2 or xz header."""
+    buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    head = buffered.peek(6)[:6]
+    for magic, opener in COMPRESSION_MAGIC.items():
+        if head.startswith(magic):
+            return opener(buffered, "rb")
+    return buffered
+
+
+def resolve_inputs(
+    patterns: Sequence[str] | str, *, suffixes: Sequence[str] = TEXT_SUFFIXES
+) -> list[Source]:
+    """Expand paths, globs and directories into sources, in a stable order.
+
+    A directory contributes every file below it whose suffix (after removing
+    ``.gz``, ``.bz2`` or ``.xz``) is in ``suffixes``, sorted by path. ``-``
+    means standard input (at most once). Raises :class:`UsageError` for a
+    missing path, an unmatched glob or a directory without text files.
+    """
+    if isinstance(patterns, (str, os.PathLike)):
+        patterns = [os.fspath(patterns)]
+    if not patterns:
+        raise UsageError("no input given; name files, directories, globs or - for stdin")
+    sources: list[Source] = []
+    for pattern in patterns:
+        pattern = os.fspath(pattern)
+        if pattern == STDIN:
+            if any(s.path is None for s in sources):
+                raise UsageError("- (stdin) can be given only once")
+            sources.append(Source(None))
+        elif os.path.isdir(pattern):
+            found = _text_files_below(pattern, suffixes)
+            if not found:
+                shown = ", ".join(f"*{s}" for s in suffixes if s) + " or no suffix, optionally .gz/.bz2/.xz"
+                raise UsageError(f"directory {pattern} has no text files (looked for {shown})")
+            sources.extend(Source(p) for p in found)
+        elif os.path.exists(pattern):
+            sources.append(Source(pattern))
+        elif glob.has_magic(pattern):
+            matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise UsageError(f"no file matches {pattern}")
+            sources.extend(Source(p) for p in matches)
+        else:
+            raise UsageError(f"no such file: {pattern}")
+    return sources
+
+
+def _text_files_below(directory: str, suffixes: Sequence[str]) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.startswith("."):
+                continue
+            stem = name
+            for comp in COMPRESSED_SUFFIXES:
+                if stem.endswith(comp):
+                    stem = stem[: -len(comp)]
+            if os.path.splitext(stem)[1].lower() in suffixes:
+                found.append(os.path.join(root, name))
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+@dataclass
+class DecodeStats:
+    """Counts gathered while decoding: undecodable sequences replaced or dropped."""
+
+    replaced: int = 0
+
+
+def check_encoding(encoding: str) -> str:
+    """Return the codec name for ``encoding`` (``auto`` allowed) or raise :class:`UsageError`."""
+    if encoding.lower() == "auto":
+        return "auto"
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"unknown encoding {encoding!r}; try utf-8, gb18030, big5, utf-16 or auto") from None
+
+
+def iter_blocks(
+    source: Source,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    *,
+    restartable: bool = False,
+    stats: DecodeStats | None = None,
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[str]:
+    """Decode ``source`` into text blocks whose line ends are all ``\\n``.
+
+    ``encoding`` is a codec name or ``auto``; UTF-8 input may start with a BOM.
+    With ``errors="strict"`` an undecodable byte raises :class:`InputError`
+    naming the file, the byte offset and the line, with a suggested encoding.
+    ``replace``/``ignore`` carry on and count the bad sequences in ``stats``.
+    A NUL byte in a file not read as UTF-16/32 raises :class:`InputError`.
+    """
+    if errors not in ENCODING_ERRORS:
+        raise UsageError(f"--errors must be one of {', '.join(ENCODING_ERRORS)}, not {errors!r}")
+    codec = check_encoding(encoding)
+    stats = stats if stats is not None else DecodeStats()
+    with source.open_binary(restartable) as raw:
+        first = _read(raw, block_bytes, source)
+        if codec == "auto":
+            codec = detect_encoding(first)
+        elif codec == "utf-8":
+            codec = "utf-8-sig"
+        wide = codec.startswith(("utf-16", "utf-32"))
+        decoder = codecs.getincrementaldecoder(codec)(_error_handler(errors, stats))
+        fed = 0  # bytes given to the decoder before the current block
+        lines_done = 0
+        held_cr = False
+        chunk = first
+        while True:
+            final = not chunk
+            if not wide and (nul := chunk.find(b"\x00")) >= 0:
+                raise InputError(
+                    f"{source.name} looks binary (NUL byte at byte {fed + nul}); "
+                    "mintext reads text (use --encoding utf-16 if it is UTF-16)"
+                )
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(chunk, final)
+            except UnicodeDecodeError as err:
+                offset = fed - pending + err.start
+                line = lines_done + _count_newlines(err.object[: err.start]) + 1
+                raise InputError(_decode_error_message(source.name, codec, offset, line, err.object[err.start :])) from None
+            fed += len(chunk)
+            if held_cr:
+                text = "\r" + text
+            held_cr = text.endswith("\r") and not final
+            if held_cr:
+                text = text[:-1]
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if text:
+                lines_done += text.count("\n")
+                yield text
+            if final:
+                return
+            chunk = _read(raw, block_bytes, source)
+
+
+def _read(raw: BinaryIO, size: int, source: Source) -> bytes:
+    try:
+        return raw.read(size)
+    except (OSError, EOFError, lzma.LZMAError) as err:
+        raise InputError(f"cannot read {source.name}: {err} (corrupt or truncated compressed file?)") from None
+
+
+def _count_newlines(data: bytes) -> int:
+    return data.count(b"\n")
+
+
+_HANDLER_IDS = itertools.count()
+
+
+def _error_handler(errors: str, stats: DecodeStats) -> str:
+    """Register a codec error handler that counts bad sequences into ``stats``; return its name."""
+    if errors == "strict":
+        return "strict"
+    replacement = "\ufffd" if errors == "replace" else ""
+
+    def handler(err: UnicodeError) -> tuple[str, int]:
+        stats.replaced += 1
+        return replacement, err.end  # type: ignore[attr-defined]
+
+    name = f"mintext-{errors}-{next(_HANDLER_IDS)}"
+    codecs.register_error(name, handler)
+    return name
+
+
+def _decode_error_message(name: str, codec: str, offset: int, line: int, tail: bytes) -> str:
+    shown = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8"}.get(codec, codec)
+    guess = guess_legacy_encoding(tail[:65536])
+    if guess and guess != codec:
+        hint = f"try --encoding {guess}"
+    else:
+        hint = "try --encoding ENCODING (e.g. gb18030, big5, auto) or --errors replace"
+    return f"not {shown} at byte {offset} (line {line}) of {name}; {hint}"
+
+
+def guess_legacy_encoding(sample: bytes) -> str | None:
+    """Guess ``gb18030`` or ``big5`` for a sample of non-UTF-8 Chinese bytes, else ``None``.
+
+    GB2312/GBK text keeps both bytes of common characters in 0xA1-0xFE, while
+    about half of common Big5 characters have a second byte in 0x40-0x7E.
+    """
+    if not sample:
+        return None
+    candidates = [enc for enc in ("gb18030", "big5") if _mostly_decodes(sample, enc)]
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    low_trail = pairs = 0
+    i, n = 0, len(sample)
+    while i < n - 1:
+        if sample[i] >= 0x81:
+            pairs += 1
+            low_trail += sample[i + 1] < 0x7F
+            i += 2
+        else:
+            i += 1
+    return "big5" if pairs and low_trail / pairs > 0.1 else "gb18030"
+
+
+def _mostly_decodes(sample: bytes, encoding: str) -> bool:
+    text = sample.decode(encoding, errors="replace")
+    bad = text.count("\ufffd")
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return bad <= 2 and han > 0
+
+
+def detect_encoding(head: bytes) -> str:
+    """Pick a codec for ``encoding="auto"`` from the first bytes of a file."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            return codec
+    sample = head[:65536]
+    if sample.count(b"\x00") > len(sample) // 4:
+        even_nul = sample[0::2].count(b"\x00")
+        return "utf-16-be" if even_nul > len(sample) // 4 else "utf-16-le"
+    try:
+        sample.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as err:
+        if err.start >= len(sample) - 3:  # a character cut at the end of the sample
+            return "utf-8-sig"
+    return guess_legacy_encoding(sample) or "utf-8-sig"
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def iter_lines(blocks: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterator[tuple[str, bool]]:
+    """Split decoded blocks into lines without their ``\\n``.
+
+    Yields ``(text, ends_line)``. A line longer than ``max_chars`` comes in
+    several pieces, all but the last with ``ends_line=False``, so memory stays
+    bounded by ``max_chars`` whatever the input. A last line without a final
+    newline is still a line; an empty input yields nothing.
+    """
+    partial: list[str] = []
+    partial_len = 0
+    for block in blocks:
+        start = 0
+        while True:
+            end = block.find("\n", start)
+            if end < 0:
+                rest = block[start:]
+                if rest:
+                    partial.append(rest)
+                    partial_len += len(rest)
+                    while partial_len > max_chars:
+                        joined = "".join(partial)
+                        yield joined[:max_chars], False
+                        partial, partial_len = [joined[max_chars:]], len(joined) - max_chars
+                break
+            piece = block[start:end]
+            if partial:
+                piece = "".join(partial) + piece
+                partial, partial_len = [], 0
+            while len(piece) > max_chars:
+                yield piece[:max_chars], False
+                piece = piece[max_chars:]
+            yield piece, True
+            start = end + 1
+    if partial:
+        yield "".join(partial), True
+
+
+def nfkc(text: str) -> str:
+    """Unicode NFKC normalisation (full-width forms to half-width, compatibility characters)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+class Corpus:
+    """A restartable iterable over the lines of one or more text inputs.
+
+    ``Corpus(["a.txt", "dir/", "*.gz", "-"])`` resolves its inputs once; each
+    iteration re-reads them from disk (standard input is spooled to a temporary
+    file on the first pass). Iterating yields lines (without ``\\n``); lines
+    longer than ``max_line_chars`` are yielded in pieces. :meth:`blocks` yields
+    larger decoded text blocks for vectorised consumers.
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[str] | str,
+        encoding: str = "utf-8",
+        errors: str = "strict",
+        *,
+        normalize: bool = False,
+        max_line_chars: int = MAX_LINE_CHARS,
+    ) -> None:
+        self.sources = resolve_inputs(inputs)
+        self.encoding = encoding
+        check_encoding(encoding)
+        if errors not in ENCODING_ERRORS:
+            raise UsageError(f"errors must be one of {', '.join(ENCODING_ERRORS)}, not {errors!r}")
+        self.errors = errors
+        self.normalize = normalize
+        self.max_line_chars = max_line_chars
+        self.stats = DecodeStats()
+
+    def __repr__(self) -> str:
+        names = ", ".join(s.name for s in self.sources[:3]) + (", ..." if len(self.sources) > 3 else "")
+        return f"Corpus([{names}], encoding={self.encoding!r})"
+
+    def blocks(self) -> Iterator[str]:
+        """Decoded text blocks of every source in order; each source ends with a newline."""
+        self.stats.replaced = 0
+        for source in self.sources:
+            last = ""
+            for block in iter_blocks(source, self.encoding, self.errors, restartable=True, stats=self.stats):
+                last = block
+                yield nfkc(block) if self.normalize else block
+            if last and not last.endswith("\n"):
+                yield "\n"
+
+    def line_pieces(self) -> Iterator[tuple[str, bool]]:
+        """``(text, ends_line)`` pieces of every line, as :func:`iter_lines`."""
+        return iter_lines(self.blocks(), self.max_line_chars)
+
+    def __iter__(self) -> Iterator[str]:
+        for text, _ in self.line_pieces():
+            yield text
+
+    def close(self) -> None:
+        """Remove temporary copies of standard input."""
+        for source in self.sources:
+            source.cleanup()
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
