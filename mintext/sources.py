@@ -441,3 +441,24 @@ class Corpus:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_lines(
+    inputs: Sequence[str] | str,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    *,
+    stats: DecodeStats | None = None,
+) -> Iterator[str]:
+    """Whole lines (without ``\\n``) of one or more inputs, read in a single streaming pass.
+
+    Unlike :class:`Corpus`, long lines are not cut: use this where a line is a
+    record (a sentence to score, a basket). Standard input is not spooled.
+    """
+    for source in resolve_inputs(inputs):
+        pieces: list[str] = []
+        for text, ends_line in iter_lines(iter_blocks(source, encoding, errors, stats=stats)):
+            pieces.append(text)
+            if ends_line:
+                yield "".join(pieces)
+                pieces = []

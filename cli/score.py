@@ -1,0 +1,62 @@
+"""``mintext score``: compare a segmentation with a gold one."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.options import input_options, output_option
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("gold", metavar="GOLD")
+@click.argument("predicted", metavar="PRED")
+@click.option(
+    "--words", "training_words", metavar="FILE",
+    help="Training word list (one word per line): adds the OOV rate, OOV recall and IV recall.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "tsv", "json"]), default="text", show_default=True,
+    help="text: aligned table; tsv: one metric per line; json: one object.",
+)
+@input_options
+@output_option
+def score(
+    gold: str, predicted: str, training_words: str | None, output_format: str,
+    encoding: str, errors: str, output: str,
+) -> None:
+    """Score a word segmentation PRED against GOLD (words separated by spaces).
+
+    Word precision, recall and F1 over character spans, as the SIGHAN Bakeoff
+    scorer computes them. The files must have the same lines with the same
+    characters; only the spaces may differ.
+
+    \b
+    Examples:
+      mintext score pku_test_gold.utf8 segmented.txt
+      mintext score gold.txt pred.txt --words pku_training_words.utf8
+      mintext discover test.txt --segment - -q | mintext score gold.txt -
+    """
+    from mintext.scoring import score_segmentation
+    from mintext.sources import read_lines
+
+    vocabulary = None
+    if training_words is not None:
+        vocabulary = {w for line in read_lines(training_words, encoding, errors) for w in line.split()}
+    result = score_segmentation(
+        read_lines(gold, encoding, errors),
+        read_lines(predicted, encoding, errors),
+        vocabulary,
+        gold_name=gold if gold != "-" else "<stdin>",
+        predicted_name=predicted if predicted != "-" else "<stdin>",
+    )
+    from mintext.atomic import atomic_output
+
+    with atomic_output(output) as out:
+        if output_format == "json":
+            out.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        elif output_format == "tsv":
+            out.write("".join(f"{k}\t{v}\n" for k, v in result.as_dict().items() if v is not None))
+        else:
+            out.write(f"{result}\n")
