@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["discover", "apriori", "parse"]
+BENCHMARKS = ["counting", "discover", "segment", "apriori", "parse"]
 
 
 def main(argv: list[str]) -> int:
