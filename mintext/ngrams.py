@@ -1,0 +1,547 @@
+"""Exact counts of character n-grams of orders 1..K inside Han runs, vectorised and memory-capped.
+
+Input is an *id stream*: ``uint32`` character ids (see :mod:`mintext.vocabulary`)
+with a 0 after each run; n-grams never contain a 0. Counting is map-reduce:
+
+- map, :func:`count_chunk`: one chunk of ids -> a sorted table per order. The
+  ``K``-character window starting at every character (zeros after the end of
+  its run) is packed into one ``uint64`` and the windows are sorted **once**;
+  the table of order k is read off the sorted windows by dropping the last
+  characters (a right shift keeps the order) and summing equal neighbours.
+  Orders too wide for 64 bits are counted separately with multi-word keys.
+- reduce: chunk tables are merged like a binary counter (a table is merged
+  with the one below it only when that one is at most twice its size), so the
+  work is O(n log n), not quadratic. Merging uses a stable sort, which is
+  linear on concatenated sorted runs.
+- memory cap: when the tables held exceed a quarter of ``memory`` they are
+  spilled to a temporary directory (:class:`mintext.spill.SpillDir`) and merged
+  back at the end key range by key range; only the final table (after
+  ``min_count``) grows with the corpus.
+
+:func:`count_ngrams` drives it over an iterable of id chunks (``jobs > 1`` runs
+the map step in a process pool); :func:`count_corpus` does both passes over a
+:class:`~mintext.sources.Corpus` (characters, then n-grams).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from mintext.chars import HAN, char_classes, codepoints, han_stream
+from mintext.errors import UsageError
+from mintext.progress import progress_bar
+from mintext.sources import Corpus
+from mintext.spill import (
+    COUNT_DTYPE,
+    SpillDir,
+    Table,
+    comparable,
+    merge_runs,
+    merge_tables,
+    search,
+    stable_order,
+    sum_sorted,
+    table_nbytes,
+)
+from mintext.vocabulary import CODE_BITS, WIDE_DTYPE, CharVocabulary, code_words, is_wide, pack_ids
+
+MAX_ORDER_LIMIT = 8
+MAX_BITS = 32
+DEFAULT_MAX_ORDER = 4
+DEFAULT_MEMORY = 2 << 30
+MAP_BYTES_PER_ID = 64  # peak working memory of count_chunk per id (measured with tracemalloc: ~45)
+MAX_BATCH_IDS = 1 << 22
+MIN_BATCH_IDS = 256
+MAX_CARRY_CHARS = 1 << 20  # a Han run longer than this is cut between text blocks
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_max_order(max_order: int) -> int:
+    """``max_order`` if it is in 1..8, else :class:`UsageError`."""
+    if not isinstance(max_order, (int, np.integer)) or not 1 <= max_order <= MAX_ORDER_LIMIT:
+        raise UsageError(f"max_order must be between 1 and {MAX_ORDER_LIMIT}, got {max_order}")
+    return int(max_order)
+
+
+def check_bits(bits: int) -> int:
+    """``bits`` (per character id) if it is in 1..32, else :class:`UsageError`."""
+    if not isinstance(bits, (int, np.integer)) or not 1 <= bits <= MAX_BITS:
+        raise UsageError(f"bits must be between 1 and {MAX_BITS}, got {bits}")
+    return int(bits)
+
+
+def _check_positive(name: str, value: int) -> int:
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise UsageError(f"{name} must be an integer >= 1, got {value}")
+    return int(value)
+
+
+def _as_ids(ids: np.ndarray, bits: int) -> np.ndarray:
+    """``ids`` as ``uint32`` after checking that every id is in 0 .. 2**bits - 1."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "ui"):
+        raise UsageError(f"ids must be a 1-D integer array, got shape {ids.shape} of {ids.dtype}")
+    if ids.size:
+        low, high = ids.min(), ids.max()
+        if low < 0 or high >> bits:
+            bad = int(low) if low < 0 else int(high)
+            raise UsageError(f"character ids must be between 0 and {(1 << bits) - 1} for bits={bits}, got {bad}")
+    return ids.astype(np.uint32, copy=False)
+
+
+# --------------------------------------------------------------------------- map step
+
+
+@dataclass(frozen=True)
+class ChunkCounts:
+    """The counts of one chunk: per order (index k-1 for order k) sorted distinct codes and their counts.
+
+    ``chars`` is the number of characters (non-zero ids) of the chunk.
+    Picklable, so it travels between processes unchanged.
+    """
+
+    bits: int
+    keys: tuple[np.ndarray, ...]
+    counts: tuple[np.ndarray, ...]
+    chars: int
+
+    @property
+    def max_order(self) -> int:
+        """The highest order counted."""
+        return len(self.keys)
+
+    @property
+    def tables(self) -> list[Table]:
+        """``(keys, counts)`` per order."""
+        return list(zip(self.keys, self.counts))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tables."""
+        return sum(table_nbytes(t) for t in self.tables)
+
+
+def run_remaining(ids: np.ndarray) -> np.ndarray:
+    """For each position, how many non-zero ids start there (0 on a separator).
+
+    The end of the array ends a run, as a separator would. An n-gram of order
+    k starts at i exactly when ``run_remaining(ids)[i] >= k``.
+    """
+    n = ids.size
+    positions = np.arange(n, dtype=np.int64)
+    next_zero = np.where(ids == 0, positions, n)
+    next_zero = np.minimum.accumulate(next_zero[::-1])[::-1]
+    return next_zero - positions
+
+
+def count_chunk(ids: np.ndarray, max_order: int = DEFAULT_MAX_ORDER, bits: int = 16) -> ChunkCounts:
+    """Count the n-grams of orders 1..``max_order`` inside the runs of one id chunk.
+
+    ``ids``: 1-D array of character ids in 1 .. 2**bits - 1, with 0 between
+    runs (the end of the array also ends a run). Returns a :class:`ChunkCounts`
+    whose order-k codes pack k ids with ``bits`` bits each. A pure function.
+    """
+    max_order, bits = check_max_order(max_order), check_bits(bits)
+    ids = _as_ids(ids, bits)
+    remaining = run_remaining(ids)
+    width = min(max_order, CODE_BITS // bits)
+    tables = _narrow_tables(ids, remaining, width, bits)
+    tables += [_wide_table(ids, remaining, order, bits) for order in range(width + 1, max_order + 1)]
+    chars = int(np.count_nonzero(remaining))
+    return ChunkCounts(bits, tuple(t[0] for t in tables), tuple(t[1] for t in tables), chars)
+
+
+def _window_codes(ids: np.ndarray, remaining: np.ndarray, width: int, bits: int) -> np.ndarray:
+    """The ``width`` ids starting at each character packed in a ``uint64``, zeros past the run's end."""
+    n = ids.size
+    padded = np.zeros(n + width - 1, dtype=np.uint64)
+    padded[:n] = ids
+    windows = padded[:n].copy()
+    for j in range(1, width):
+        windows <<= np.uint64(bits)
+        windows |= np.where(remaining > j, padded[j : j + n], np.uint64(0))
+    return windows[remaining > 0]
+
+
+def _run_lengths(sorted_keys: np.ndarray) -> Table:
+    """Distinct keys of a sorted key array and how often each occurs."""
+    m = sorted_keys.shape[0]
+    if m == 0:
+        return sorted_keys, np.zeros(0, dtype=COUNT_DTYPE)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return sorted_keys[starts], np.diff(np.append(starts, m)).astype(COUNT_DTYPE, copy=False)
+
+
+def _narrow_tables(ids: np.ndarray, remaining: np.ndarray, width: int, bits: int) -> list[Table]:
+    """Tables of orders 1..``width`` (``width * bits <= 64``) from one sort of the windows."""
+    windows = _window_codes(ids, remaining, width, bits)
+    windows.sort()
+    keys, counts = _run_lengths(windows)
+    del windows
+    last_char = np.uint64((1 << bits) - 1)
+    tables: list[Table] = []
+    for order in range(width, 0, -1):
+        complete = (keys & last_char) != 0  # windows that reach this order inside their run
+        tables.append((keys[complete], counts[complete]))
+        if order > 1:
+            keys, counts = sum_sorted(keys >> np.uint64(bits), counts)
+    return tables[::-1]
+
+
+def _wide_table(ids: np.ndarray, remaining: np.ndarray, order: int, bits: int) -> Table:
+    """The table of an order whose codes need several 64-bit words (rows sorted with lexsort)."""
+    starts = np.flatnonzero(remaining >= order)
+    rows = pack_ids([ids[starts + j] for j in range(order)], bits)
+    rows = rows[stable_order(rows)]
+    return sum_sorted(rows, np.ones(rows.shape[0], dtype=COUNT_DTYPE))
+
+
+# --------------------------------------------------------------------------- the result
+
+
+class NgramTable:
+    """Counts of n-grams of orders 1..max_order: per order, sorted distinct codes and their counts.
+
+    Codes pack character ids with ``bits`` bits each (:mod:`mintext.vocabulary`):
+    a 1-D ``uint64`` array per order, or 2-D big-endian rows for orders with
+    ``order * bits > 64``. ``N`` is the number of characters counted (the sum of
+    order-1 counts before ``min_count`` dropped rare n-grams).
+    """
+
+    def __init__(self, keys: Sequence[np.ndarray], counts: Sequence[np.ndarray], *, bits: int, N: int, min_count: int = 1) -> None:
+        if len(keys) != len(counts) or not keys:
+            raise UsageError("an n-gram table needs codes and counts for orders 1..max_order")
+        self.bits = bits
+        self.N = int(N)
+        self.min_count = min_count
+        self._keys = [_read_only(k) for k in keys]
+        self._counts = [_read_only(np.asarray(c, dtype=COUNT_DTYPE)) for c in counts]
+
+    @property
+    def max_order(self) -> int:
+        """The highest order counted."""
+        return len(self._keys)
+
+    def _check_order(self, order: int) -> int:
+        if not isinstance(order, (int, np.integer)) or not 1 <= order <= self.max_order:
+            raise UsageError(f"order must be between 1 and {self.max_order}, got {order}")
+        return int(order)
+
+    def items(self, order: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, counts)`` of one order: codes strictly increasing, counts ``int64`` (read-only)."""
+        order = self._check_order(order)
+        return self._keys[order - 1], self._counts[order - 1]
+
+    def distinct(self, order: int) -> int:
+        """Number of distinct n-grams of one order kept."""
+        return int(self.items(order)[1].size)
+
+    def total(self, order: int) -> int:
+        """Sum of the counts of one order (occurrences kept)."""
+        return int(self.items(order)[1].sum())
+
+    def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Counts (``int64``) of n-gram codes of ``order``; 0 for codes not in the table."""
+        keys, counts = self.items(order)
+        wide = is_wide(order, self.bits)
+        queries = np.asarray(codes, dtype=WIDE_DTYPE if wide else np.uint64)
+        if wide:
+            queries = queries.reshape(-1, code_words(order, self.bits))
+        if keys.shape[0] == 0:
+            return np.zeros(queries.shape[0], dtype=COUNT_DTYPE)
+        at = np.minimum(search(keys, queries), keys.shape[0] - 1)
+        found = comparable(keys)[at] == comparable(queries)
+        return np.where(found, counts[at], 0)
+
+    def to_counter(self, vocabulary: CharVocabulary) -> dict[str, int]:
+        """All n-grams as ``{string: count}`` (for tests and small inputs)."""
+        result: dict[str, int] = {}
+        for order in range(1, self.max_order + 1):
+            keys, counts = self.items(order)
+            words = vocabulary.decode_many(keys, order, bits=self.bits)
+            result.update(zip(words, counts.tolist()))
+        return result
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by codes and counts."""
+        return sum(k.nbytes + c.nbytes for k, c in zip(self._keys, self._counts))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NgramTable):
+            return NotImplemented
+        return (self.bits, self.N, self.max_order) == (other.bits, other.N, other.max_order) and all(
+            np.array_equal(a, b) for a, b in zip(self._keys + self._counts, other._keys + other._counts)
+        )
+
+    def __repr__(self) -> str:
+        distinct = ", ".join(f"{self.distinct(k):,}" for k in range(1, self.max_order + 1))
+        return (
+            f"NgramTable(max_order={self.max_order}, N={self.N:,}, distinct=[{distinct}], "
+            f"bits={self.bits}, min_count={self.min_count}, {self.nbytes / 2**20:.1f} MiB)"
+        )
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the table to one ``.npz`` file (uncompressed)."""
+        arrays = {f"keys_{k}": key for k, key in enumerate(self._keys, start=1)}
+        arrays.update({f"counts_{k}": c for k, c in enumerate(self._counts, start=1)})
+        meta = np.array([self.bits, self.N, self.min_count, self.max_order], dtype=np.int64)
+        np.savez(path, meta=meta, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> NgramTable:
+        """Read a table written by :meth:`save`."""
+        with np.load(path) as data:
+            bits, n, min_count, max_order = (int(v) for v in data["meta"])
+            keys = [data[f"keys_{k}"] for k in range(1, max_order + 1)]
+            counts = [data[f"counts_{k}"] for k in range(1, max_order + 1)]
+        return cls(keys, counts, bits=bits, N=n, min_count=min_count)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array)
+    array.flags.writeable = False
+    return array
+
+
+def empty_tables(max_order: int, bits: int) -> list[Table]:
+    """Empty tables of orders 1..max_order, with the key kind each order uses."""
+    tables = []
+    for order in range(1, max_order + 1):
+        if is_wide(order, bits):
+            keys = np.zeros((0, code_words(order, bits)), dtype=WIDE_DTYPE)
+        else:
+            keys = np.zeros(0, dtype=np.uint64)
+        tables.append((keys, np.zeros(0, dtype=COUNT_DTYPE)))
+    return tables
+
+
+# --------------------------------------------------------------------------- reduce step
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """How a memory budget (bytes) is shared: map batches, tables held before spilling, merge ranges."""
+
+    batch_ids: int
+    spill_bytes: int
+    merge_rows: int
+
+    @classmethod
+    def from_budget(cls, memory: int, jobs: int = 1, batch_size: int | None = None) -> MemoryPlan:
+        """An eighth of ``memory`` for the batches in flight, a quarter for held tables,
+        a sixteenth for each key range of the final merge (16 bytes a row)."""
+        batch = batch_size or min(MAX_BATCH_IDS, max(MIN_BATCH_IDS, memory // (8 * MAP_BYTES_PER_ID * jobs)))
+        return cls(batch_ids=batch, spill_bytes=memory // 4, merge_rows=max(16, memory // (16 * 16)))
+
+
+class TableAccumulator:
+    """Adds chunk tables like a binary counter, spilling to ``spill`` beyond ``spill_bytes``."""
+
+    def __init__(self, max_order: int, bits: int, spill: SpillDir, spill_bytes: int) -> None:
+        self.max_order = max_order
+        self.bits = bits
+        self.spill = spill
+        self.spill_bytes = spill_bytes
+        self.levels: list[list[Table]] = []
+        self.chars = 0
+
+    @staticmethod
+    def _nbytes(level: list[Table]) -> int:
+        return sum(table_nbytes(t) for t in level)
+
+    @staticmethod
+    def _merge_levels(below: list[Table], top: list[Table]) -> list[Table]:
+        """Merge two levels order by order, letting go of each order's inputs once merged."""
+        merged = []
+        while below:
+            merged.append(merge_tables([below.pop(0), top.pop(0)]))
+        return merged
+
+    def add(self, chunk: ChunkCounts) -> None:
+        """Take in the tables of one chunk."""
+        self.chars += chunk.chars
+        self.levels.append(chunk.tables)
+        while len(self.levels) >= 2 and self._nbytes(self.levels[-2]) <= 2 * self._nbytes(self.levels[-1]):
+            top, below = self.levels.pop(), self.levels.pop()
+            self.levels.append(self._merge_levels(below, top))
+        if sum(self._nbytes(level) for level in self.levels) > self.spill_bytes:
+            for level in self.levels:
+                self.spill.write(level)
+            self.levels = []
+
+    def result(self, *, merge_rows: int, min_count: int) -> list[Table]:
+        """The merged tables of everything added (spilled runs included), counts >= ``min_count``."""
+        runs = self.spill.runs + self.levels
+        if not runs:
+            return empty_tables(self.max_order, self.bits)
+        return [merge_runs([run[k] for run in runs], max_rows=merge_rows, min_count=min_count) for k in range(self.max_order)]
+
+
+def split_chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    """Cut an id stream into consecutive pieces of about ``size`` ids, only just after a 0.
+
+    Every piece but possibly the last ends with a separator, so no n-gram is cut.
+    A cut is made at the first separator at or after each multiple of ``size``
+    (a run longer than ``size`` makes a longer piece). Pieces are views of ``ids``.
+    """
+    size = _check_positive("chunk size", size)
+    ids = np.asarray(ids)
+    n = ids.size
+    if n == 0:
+        return
+    boundaries = np.append(np.flatnonzero(ids == 0), n - 1)
+    targets = np.arange(size - 1, n, size)
+    ends = np.unique(boundaries[np.searchsorted(boundaries, targets)]) + 1
+    start = 0
+    for end in ends.tolist():
+        yield ids[start:end]
+        start = end
+    if start < n:
+        yield ids[start:]
+
+
+def _batches(chunks: Iterable[np.ndarray], batch_ids: int) -> Iterator[np.ndarray]:
+    """Re-cut chunks into batches of about ``batch_ids`` ids; the end of every chunk ends a run."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for chunk in chunks:
+        chunk = np.asarray(chunk)
+        if chunk.ndim != 1:
+            raise UsageError(f"id chunks must be 1-D arrays, got shape {chunk.shape}")
+        if chunk.size == 0:
+            continue
+        if chunk[-1] != 0:
+            chunk = np.append(chunk, np.zeros(1, dtype=chunk.dtype))
+        for piece in split_chunks(chunk, batch_ids) if chunk.size > batch_ids else [chunk]:
+            pending.append(piece)
+            held += piece.size
+            if held >= batch_ids:
+                yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+                pending, held = [], 0
+    if pending:
+        yield np.concatenate(pending)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """forkserver where available (no fork of a threaded parent), else the platform default."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context()
+
+
+def _map(batches: Iterable[np.ndarray], max_order: int, bits: int, jobs: int) -> Iterator[ChunkCounts]:
+    """``count_chunk`` over batches, in order; with ``jobs > 1`` in a pool, ``2 * jobs`` batches in flight."""
+    if jobs == 1:
+        for batch in batches:
+            yield count_chunk(batch, max_order, bits)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context())
+    try:
+        in_flight: deque = deque()
+        for batch in batches:
+            in_flight.append(pool.submit(count_chunk, batch, max_order, bits))
+            if len(in_flight) >= 2 * jobs:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def count_ngrams(
+    chunks: Iterable[np.ndarray],
+    max_order: int = DEFAULT_MAX_ORDER,
+    *,
+    bits: int,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    min_count: int = 1,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+    batch_size: int | None = None,
+) -> NgramTable:
+    """Count all n-grams of orders 1..``max_order`` (1..8) inside the runs of id chunks.
+
+    ``chunks``: 1-D arrays of character ids below ``2**bits`` with 0 between
+    runs; the end of each chunk also ends a run (use :func:`split_chunks` to
+    cut one long stream). ``memory``: bytes the counting may use; beyond a
+    quarter of it, tables are spilled under ``tmpdir`` (removed afterwards).
+    ``jobs``: processes for the map step. ``min_count``: n-grams counted fewer
+    times are dropped from the result (``N`` still counts every character).
+    ``batch_size``: ids per map task (default from ``memory``).
+    The result does not depend on the chunking, ``jobs``, ``memory`` or ``batch_size``.
+    """
+    max_order, bits = check_max_order(max_order), check_bits(bits)
+    memory, jobs = _check_positive("memory", memory), _check_positive("jobs", jobs)
+    min_count = _check_positive("min_count", min_count)
+    batch_size = None if batch_size is None else _check_positive("batch_size", batch_size)
+    plan = MemoryPlan.from_budget(memory, jobs, batch_size)
+    with SpillDir(tmpdir) as spill, progress_bar(progress, desc="counting n-grams", unit="char", unit_scale=True) as bar:
+        accumulator = TableAccumulator(max_order, bits, spill, plan.spill_bytes)
+        for counts in _map(_batches(chunks, plan.batch_ids), max_order, bits, jobs):
+            accumulator.add(counts)
+            bar.update(counts.chars)
+        tables = accumulator.result(merge_rows=plan.merge_rows, min_count=min_count)
+    return NgramTable([t[0] for t in tables], [t[1] for t in tables], bits=bits, N=accumulator.chars, min_count=min_count)
+
+
+# --------------------------------------------------------------------------- from text
+
+
+def han_streams(blocks: Iterable[str]) -> Iterator[np.ndarray]:
+    """:func:`~mintext.chars.han_stream` of consecutive text blocks, without splitting a Han run between blocks.
+
+    A run that reaches the end of a block is held back and joined to the next
+    block (unless it is longer than ``MAX_CARRY_CHARS``, where it is cut).
+    """
+    carry = ""
+    for block in blocks:
+        text = carry + block
+        stream = han_stream(text)
+        carry = ""
+        if text and char_classes(codepoints(text[-1]))[0] == HAN:
+            zeros = np.flatnonzero(stream[:-1] == 0)
+            run_start = int(zeros[-1]) + 1 if zeros.size else 0
+            run_length = stream.size - 1 - run_start
+            if run_length <= MAX_CARRY_CHARS:
+                carry = text[-run_length:]
+                stream = stream[:run_start]
+        if stream.size:
+            yield stream
+    if carry:
+        yield han_stream(carry)
+
+
+def count_corpus(
+    corpus: Corpus,
+    max_order: int = DEFAULT_MAX_ORDER,
+    *,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    min_count: int = 1,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+) -> tuple[CharVocabulary, NgramTable]:
+    """Count the n-grams of a corpus in two streaming passes: characters, then n-grams.
+
+    Returns the character vocabulary (ids by frequency) and the n-gram table
+    whose codes use its ids. Parameters as in :func:`count_ngrams`.
+    """
+    max_order = check_max_order(max_order)
+    vocabulary = CharVocabulary.from_streams(han_streams(corpus.blocks()))
+    chunks = (vocabulary.to_ids(stream) for stream in han_streams(corpus.blocks()))
+    table = count_ngrams(
+        chunks, max_order, bits=vocabulary.bits, memory=memory, jobs=jobs,
+        min_count=min_count, progress=progress, tmpdir=tmpdir,
+    )
+    return vocabulary, table
