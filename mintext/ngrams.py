@@ -152,45 +152,56 @@ def count_chunk(ids: np.ndarray, max_order: int = DEFAULT_MAX_ORDER, bits: int =
     """
     max_order, bits = check_max_order(max_order), check_bits(bits)
     ids = _as_ids(ids, bits)
-    remaining = run_remaining(ids)
     width = min(max_order, CODE_BITS // bits)
-    tables = _narrow_tables(ids, remaining, width, bits)
-    tables += [_wide_table(ids, remaining, order, bits) for order in range(width + 1, max_order + 1)]
-    chars = int(np.count_nonzero(remaining))
-    return ChunkCounts(bits, tuple(t[0] for t in tables), tuple(t[1] for t in tables), chars)
+    tables = _narrow_tables(ids, width, bits)
+    if max_order > width:
+        remaining = run_remaining(ids)
+        tables += [_wide_table(ids, remaining, order, bits) for order in range(width + 1, max_order + 1)]
+    return ChunkCounts(bits, tuple(t[0] for t in tables), tuple(t[1] for t in tables), int(tables[0][1].sum()))
 
 
-def _window_codes(ids: np.ndarray, remaining: np.ndarray, width: int, bits: int) -> np.ndarray:
-    """The ``width`` ids starting at each character packed in a ``uint64``, zeros past the run's end."""
+def _window_codes(ids: np.ndarray, width: int, bits: int) -> np.ndarray:
+    """The ``width`` ids starting at each character, packed in a ``uint64``, zeros past the end of its run.
+
+    Built with one shift and one OR per extra character; ``alive`` marks the
+    windows whose run has not ended yet (no 0 among the ids taken so far).
+    """
     n = ids.size
-    padded = np.zeros(n + width - 1, dtype=np.uint64)
-    padded[:n] = ids
-    windows = padded[:n].copy()
+    windows = ids.astype(np.uint64)
+    nonzero = ids != 0
+    alive = nonzero.copy()
+    step = np.zeros(n, dtype=np.uint64)
     for j in range(1, width):
+        head = max(n - j, 0)  # windows whose j-th next id is inside the chunk
+        alive[:head] &= nonzero[j:]
         windows <<= np.uint64(bits)
-        windows |= np.where(remaining > j, padded[j : j + n], np.uint64(0))
-    return windows[remaining > 0]
+        np.multiply(ids[j:], alive[:head], out=step[:head])
+        step[head:] = 0  # the end of the chunk ends every run
+        windows |= step
+    return windows[np.flatnonzero(nonzero)]
 
 
 def _run_lengths(sorted_keys: np.ndarray) -> Table:
-    """Distinct keys of a sorted key array and how often each occurs."""
+    """Distinct keys of a sorted 1-D key array and how often each occurs."""
     m = sorted_keys.shape[0]
     if m == 0:
         return sorted_keys, np.zeros(0, dtype=COUNT_DTYPE)
-    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-    return sorted_keys[starts], np.diff(np.append(starts, m)).astype(COUNT_DTYPE, copy=False)
+    starts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1])
+    starts += 1
+    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
+    return sorted_keys[starts], np.diff(starts, append=m).astype(COUNT_DTYPE, copy=False)
 
 
-def _narrow_tables(ids: np.ndarray, remaining: np.ndarray, width: int, bits: int) -> list[Table]:
+def _narrow_tables(ids: np.ndarray, width: int, bits: int) -> list[Table]:
     """Tables of orders 1..``width`` (``width * bits <= 64``) from one sort of the windows."""
-    windows = _window_codes(ids, remaining, width, bits)
+    windows = _window_codes(ids, width, bits)
     windows.sort()
     keys, counts = _run_lengths(windows)
     del windows
     last_char = np.uint64((1 << bits) - 1)
     tables: list[Table] = []
     for order in range(width, 0, -1):
-        complete = (keys & last_char) != 0  # windows that reach this order inside their run
+        complete = np.flatnonzero(keys & last_char)  # windows that reach this order inside their run
         tables.append((keys[complete], counts[complete]))
         if order > 1:
             keys, counts = sum_sorted(keys >> np.uint64(bits), counts)

@@ -81,9 +81,11 @@ def sum_sorted(keys: np.ndarray, counts: np.ndarray) -> Table:
     """Sum the counts of equal adjacent keys of a sorted key array."""
     if keys.shape[0] == 0:
         return keys, counts
-    starts = np.flatnonzero(np.concatenate(([True], key_changes(keys))))
-    if starts.size == keys.shape[0]:
+    starts = np.flatnonzero(key_changes(keys))
+    if starts.size == keys.shape[0] - 1:
         return keys, counts
+    starts += 1
+    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
     return keys[starts], np.add.reduceat(counts, starts)
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.chars import han_stream
+from mintext.chars import codepoints, han_stream
 from mintext.errors import UsageError
 from mintext.ngrams import (
     NgramTable,
@@ -60,6 +60,21 @@ def test_counts_equal_counter_for_every_order_and_chunking(text, max_order, pick
     table = count_ngrams(cut_at_separators(ids, picks), max_order, bits=vocab.bits)
     assert table.to_counter(vocab) == oracle(text, max_order)
     assert table.N == len(re.sub(f"[^{HAN}]", "", text)) == table.total(1)
+
+
+@given(st.text(alphabet=HAN, max_size=40), st.integers(1, 6), st.lists(st.integers(0, 40), max_size=5), st.sampled_from([None, 20]))
+@settings(max_examples=80, deadline=None)
+def test_the_end_of_every_chunk_ends_a_run(text, max_order, cuts, bits):
+    vocab = CharVocabulary.from_text(HAN)
+    bits = bits or vocab.bits
+    bounds = [0, *sorted(set(cuts)), len(text)]
+    words = [text[i:j] for i, j in zip(bounds, bounds[1:]) if j > i]
+    pieces = [vocab.to_ids(codepoints(word)) for word in words]  # no separator at all
+    table = count_ngrams(pieces, max_order, bits=bits, batch_size=16)
+    assert table.to_counter(vocab) == oracle("，".join(words), max_order)
+    for word, piece in zip(words, pieces):
+        alone = count_chunk(piece, max_order, bits)
+        assert NgramTable(alone.keys, alone.counts, bits=bits, N=alone.chars).to_counter(vocab) == oracle(word, max_order)
 
 
 @given(texts, st.integers(1, 8), st.sampled_from([13, 20, 32]))
