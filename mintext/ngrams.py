@@ -56,8 +56,8 @@ MAX_ORDER_LIMIT = 8
 MAX_BITS = 32
 DEFAULT_MAX_ORDER = 4
 DEFAULT_MEMORY = 2 << 30
-MAP_BYTES_PER_ID = 64  # peak working memory of count_chunk per id (measured with tracemalloc: ~45)
-MAX_BATCH_IDS = 1 << 22
+MAP_BYTES_PER_ID = 48  # peak memory of count_chunk per id, result included (tracemalloc: 32-44)
+MAX_BATCH_IDS = 1 << 23
 MIN_BATCH_IDS = 256
 MAX_CARRY_CHARS = 1 << 20  # a Han run longer than this is cut between text blocks
 
@@ -161,24 +161,35 @@ def count_chunk(ids: np.ndarray, max_order: int = DEFAULT_MAX_ORDER, bits: int =
 
 
 def _window_codes(ids: np.ndarray, width: int, bits: int) -> np.ndarray:
-    """The ``width`` ids starting at each character, packed in a ``uint64``, zeros past the end of its run.
+    """The ``width`` ids starting at every position packed in a ``uint64`` (ids past the chunk's end are 0).
 
-    Built with one shift and one OR per extra character; ``alive`` marks the
-    windows whose run has not ended yet (no 0 among the ids taken so far).
+    Windows are not cut at separators: a window that crosses a 0 holds a zero
+    field, and :func:`_without_zero_field` tells it apart at each order.
     """
     n = ids.size
     windows = ids.astype(np.uint64)
-    nonzero = ids != 0
-    alive = nonzero.copy()
-    step = np.zeros(n, dtype=np.uint64)
     for j in range(1, width):
-        head = max(n - j, 0)  # windows whose j-th next id is inside the chunk
-        alive[:head] &= nonzero[j:]
         windows <<= np.uint64(bits)
-        np.multiply(ids[j:], alive[:head], out=step[:head])
-        step[head:] = 0  # the end of the chunk ends every run
-        windows |= step
-    return windows[np.flatnonzero(nonzero)]
+        windows[: max(n - j, 0)] |= ids[j:]
+    return windows
+
+
+def _without_zero_field(keys: np.ndarray, order: int, bits: int) -> np.ndarray:
+    """Indices of the keys (``order`` fields of ``bits`` bits) whose fields are all non-zero.
+
+    The SWAR test: subtracting 1 from every field borrows through a zero
+    field and sets its top bit while the field's own top bit is clear; a
+    borrow reaches a higher field only from a zero field, so "some field is
+    zero" is exact.
+    """
+    if order == 1:
+        return np.flatnonzero(keys)
+    ones = sum(1 << (i * bits) for i in range(order))
+    tops = np.uint64(ones << (bits - 1))
+    flags = np.subtract(keys, np.uint64(ones))
+    np.bitwise_and(flags, np.invert(keys), out=flags)
+    np.bitwise_and(flags, tops, out=flags)
+    return np.flatnonzero(flags == 0)
 
 
 def _run_lengths(sorted_keys: np.ndarray) -> Table:
@@ -193,15 +204,20 @@ def _run_lengths(sorted_keys: np.ndarray) -> Table:
 
 
 def _narrow_tables(ids: np.ndarray, width: int, bits: int) -> list[Table]:
-    """Tables of orders 1..``width`` (``width * bits <= 64``) from one sort of the windows."""
+    """Tables of orders 1..``width`` (``width * bits <= 64``) from one sort of the windows.
+
+    The windows starting at a separator sort first (their first field is 0)
+    and are cut off; the table of order k is the windows' first k fields
+    (a right shift keeps the order), summed, minus keys with a zero field.
+    """
     windows = _window_codes(ids, width, bits)
     windows.sort()
-    keys, counts = _run_lengths(windows)
+    first_character = np.searchsorted(windows, np.uint64(1 << ((width - 1) * bits)))
+    keys, counts = _run_lengths(windows[first_character:])
     del windows
-    last_char = np.uint64((1 << bits) - 1)
     tables: list[Table] = []
     for order in range(width, 0, -1):
-        complete = np.flatnonzero(keys & last_char)  # windows that reach this order inside their run
+        complete = _without_zero_field(keys, order, bits)
         tables.append((keys[complete], counts[complete]))
         if order > 1:
             keys, counts = sum_sorted(keys >> np.uint64(bits), counts)

@@ -77,6 +77,16 @@ def test_the_end_of_every_chunk_ends_a_run(text, max_order, cuts, bits):
         assert NgramTable(alone.keys, alone.counts, bits=bits, N=alone.chars).to_counter(vocab) == oracle(word, max_order)
 
 
+@given(st.sampled_from(["中", "中文", "中文测", "中文测试的"]).flatmap(lambda han: st.tuples(st.just(han), st.text(alphabet=han + "，", max_size=60))), st.integers(1, 8))
+@settings(max_examples=80, deadline=None)
+def test_tiny_vocabularies_pack_one_to_three_bits(han_and_text, max_order):
+    han, text = han_and_text
+    vocab = CharVocabulary.from_text(han)
+    assert vocab.bits == len(han).bit_length()
+    table = count_ngrams([vocab.to_ids(han_stream(text))], max_order, bits=vocab.bits)
+    assert table.to_counter(vocab) == oracle(text, max_order)
+
+
 @given(texts, st.integers(1, 8), st.sampled_from([13, 20, 32]))
 @settings(max_examples=80, deadline=None)
 def test_wide_codes_count_the_same(text, max_order, bits):
