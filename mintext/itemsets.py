@@ -1,0 +1,595 @@
+"""Frequent itemsets: level-wise Apriori over packed bitsets, vectorised with numpy.
+
+The algorithm (``docs/apriori.md`` has the long version):
+
+1. Count items (one ``bincount`` over the baskets' CSR arrays) and keep those
+   with ``count >= min_count``. Frequent items get *ranks* in ascending order of
+   count, which keeps prefix groups small.
+2. Count all pairs of frequent items in one pass over the baskets (each basket
+   contributes its pairs; a ``bincount`` over pair codes), and build for each
+   frequent pair ``(i, j)`` its bitset: one bit per basket that contains ``i``
+   (the pair's rarest item), set when that basket also contains ``j``.
+3. Level ``k`` to ``k + 1``: candidates are joins of two frequent ``k``-itemsets
+   that share their first ``k - 1`` items (all vectorised: prefix groups, then
+   every pair within a group). Optionally prune candidates with an infrequent
+   ``k``-subset (a hashed lookup). The support of ``P + y + z`` is the popcount
+   of ``bits(P + y) & bits(P + z)``: one AND per candidate, in blocks of
+   bounded size. Frequent candidates keep their AND as their bitset.
+
+Every itemset's bitset is indexed by the baskets of its first (rarest) item,
+so it has ``ceil(count(first item) / 64)`` words rather than one word per 64
+baskets of the whole input: on sparse data that is often a hundredth of it.
+Since ranks follow counts, itemsets of equal width are contiguous and each
+width class is a dense 2-D array.
+
+>>> from mintext.baskets import Baskets
+>>> found = frequent_itemsets(Baskets.from_iterable([["a", "b"], ["a", "b", "c"], ["a"]]), min_count=2)
+>>> found.to_frame()
+  itemset  length  count   support
+0    (a,)       1      3  1.000000
+1    (b,)       1      2  0.666667
+2  (a, b)       2      2  0.666667
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mintext.baskets import Baskets
+from mintext.errors import UsageError
+from mintext.progress import progress_bar
+
+DEFAULT_MEMORY = 2 << 30  # bytes of bitsets and itemsets the miner may hold
+BLOCK_BYTES = 1 << 23  # temporaries per block of candidates or pairs
+PAIR_TABLE_CELLS = 1 << 24  # largest dense table of pair counts (F x F cells) kept at once
+PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many words (see _SubsetIndex)
+HASH_SEED = 20240611
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def support_threshold(n_baskets: int, min_support: float | None = None, min_count: int | None = None) -> int:
+    """The smallest basket count that is frequent: ``count >= min_count`` or ``count / n >= min_support``.
+
+    Exactly one of ``min_support`` (a fraction in (0, 1]) and ``min_count``
+    (a number of baskets, 1 to ``n_baskets``) may be given; with neither, the
+    default support 0.01 applies. The count is at least 1: an itemset must
+    occur to be reported. Raises :class:`UsageError` for values out of range.
+    """
+    if min_support is not None and min_count is not None:
+        raise UsageError("give --min-support or --min-count, not both")
+    if min_count is not None:
+        if isinstance(min_count, bool) or int(min_count) != min_count or min_count < 1:
+            raise UsageError(f"--min-count must be a whole number >= 1, got {min_count}")
+        if min_count > n_baskets:
+            raise UsageError(
+                f"--min-count {min_count} is larger than the number of baskets ({n_baskets:,}); "
+                f"nothing can be frequent: use at most {n_baskets}"
+            )
+        return int(min_count)
+    support = 0.01 if min_support is None else min_support
+    if not (isinstance(support, (int, float)) and 0 < support <= 1):
+        raise UsageError(f"--min-support must be in (0, 1], got {support}")
+    count = max(1, math.ceil(support * n_baskets))
+    while count > 1 and (count - 1) / n_baskets >= support:  # float rounding: count / n >= support decides
+        count -= 1
+    while count / n_baskets < support:
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class Level:
+    """The frequent itemsets of one length: ``itemsets`` (n, k) of item ids and their ``counts``."""
+
+    itemsets: np.ndarray
+    counts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+@dataclass(frozen=True, eq=False)
+class FrequentItemsets:
+    """Frequent itemsets with their basket counts, in a deterministic order.
+
+    ``levels[k - 1]`` holds the itemsets of length ``k``: item ids (names in
+    ``items``) with each row's items in item order and rows sorted by count
+    (descending), then by their items. Item order is natural: names that are
+    whole numbers first, by value, then the others by code point.
+    """
+
+    items: list[str]
+    levels: list[Level]
+    n_baskets: int
+    min_count: int
+    item_rank: np.ndarray = field(repr=False)  # display position of each item id
+
+    def __len__(self) -> int:
+        return sum(len(level) for level in self.levels)
+
+    @property
+    def max_length(self) -> int:
+        return len(self.levels)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{len(level):,}" for level in self.levels)
+        return (
+            f"FrequentItemsets({len(self):,} itemsets in {self.n_baskets:,} baskets, "
+            f"min count {self.min_count:,}; by length: {sizes or 'none'})"
+        )
+
+    def to_frame(self):
+        """A DataFrame with columns itemset (tuples of item names), length, count and support."""
+        import pandas as pd
+
+        names = np.array(self.items, dtype=object)
+        itemsets: list[tuple[str, ...]] = []
+        for level in self.levels:
+            itemsets.extend(zip(*(names[column].tolist() for column in level.itemsets.T), strict=True))
+        counts = np.concatenate([level.counts for level in self.levels]) if self.levels else np.zeros(0, np.int64)
+        lengths = np.repeat(np.arange(1, len(self.levels) + 1), [len(level) for level in self.levels])
+        return pd.DataFrame(
+            {"itemset": itemsets, "length": lengths.astype(np.int64), "count": counts, "support": counts / self.n_baskets}
+        )
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def item_ranks(names: list[str]) -> np.ndarray:
+    """Display position of each name in natural order: whole numbers by value first, then by code point."""
+
+    def key(name: str) -> tuple[int, int, str]:
+        return (0, int(name), name) if _INTEGER.fullmatch(name) else (1, 0, name)
+
+    order = sorted(range(len(names)), key=lambda i: key(names[i]))
+    ranks = np.empty(len(names), np.int64)
+    ranks[order] = np.arange(len(names))
+    return ranks
+
+
+# --------------------------------------------------------------------------- mining
+
+
+def frequent_itemsets(
+    baskets: Baskets,
+    *,
+    min_support: float | None = None,
+    min_count: int | None = None,
+    max_len: int | None = None,
+    memory: int = DEFAULT_MEMORY,
+    progress: bool = False,
+) -> FrequentItemsets:
+    """All itemsets contained in at least ``min_count`` baskets (or a ``min_support`` fraction of them).
+
+    ``max_len`` bounds the itemset length (None: no bound). ``memory`` bounds
+    the bytes of bitsets and itemsets held at once; a level that needs more
+    raises :class:`UsageError` (raise the threshold or set ``max_len``).
+    ``progress`` shows a bar per level on stderr (when it is a terminal).
+    """
+    if max_len is not None and (int(max_len) != max_len or max_len < 1):
+        raise UsageError(f"--max-len must be a whole number >= 1, got {max_len}")
+    n = baskets.n_baskets
+    threshold = support_threshold(n, min_support, min_count)
+    miner = _Miner(baskets, threshold, memory, progress)
+    levels = miner.run(max_len)
+    ranks = item_ranks(baskets.items)
+    # frequent items in display order: position among them, by rank, and back to item ids
+    display = np.argsort(ranks[miner.item_ids], kind="stable")
+    position = np.empty(len(display), np.int64)
+    position[display] = np.arange(len(display))
+    return FrequentItemsets(
+        items=baskets.items,
+        levels=[_display_order(position[s], c, miner.item_ids[display]) for s, c in levels],
+        n_baskets=n,
+        min_count=threshold,
+        item_rank=ranks,
+    )
+
+
+def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarray) -> Level:
+    """A level in display order, from its itemsets as positions in the display order of the frequent items.
+
+    Each row's items are sorted; rows go by count (descending), then by their
+    items, compared as sequences. When fewer 64-bit words than items per row
+    can say which items a row has, rows are compared by those bit masks
+    (with item p at bit 63 - p % 64 of word p // 64, the larger mask is the
+    smaller sequence among sets of equal size).
+    """
+    n, k = positions.shape
+    positions = np.sort(positions, axis=1)
+    words = (int(item_ids.size) + 63) // 64
+    if words < k:
+        bits = np.left_shift(np.uint64(1), (63 - positions % 64).astype(np.uint64))
+        keys = [~np.bitwise_or.reduce(np.where(positions // 64 == w, bits, 0), axis=1) for w in range(words)]
+    else:
+        keys = list(positions.T)
+    order = np.lexsort((*keys[::-1], -counts))
+    return Level(item_ids[positions[order]].astype(np.int32), counts[order])
+
+
+@dataclass
+class _Bitsets:
+    """Bitsets of a sorted level: row r's words are ``words[offsets[r]:offsets[r] + widths[r]]``.
+
+    ``widths`` never decreases from row to row, so the rows of one width are
+    contiguous and their words form a dense 2-D block.
+    """
+
+    words: np.ndarray  # uint64
+    widths: np.ndarray  # int64, one per row
+
+    @classmethod
+    def from_blocks(cls, blocks: list[np.ndarray], widths: np.ndarray) -> _Bitsets:
+        words = np.concatenate([b.ravel() for b in blocks]) if blocks else np.zeros(0, np.uint64)
+        return cls(words, widths)
+
+    def classes(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Yields (first row, end row, 2-D block of their words) for each run of rows of one width."""
+        cuts = np.flatnonzero(self.widths[1:] != self.widths[:-1]) + 1
+        offset = 0
+        for first, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(self.widths)].tolist(), strict=True):
+            width = int(self.widths[first])
+            size = (end - first) * width
+            yield first, end, self.words[offset : offset + size].reshape(end - first, width)
+            offset += size
+
+
+class _Miner:
+    """State of one mining run, in rank space (rank r = the r-th least frequent frequent item)."""
+
+    def __init__(self, baskets: Baskets, threshold: int, memory: int, progress: bool) -> None:
+        self.baskets = baskets
+        self.threshold = threshold
+        self.memory = memory
+        self.progress = progress
+        counts = baskets.item_counts()
+        frequent = np.flatnonzero(counts >= threshold)
+        order = np.lexsort((frequent, counts[frequent]))
+        self.item_ids = frequent[order].astype(np.int32)  # rank -> item id
+        self.item_counts = counts[self.item_ids]
+        self.rank_of = np.full(baskets.n_items, -1, np.int64)
+        self.rank_of[self.item_ids] = np.arange(len(self.item_ids))
+        self.held = 0  # bytes of frequent itemsets kept for the result
+
+    @property
+    def n_frequent(self) -> int:
+        return len(self.item_ids)
+
+    def run(self, max_len: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The levels as (itemsets of ranks, sorted lexicographically; counts)."""
+        ranks = np.arange(self.n_frequent, dtype=np.int32)[:, None]
+        levels = [(ranks, self.item_counts)]
+        if self.n_frequent < 2 or max_len == 1:
+            return levels
+        itemsets, counts, bits = self._pairs(keep_bits=max_len != 2)
+        while len(counts):
+            levels.append((itemsets, counts))
+            self.held += itemsets.nbytes + counts.nbytes
+            self._check_memory(len(levels))
+            if bits is None:
+                break
+            itemsets, counts, bits = self._next_level(itemsets, bits, keep_bits=max_len != len(levels) + 1)
+        return levels
+
+    def _check_memory(self, level: int, transient: int = 0) -> None:
+        """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
+        if self.held + transient > self.memory:
+            raise UsageError(
+                f"the frequent itemsets up to length {level} need {_size(self.held + transient)}, over the memory "
+                f"limit of {_size(self.memory)}; raise --min-support/--min-count, set --max-len, or raise --memory"
+            )
+
+    def _widths(self, first_items: np.ndarray) -> np.ndarray:
+        """Words per bitset of itemsets whose first (rarest) item is ``first_items``."""
+        return (self.item_counts[first_items] + 63) // 64
+
+    # ----------------------------------------------------------------- pairs
+
+    def _pairs(self, keep_bits: bool) -> tuple[np.ndarray, np.ndarray, _Bitsets | None]:
+        """Frequent 2-itemsets (sorted), their counts and (with ``keep_bits``) bitsets."""
+        projected = _Projection(self.baskets, self.rank_of, self.item_counts)
+        dense_cost = int(np.dot(self.item_counts, np.arange(self.n_frequent - 1, -1, -1)))
+        if projected.dense_bytes() <= BLOCK_BYTES * 8 and dense_cost <= 16 * projected.n_pairs():
+            return self._pairs_dense(projected, keep_bits)
+        return self._pairs_sparse(projected, keep_bits)
+
+    def _pairs_dense(self, projected: _Projection, keep_bits: bool):
+        """Pairs from a dense baskets x items table: for each item, pack the columns of the later items."""
+        table = projected.dense()
+        f = self.n_frequent
+        itemsets, counts, blocks = [], [], []
+        with progress_bar(self.progress, total=f, desc="pairs", unit="item") as bar:
+            for first in range(f - 1):
+                width = int(self._widths(first))
+                rows = table[projected.baskets_of(first), first + 1 :]
+                packed = np.zeros((width * 64, f - first - 1), bool)
+                packed[: len(rows)] = rows
+                words = np.packbits(packed, axis=0, bitorder="little").T.copy().view(np.uint64)
+                found = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+                frequent = np.flatnonzero(found >= self.threshold)
+                itemsets.append(np.column_stack((np.full(len(frequent), first), frequent + first + 1)))
+                counts.append(found[frequent])
+                if keep_bits:
+                    blocks.append(words[frequent])
+                    self._check_memory(2, sum(b.nbytes for b in blocks))
+                bar.update(1)
+        itemsets = np.concatenate(itemsets).astype(np.int32)
+        bits = _Bitsets.from_blocks(blocks, self._widths(itemsets[:, 0])) if keep_bits else None
+        return itemsets, np.concatenate(counts), bits
+
+    def _pairs_sparse(self, projected: _Projection, keep_bits: bool):
+        """Pairs from the pairs of items of every basket: counted in a table, then their bits set."""
+        f = self.n_frequent
+        # keep the pairs between the two passes when they are small enough, else enumerate them again
+        stored = [] if 16 * projected.n_pairs() <= self.memory // 4 else None
+        with progress_bar(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
+            codes, counts = self._count_pairs(projected, stored)
+            bar.update(1)
+            itemsets = np.column_stack((codes // f, codes % f)).astype(np.int32)
+            if not keep_bits:
+                return itemsets, counts, None
+            widths = self._widths(itemsets[:, 0])
+            offsets = np.zeros(len(widths), np.int64)
+            np.cumsum(widths[:-1], out=offsets[1:])
+            self._check_memory(2, 8 * int(widths.sum()))
+            row_of = _Lookup(codes, f * f)
+            places = []
+            for pair_codes, positions in stored if stored is not None else projected.pairs():
+                row = row_of(pair_codes)
+                hit = row >= 0
+                places.append(offsets[row[hit]] * 64 + positions[hit])
+            words = _bits_at(np.concatenate(places), int(widths.sum()))
+            bar.update(1)
+        return itemsets, counts, _Bitsets(words, widths)
+
+    def _count_pairs(self, projected: _Projection, stored: list | None) -> tuple[np.ndarray, np.ndarray]:
+        """Codes ``first * F + second`` of the frequent pairs (ascending) and their counts.
+
+        Counts go to a dense table of ``F x F`` cells, in several passes over
+        the pairs when that exceeds ``PAIR_TABLE_CELLS``; codes are buffered so
+        that each ``bincount`` covers at least half a table's worth of pairs.
+        The blocks of pairs are appended to ``stored`` (unless it is None).
+        """
+        f = self.n_frequent
+        span = max(1, PAIR_TABLE_CELLS // f) * f  # cells per pass: whole rows of first items
+        found_codes, found_counts = [], []
+        for low in range(0, f * f, span):
+            high = min(f * f, low + span)
+            table = np.zeros(high - low, np.int64)
+            buffered: list[np.ndarray] = []
+            size = 0
+            for codes, positions in projected.pairs() if not (stored and low) else stored:
+                if stored is not None and low == 0:
+                    stored.append((codes, positions))
+                if low > 0 or high < f * f:
+                    codes = codes[(codes >= low) & (codes < high)]
+                buffered.append(codes - low if low else codes)
+                size += len(codes)
+                if size >= len(table) // 2:
+                    table += np.bincount(np.concatenate(buffered), minlength=len(table))
+                    buffered, size = [], 0
+            if buffered:
+                table += np.bincount(np.concatenate(buffered), minlength=len(table))
+            frequent = np.flatnonzero(table >= self.threshold)
+            found_codes.append(frequent + low)
+            found_counts.append(table[frequent])
+        return np.concatenate(found_codes), np.concatenate(found_counts)
+
+    # ----------------------------------------------------------------- levels 3 and up
+
+    def _next_level(
+        self, itemsets: np.ndarray, bits: _Bitsets, keep_bits: bool
+    ) -> tuple[np.ndarray, np.ndarray, _Bitsets | None]:
+        """Frequent (k+1)-itemsets from the sorted frequent k-itemsets and their bitsets."""
+        k = itemsets.shape[1]
+        partners = _partners(itemsets)
+        subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widths[-1] >= PRUNE_WIDTH else None
+        kept_parents, kept_items, kept_counts, kept_words = [], [], [], []
+        held = 0
+        with progress_bar(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
+            for first, end, block in bits.classes():
+                width = block.shape[1]
+                for a, b in _candidate_blocks(partners[first:end], width):
+                    bar.update(len(a))
+                    if subsets is not None and width >= PRUNE_WIDTH:
+                        a, b = subsets.prune(a + first, b + first)
+                        a -= first
+                        b -= first
+                    words = block[a]
+                    words &= block[b]
+                    counts = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+                    frequent = np.flatnonzero(counts >= self.threshold)
+                    if not len(frequent):
+                        continue
+                    kept_parents.append(a[frequent] + first)
+                    kept_items.append(itemsets[b[frequent] + first, -1])
+                    kept_counts.append(counts[frequent])
+                    if keep_bits:
+                        kept_words.append(words[frequent])
+                        held += kept_words[-1].nbytes
+                        self._check_memory(k + 1, bits.words.nbytes + held)
+        if not kept_counts:
+            return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None
+        parents = np.concatenate(kept_parents)
+        new = np.column_stack((itemsets[parents], np.concatenate(kept_items))).astype(np.int32)
+        counts = np.concatenate(kept_counts)
+        new_bits = _Bitsets.from_blocks(kept_words, bits.widths[parents]) if keep_bits else None
+        return new, counts, new_bits
+
+
+class _Projection:
+    """The baskets restricted to frequent items (CSR of ranks), and for each occurrence the basket's
+    position among the baskets of its item."""
+
+    def __init__(self, baskets: Baskets, rank_of: np.ndarray, item_counts: np.ndarray) -> None:
+        ranks = rank_of[baskets.indices]
+        keep = ranks >= 0
+        cumulative = np.zeros(len(keep) + 1, np.int64)
+        np.cumsum(keep, out=cumulative[1:])
+        self.indptr = cumulative[baskets.indptr]
+        self.n_items = len(item_counts)
+        self.n_baskets = baskets.n_baskets
+        self.ranks = ranks[keep]
+        small = self.ranks.astype(np.uint16) if self.n_items <= 1 << 16 else self.ranks  # uint16 sorts by radix
+        by_item = np.argsort(small, kind="stable")  # occurrences item by item, baskets ascending
+        self.item_starts = np.zeros(self.n_items + 1, np.int64)
+        np.cumsum(item_counts, out=self.item_starts[1:])
+        self.by_item = by_item
+        self.position = np.empty(len(self.ranks), np.int64)
+        self.position[by_item] = np.arange(len(self.ranks)) - self.item_starts[self.ranks[by_item]]
+
+    def n_pairs(self) -> int:
+        lengths = np.diff(self.indptr)
+        return int(np.dot(lengths, lengths - 1) // 2)
+
+    def dense_bytes(self) -> int:
+        return self.n_baskets * self.n_items
+
+    def dense(self) -> np.ndarray:
+        """A baskets x items boolean table (only for small inputs: see ``dense_bytes``)."""
+        table = np.zeros((self.n_baskets, self.n_items), bool)
+        basket = np.repeat(np.arange(self.n_baskets), np.diff(self.indptr))
+        table[basket, self.ranks] = True
+        return table
+
+    def baskets_of(self, rank: int) -> np.ndarray:
+        """The baskets that contain item ``rank``, ascending."""
+        occurrences = self.by_item[self.item_starts[rank] : self.item_starts[rank + 1]]
+        return np.searchsorted(self.indptr, occurrences, side="right") - 1
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every pair of frequent items of every basket, in blocks of (code, position).
+
+        A pair of ranks first < second has code ``first * n_items + second``;
+        position is the basket's index among the baskets of the first item.
+        """
+        lengths = np.diff(self.indptr)
+        per_block = max(1, BLOCK_BYTES // 16)
+        for length in np.unique(lengths[lengths >= 2]).tolist():
+            starts = self.indptr[:-1][lengths == length]
+            left, right = np.triu_indices(length, 1)
+            rows_per_block = max(1, per_block // len(left))
+            for r in range(0, len(starts), rows_per_block):
+                cells = starts[r : r + rows_per_block, None] + np.arange(length)
+                ranks, positions = self.ranks[cells], self.position[cells]
+                for p in range(0, len(left), per_block):
+                    i, j = left[p : p + per_block], right[p : p + per_block]
+                    a, b = ranks[:, i], ranks[:, j]
+                    first_is_a = a < b
+                    codes = np.where(first_is_a, a * self.n_items + b, b * self.n_items + a)
+                    yield codes.ravel(), np.where(first_is_a, positions[:, i], positions[:, j]).ravel()
+
+
+class _SubsetIndex:
+    """Looks up k-itemsets of a level by hash, to prune candidates that have an infrequent k-subset.
+
+    An itemset's hash is the sum (mod 2**64) of its items' random odd 64-bit
+    codes, so dropping an item is one subtraction. A collision can only keep a
+    candidate that should have been pruned, and counting then rejects it: the
+    result stays exact. A lookup costs about as much as ANDing a few dozen
+    words, and with items in ascending order of count the join already yields
+    few candidates with an infrequent subset, so only candidates with wide
+    bitsets (``PRUNE_WIDTH`` words or more) are checked.
+    """
+
+    def __init__(self, itemsets: np.ndarray, item_counts: np.ndarray) -> None:
+        codes = np.random.default_rng(HASH_SEED).integers(0, 2**63, len(item_counts), dtype=np.uint64)
+        self.item_hash = codes * np.uint64(2) + np.uint64(1)
+        self.itemsets = itemsets
+        self.hashes = self.item_hash[itemsets].sum(axis=1, dtype=np.uint64)
+        self.sorted = np.sort(self.hashes)
+
+    def prune(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keep the candidates ``itemsets[a] + itemsets[b][-1]`` whose k-subsets are all frequent."""
+        k = self.itemsets.shape[1]
+        keep = np.arange(len(a))
+        whole = self.hashes[a] + self.item_hash[self.itemsets[b, -1]]
+        for d in range(k - 1):  # dropping item k-1 or k gives itemsets[b] or itemsets[a]
+            subset = whole - self.item_hash[self.itemsets[a[keep], d]]
+            at = np.searchsorted(self.sorted, subset)
+            at[at == len(self.sorted)] = 0
+            found = self.sorted[at] == subset
+            keep, whole = keep[found], whole[found]
+        return a[keep], b[keep]
+
+
+def _bits_at(places: np.ndarray, n_words: int) -> np.ndarray:
+    """``n_words`` 64-bit words with the bits at ``places`` (distinct bit indices, bit 0 of word 0 first) set."""
+    if n_words * 64 <= 8 * BLOCK_BYTES:  # scatter into bytes, then pack: faster than ufunc.at
+        flags = np.zeros(n_words * 64, bool)
+        flags[places] = True
+        return np.packbits(flags, bitorder="little").view(np.uint64)
+    words = np.zeros(n_words, np.uint64)
+    np.bitwise_or.at(words, places >> 6, np.left_shift(np.uint64(1), (places & 63).astype(np.uint64)))
+    return words
+
+
+class _Lookup:
+    """Position of each code in a sorted array of distinct codes (below ``span``), -1 when absent.
+
+    A dense table when it is small enough, binary search otherwise.
+    """
+
+    def __init__(self, codes: np.ndarray, span: int) -> None:
+        self.codes = codes
+        self.table = None
+        if span <= PAIR_TABLE_CELLS:
+            self.table = np.full(span, -1, np.int64)
+            self.table[codes] = np.arange(len(codes))
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            return self.table[queries]
+        if not len(self.codes):
+            return np.full(len(queries), -1)
+        at = np.searchsorted(self.codes, queries)
+        at[at == len(self.codes)] = 0
+        return np.where(self.codes[at] == queries, at, -1)
+
+
+def _partners(itemsets: np.ndarray) -> np.ndarray:
+    """For each row of a sorted level, how many later rows share its first k - 1 items."""
+    n, k = itemsets.shape
+    if k == 1:
+        return np.arange(n - 1, -1, -1)
+    starts = np.r_[True, np.any(itemsets[1:, :-1] != itemsets[:-1, :-1], axis=1)]
+    group_start = np.flatnonzero(starts)
+    group_end = np.r_[group_start[1:], n]
+    ends = np.repeat(group_end, group_end - group_start)
+    return ends - np.arange(n) - 1
+
+
+def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Candidate (row a, row b) pairs, a < b in one prefix group, in blocks of about ``BLOCK_BYTES`` of words."""
+    per_block = max(1, BLOCK_BYTES // (8 * width + 32))
+    ends = np.cumsum(partners)
+    start = 0
+    while start < len(partners):
+        done = int(ends[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + per_block, side="right")))
+        count = partners[start:stop]
+        total = int(ends[stop - 1]) - done
+        if total:
+            a = np.repeat(np.arange(start, stop), count)
+            b = a + 1 + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+            yield a, b
+        start = stop
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.1f} TiB"
