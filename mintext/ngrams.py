@@ -366,9 +366,9 @@ class MemoryPlan:
     @classmethod
     def from_budget(cls, memory: int, jobs: int = 1, batch_size: int | None = None) -> MemoryPlan:
         """An eighth of ``memory`` for the batches in flight, a quarter for held tables,
-        a sixteenth for each key range of the final merge (16 bytes a row)."""
+        an eighth for the input rows of a key range of the final merge (16 bytes a row)."""
         batch = batch_size or min(MAX_BATCH_IDS, max(MIN_BATCH_IDS, memory // (8 * MAP_BYTES_PER_ID * jobs)))
-        return cls(batch_ids=batch, spill_bytes=memory // 4, merge_rows=max(16, memory // (16 * 16)))
+        return cls(batch_ids=batch, spill_bytes=memory // 4, merge_rows=max(16, memory // (8 * 16)))
 
 
 class TableAccumulator:
@@ -402,12 +402,28 @@ class TableAccumulator:
             top, below = self.levels.pop(), self.levels.pop()
             self.levels.append(self._merge_levels(below, top))
         if sum(self._nbytes(level) for level in self.levels) > self.spill_bytes:
-            for level in self.levels:
-                self.spill.write(level)
-            self.levels = []
+            self.spill.write(self._collapse())
+
+    def _collapse(self) -> list[Table]:
+        """All levels merged into one table per order (each order's inputs let go once merged)."""
+        levels, self.levels = self.levels, []
+        merged = []
+        for k in range(self.max_order):
+            inputs = [level[k] for level in levels]
+            for level in levels:
+                level[k] = None
+            merged.append(merge_tables(inputs))
+            del inputs
+        return merged
 
     def result(self, *, merge_rows: int, min_count: int) -> list[Table]:
-        """The merged tables of everything added (spilled runs included), counts >= ``min_count``."""
+        """The merged tables of everything added (spilled runs included), counts >= ``min_count``.
+
+        When runs were spilled, what is still held is spilled too, so that the
+        final merge holds only its key range and the kept output.
+        """
+        if self.spill.runs and self.levels:
+            self.spill.write(self._collapse())
         runs = self.spill.runs + self.levels
         if not runs:
             return empty_tables(self.max_order, self.bits)

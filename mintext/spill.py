@@ -6,9 +6,10 @@ see :mod:`mintext.vocabulary`) and ``counts`` the matching ``int64`` counts.
 
 - :func:`merge_tables` adds tables (concatenate, stable sort, sum equal keys);
 - :class:`SpillDir` writes runs (one table per order) as ``.npy`` files to a
-  temporary directory and maps them back with ``mmap_mode="r"``; it is removed
-  when closed, also on errors and KeyboardInterrupt when used as a context manager;
-- :func:`merge_runs` merges many tables (in memory or memory-mapped) key range by
+  temporary directory, read back piece by piece through :class:`StoredArray`;
+  it is removed when closed, also on errors and KeyboardInterrupt when used as
+  a context manager;
+- :func:`merge_runs` merges many tables (in memory or on disk) key range by
   key range, so that only ``max_rows`` rows of input are in memory at a time,
   dropping keys whose total count is below ``min_count``.
 """
@@ -64,9 +65,9 @@ def search(sorted_keys: np.ndarray, queries: np.ndarray, side: str = "left") -> 
     return np.searchsorted(comparable(sorted_keys), comparable(queries), side=side)
 
 
-def empty_keys(like: np.ndarray) -> np.ndarray:
-    """An empty key array of the same kind as ``like``."""
-    return np.empty((0,) + like.shape[1:], dtype=like.dtype)
+def empty_keys(like: np.ndarray | StoredArray) -> np.ndarray:
+    """An empty key array of the same kind (1-D codes or rows of words) as ``like``."""
+    return np.zeros((0,) + tuple(like.shape[1:]), dtype=like.dtype)
 
 
 # --------------------------------------------------------------------------- tables
@@ -78,15 +79,21 @@ def table_nbytes(table: Table) -> int:
 
 
 def sum_sorted(keys: np.ndarray, counts: np.ndarray) -> Table:
-    """Sum the counts of equal adjacent keys of a sorted key array."""
-    if keys.shape[0] == 0:
+    """Sum the counts of equal adjacent keys of a sorted key array.
+
+    Group totals are differences of the running sum at each group's last row
+    (twice as fast as ``np.add.reduceat`` on groups of one or two rows).
+    """
+    m = keys.shape[0]
+    if m == 0:
         return keys, counts
-    starts = np.flatnonzero(key_changes(keys))
-    if starts.size == keys.shape[0] - 1:
+    last = np.flatnonzero(key_changes(keys))
+    if last.size == m - 1:
         return keys, counts
-    starts += 1
-    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts))
-    return keys[starts], np.add.reduceat(counts, starts)
+    last = np.append(last, m - 1)
+    totals = np.cumsum(counts)[last]
+    totals[1:] -= totals[:-1].copy()
+    return keys[last], totals
 
 
 def merge_tables(tables: Sequence[Table]) -> Table:
@@ -103,55 +110,108 @@ def merge_tables(tables: Sequence[Table]) -> Table:
 
 
 def keep_frequent(table: Table, min_count: int) -> Table:
-    """The rows of a table with count >= ``min_count``, as fresh in-memory arrays."""
+    """The rows of a table with count >= ``min_count``."""
     keys, counts = table
     if min_count <= 1:
-        return np.array(keys), np.array(counts)
-    keep = counts >= min_count
+        return keys, counts
+    keep = np.flatnonzero(counts >= min_count)
     return keys[keep], counts[keep]
 
 
 # --------------------------------------------------------------------------- runs on disk
 
 
+class StoredArray:
+    """A sorted array saved as ``.npy``, read piece by piece.
+
+    Nothing stays mapped: a search maps the file only for the binary search
+    (a few pages), and :meth:`read` copies one slice, so the resident memory of
+    a merge is the slices it holds, not the runs on disk.
+    """
+
+    def __init__(self, path: str, array: np.ndarray) -> None:
+        """Describe ``array``, just written to ``path`` with :func:`numpy.save`."""
+        self.path = path
+        self.shape = array.shape
+        self.dtype = array.dtype
+        self.nbytes = int(array.nbytes)
+        self.row_items = int(np.prod(array.shape[1:], dtype=np.int64))
+        self.offset = os.path.getsize(path) - self.nbytes  # the data follows the header
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _mapped(self) -> np.ndarray:
+        return np.memmap(self.path, dtype=self.dtype, mode="r", offset=self.offset, shape=self.shape)
+
+    def every(self, stride: int) -> np.ndarray:
+        """Rows ``stride, 2*stride, ...`` (a sample), in memory."""
+        return np.array(self._mapped()[stride::stride])
+
+    def search(self, queries: np.ndarray) -> np.ndarray:
+        """``searchsorted`` (left) of ``queries`` in the stored keys."""
+        return search(self._mapped(), queries)
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo:hi``, in memory."""
+        rows = max(0, hi - lo)
+        itemsize = self.dtype.itemsize * self.row_items
+        data = np.fromfile(self.path, dtype=self.dtype, count=rows * self.row_items, offset=self.offset + lo * itemsize)
+        return data.reshape((rows,) + self.shape[1:])
+
+
+RunArray = np.ndarray | StoredArray
+
+
+def _every(array: RunArray, stride: int) -> np.ndarray:
+    return array.every(stride) if isinstance(array, StoredArray) else array[stride::stride]
+
+
+def _search(array: RunArray, queries: np.ndarray) -> np.ndarray:
+    return array.search(queries) if isinstance(array, StoredArray) else search(array, queries)
+
+
+def _read(array: RunArray, lo: int, hi: int) -> np.ndarray:
+    return array.read(lo, hi) if isinstance(array, StoredArray) else array[lo:hi]
+
+
 class SpillDir:
     """A temporary directory of spilled runs; each run is one table per order.
 
     Runs are written with :func:`numpy.save` (``run-00000/keys-2.npy``,
-    ``counts-2.npy``...) and read back memory-mapped, so reading a key range of
-    a run only touches the pages of that range. The directory is created on
-    the first :meth:`write` (under ``parent``, default the system temp dir) and
-    removed by :meth:`close`.
+    ``counts-2.npy``...) and kept as :class:`StoredArray` pairs. The directory
+    is created on the first :meth:`write` (under ``parent``, default the system
+    temp dir) and removed by :meth:`close`.
     """
 
     def __init__(self, parent: str | os.PathLike | None = None) -> None:
         self.parent = parent
         self.path: str | None = None
-        self.runs: list[list[Table]] = []
+        self.runs: list[list[tuple[RunArray, RunArray]]] = []
 
     def write(self, tables: Sequence[Table]) -> None:
-        """Write one run (``tables[k]`` = the table of order k+1) and keep it mapped."""
+        """Write one run (``tables[k]`` = the table of order k+1)."""
         if self.path is None:
             self.path = tempfile.mkdtemp(prefix="mintext-ngrams-", dir=self.parent)
         run_dir = os.path.join(self.path, f"run-{len(self.runs):05d}")
         os.mkdir(run_dir)
-        mapped = []
+        stored = []
         for order, (keys, counts) in enumerate(tables, start=1):
-            mapped.append((self._save(run_dir, f"keys-{order}", keys), self._save(run_dir, f"counts-{order}", counts)))
-        self.runs.append(mapped)
+            stored.append((self._save(run_dir, f"keys-{order}", keys), self._save(run_dir, f"counts-{order}", counts)))
+        self.runs.append(stored)
 
     @staticmethod
-    def _save(run_dir: str, name: str, array: np.ndarray) -> np.ndarray:
+    def _save(run_dir: str, name: str, array: np.ndarray) -> RunArray:
         if array.shape[0] == 0:
-            return array  # nothing to map (an empty file cannot be mapped)
+            return array  # nothing worth a file
         path = os.path.join(run_dir, name + ".npy")
         np.save(path, array)
-        return np.load(path, mmap_mode="r")
+        return StoredArray(path, array)
 
     @property
     def nbytes(self) -> int:
         """Bytes of all runs written so far."""
-        return sum(table_nbytes(t) for run in self.runs for t in run)
+        return sum(keys.nbytes + counts.nbytes for run in self.runs for keys, counts in run)
 
     def close(self) -> None:
         """Forget the runs and remove the directory (safe to call twice)."""
@@ -170,37 +230,37 @@ class SpillDir:
 # --------------------------------------------------------------------------- merging runs
 
 
-def merge_runs(runs: Sequence[Table], *, max_rows: int, min_count: int = 1) -> Table:
-    """Merge sorted tables (in memory or memory-mapped) into one in-memory table.
+def merge_runs(runs: Sequence[tuple[RunArray, RunArray]], *, max_rows: int, min_count: int = 1) -> Table:
+    """Merge sorted tables (in memory or :class:`StoredArray` on disk) into one in-memory table.
 
     Works key range by key range: splitters are sampled from the runs so that a
-    range holds at most about ``max_rows`` input rows, each range is sliced out
+    range holds at most about ``max_rows`` input rows, each range is read out
     of every run (``searchsorted``), merged, and filtered to counts >=
     ``min_count``. Peak memory is the kept output plus about ``max_rows`` rows.
     """
     if not runs:
         raise ValueError("merge_runs needs at least one (possibly empty) run")
     like = runs[0][0]
-    runs = [run for run in runs if run[0].shape[0]]
+    runs = [run for run in runs if len(run[0])]
     if not runs:
         return empty_keys(like), np.zeros(0, dtype=COUNT_DTYPE)
-    if len(runs) == 1 and runs[0][0].shape[0] <= max_rows:
-        return keep_frequent(runs[0], min_count)
-    bounds = [search(run[0], _splitters(runs, max_rows)) for run in runs]
+    splitters = _splitters(runs, max_rows) if len(runs) > 1 or len(runs[0][0]) > max_rows else None
+    if splitters is None or len(splitters) == 0:
+        return keep_frequent(merge_tables([(_read(k, 0, len(k)), _read(c, 0, len(c))) for k, c in runs]), min_count)
+    bounds = [np.concatenate(([0], _search(keys, splitters), [len(keys)])) for keys, _ in runs]
     pieces = []
-    for r in range(len(bounds[0]) + 1):
+    for r in range(len(splitters) + 1):
         parts = []
-        for run, cuts in zip(runs, bounds):
-            lo = cuts[r - 1] if r else 0
-            hi = cuts[r] if r < len(cuts) else run[0].shape[0]
+        for (keys, counts), cuts in zip(runs, bounds):
+            lo, hi = int(cuts[r]), int(cuts[r + 1])
             if hi > lo:
-                parts.append((np.array(run[0][lo:hi]), np.array(run[1][lo:hi])))
+                parts.append((_read(keys, lo, hi), _read(counts, lo, hi)))
         if parts:
             pieces.append(keep_frequent(merge_tables(parts), min_count))
     return _concatenate(pieces, like=like)
 
 
-def _splitters(runs: Sequence[Table], max_rows: int) -> np.ndarray:
+def _splitters(runs: Sequence[tuple[RunArray, RunArray]], max_rows: int) -> np.ndarray:
     """Sorted distinct keys that cut the union of the runs into ranges of at most ~``max_rows`` rows.
 
     Each run contributes every ``stride``-th key as a sample; a splitter every
@@ -209,16 +269,15 @@ def _splitters(runs: Sequence[Table], max_rows: int) -> np.ndarray:
     """
     stride = max(1, max_rows // (4 * len(runs)))
     per_range = max(1, max_rows // (2 * stride))
-    samples = np.concatenate([run[0][stride::stride] for run in runs])
-    order = stable_order(samples)
-    chosen = samples[order][per_range - 1 :: per_range]
+    samples = np.concatenate([_every(keys, stride) for keys, _ in runs])
+    chosen = samples[stable_order(samples)][per_range - 1 :: per_range]
     if chosen.shape[0] == 0:
         return chosen
     starts = np.flatnonzero(np.concatenate(([True], key_changes(chosen))))
     return chosen[starts]
 
 
-def _concatenate(pieces: list[Table], like: np.ndarray) -> Table:
+def _concatenate(pieces: list[Table], like: RunArray) -> Table:
     if not pieces:
         return empty_keys(like), np.zeros(0, dtype=COUNT_DTYPE)
     if len(pieces) == 1:
