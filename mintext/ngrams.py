@@ -4,11 +4,12 @@ Input is an *id stream*: ``uint32`` character ids (see :mod:`mintext.vocabulary`
 with a 0 after each run; n-grams never contain a 0. Counting is map-reduce:
 
 - map, :func:`count_chunk`: one chunk of ids -> a sorted table per order. The
-  ``K``-character window starting at every character (zeros after the end of
-  its run) is packed into one ``uint64`` and the windows are sorted **once**;
-  the table of order k is read off the sorted windows by dropping the last
-  characters (a right shift keeps the order) and summing equal neighbours.
-  Orders too wide for 64 bits are counted separately with multi-word keys.
+  ``K`` ids starting at every position are packed into one ``uint64`` window
+  and the windows are sorted **once**; the table of order k is read off the
+  sorted windows by dropping the last characters (a right shift keeps the
+  order), summing equal neighbours and leaving out the keys that hold a 0
+  (a window that crosses the end of its run). Orders too wide for 64 bits
+  are counted separately with multi-word keys (``np.lexsort``).
 - reduce: chunk tables are merged like a binary counter (a table is merged
   with the one below it only when that one is at most twice its size), so the
   work is O(n log n), not quadratic. Merging uses a stable sort, which is
@@ -110,19 +111,19 @@ class ChunkCounts:
     """
 
     bits: int
-    keys: tuple[np.ndarray, ...]
+    codes: tuple[np.ndarray, ...]
     counts: tuple[np.ndarray, ...]
     chars: int
 
     @property
     def max_order(self) -> int:
         """The highest order counted."""
-        return len(self.keys)
+        return len(self.codes)
 
     @property
     def tables(self) -> list[Table]:
         """``(keys, counts)`` per order."""
-        return list(zip(self.keys, self.counts))
+        return list(zip(self.codes, self.counts, strict=True))
 
     @property
     def nbytes(self) -> int:
@@ -143,7 +144,7 @@ def run_remaining(ids: np.ndarray) -> np.ndarray:
     return next_zero - positions
 
 
-def count_chunk(ids: np.ndarray, max_order: int = DEFAULT_MAX_ORDER, bits: int = 16) -> ChunkCounts:
+def count_chunk(ids: np.ndarray, max_order: int, bits: int) -> ChunkCounts:
     """Count the n-grams of orders 1..``max_order`` inside the runs of one id chunk.
 
     ``ids``: 1-D array of character ids in 1 .. 2**bits - 1, with 0 between
@@ -244,19 +245,20 @@ class NgramTable:
     order-1 counts before ``min_count`` dropped rare n-grams).
     """
 
-    def __init__(self, keys: Sequence[np.ndarray], counts: Sequence[np.ndarray], *, bits: int, N: int, min_count: int = 1) -> None:
-        if len(keys) != len(counts) or not keys:
+    def __init__(self, codes: Sequence[np.ndarray], counts: Sequence[np.ndarray], *, bits: int, N: int, min_count: int = 1) -> None:
+        """Wrap per-order sorted codes and counts (index k-1 for order k); the arrays are not copied."""
+        if len(codes) != len(counts) or not codes:
             raise UsageError("an n-gram table needs codes and counts for orders 1..max_order")
         self.bits = bits
         self.N = int(N)
         self.min_count = min_count
-        self._keys = [_read_only(k) for k in keys]
+        self._codes = [_read_only(c) for c in codes]
         self._counts = [_read_only(np.asarray(c, dtype=COUNT_DTYPE)) for c in counts]
 
     @property
     def max_order(self) -> int:
         """The highest order counted."""
-        return len(self._keys)
+        return len(self._codes)
 
     def _check_order(self, order: int) -> int:
         if not isinstance(order, (int, np.integer)) or not 1 <= order <= self.max_order:
@@ -266,7 +268,7 @@ class NgramTable:
     def items(self, order: int) -> tuple[np.ndarray, np.ndarray]:
         """``(codes, counts)`` of one order: codes strictly increasing, counts ``int64`` (read-only)."""
         order = self._check_order(order)
-        return self._keys[order - 1], self._counts[order - 1]
+        return self._codes[order - 1], self._counts[order - 1]
 
     def distinct(self, order: int) -> int:
         """Number of distinct n-grams of one order kept."""
@@ -295,19 +297,19 @@ class NgramTable:
         for order in range(1, self.max_order + 1):
             keys, counts = self.items(order)
             words = vocabulary.decode_many(keys, order, bits=self.bits)
-            result.update(zip(words, counts.tolist()))
+            result.update(zip(words, counts.tolist(), strict=True))
         return result
 
     @property
     def nbytes(self) -> int:
         """Bytes held by codes and counts."""
-        return sum(k.nbytes + c.nbytes for k, c in zip(self._keys, self._counts))
+        return sum(k.nbytes + c.nbytes for k, c in zip(self._codes, self._counts, strict=True))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, NgramTable):
             return NotImplemented
         return (self.bits, self.N, self.max_order) == (other.bits, other.N, other.max_order) and all(
-            np.array_equal(a, b) for a, b in zip(self._keys + self._counts, other._keys + other._counts)
+            np.array_equal(a, b) for a, b in zip(self._codes + self._counts, other._codes + other._counts, strict=True)
         )
 
     def __repr__(self) -> str:
@@ -319,7 +321,7 @@ class NgramTable:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the table to one ``.npz`` file (uncompressed)."""
-        arrays = {f"keys_{k}": key for k, key in enumerate(self._keys, start=1)}
+        arrays = {f"keys_{k}": key for k, key in enumerate(self._codes, start=1)}
         arrays.update({f"counts_{k}": c for k, c in enumerate(self._counts, start=1)})
         meta = np.array([self.bits, self.N, self.min_count, self.max_order], dtype=np.int64)
         np.savez(path, meta=meta, **arrays)
@@ -335,9 +337,10 @@ class NgramTable:
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
-    array = np.asarray(array)
-    array.flags.writeable = False
-    return array
+    """A read-only view (the caller's array keeps its flags)."""
+    view = np.asarray(array).view()
+    view.flags.writeable = False
+    return view
 
 
 def empty_tables(max_order: int, bits: int) -> list[Table]:

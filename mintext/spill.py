@@ -251,7 +251,7 @@ def merge_runs(runs: Sequence[tuple[RunArray, RunArray]], *, max_rows: int, min_
     pieces = []
     for r in range(len(splitters) + 1):
         parts = []
-        for (keys, counts), cuts in zip(runs, bounds):
+        for (keys, counts), cuts in zip(runs, bounds, strict=True):
             lo, hi = int(cuts[r]), int(cuts[r + 1])
             if hi > lo:
                 parts.append((_read(keys, lo, hi), _read(counts, lo, hi)))

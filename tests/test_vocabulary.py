@@ -44,7 +44,7 @@ def test_from_text_counts_han_characters_only():
     text = "中文，中文测试abc𠀀中\n"
     vocab = CharVocabulary.from_text(text)
     expected = Counter(ch for ch in text if ch in HAN)
-    assert dict(zip(map(chr, vocab.codepoints.tolist()), vocab.counts.tolist())) == expected
+    assert dict(zip(map(chr, vocab.codepoints.tolist()), vocab.counts.tolist(), strict=True)) == expected
     assert vocab.char(1) == "中"
 
 
@@ -53,7 +53,7 @@ def test_from_text_counts_han_characters_only():
 def test_count_codepoints_streams_equals_counter(texts):
     cps, counts = count_codepoints(han_stream(t) for t in texts)
     expected = Counter(ch for t in texts for ch in t if ch in HAN)
-    assert dict(zip(map(chr, cps.tolist()), counts.tolist())) == expected
+    assert dict(zip(map(chr, cps.tolist()), counts.tolist(), strict=True)) == expected
     assert np.all(np.diff(cps.astype(np.int64)) > 0)
 
 
