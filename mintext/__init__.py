@@ -21,7 +21,7 @@ _LAZY = {
     "Lexicon": "mintext.lexicon:Lexicon",
     "Corpus": "mintext.sources:Corpus",
     "score_segmentation": "mintext.scoring:score_segmentation",
-    "apriori": "mintext.apriori:apriori",
+    "apriori": "mintext.association:apriori",
     "MintextError": "mintext.errors:MintextError",
 }
 
