@@ -349,7 +349,7 @@ class _Miner:
                 row = row_of(pair_codes)
                 hit = row >= 0
                 places.append(offsets[row[hit]] * 64 + positions[hit])
-            words = _bits_at(np.concatenate(places), int(widths.sum()))
+            words = _bits_at(np.concatenate(places) if places else np.zeros(0, np.int64), int(widths.sum()))
             bar.update(1)
         return itemsets, counts, _Bitsets(words, widths)
 
