@@ -7,7 +7,8 @@ least ``--chars`` Han characters; it is written to a temporary file that is
 removed afterwards. Every configuration runs in its own subprocess, which
 reports its own peak RSS (``ru_maxrss``), so runs do not pollute each other.
 Times are wall-clock and CPU (the machine may be shared; CPU time is the
-steadier measure of the work done; it includes the pool's workers).
+steadier measure of the work done; the pool's workers run under the
+forkserver, so their CPU time is not shown).
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def child(config: dict) -> dict:
         table = count_ngrams(split_chunks(ids, 1 << 20), 4, bits=vocabulary.bits, memory=config["memory"], jobs=config["jobs"])
     report.update(
         wall=time.perf_counter() - wall,
-        cpu=time.process_time() - cpu + children_cpu(resource),
+        cpu=time.process_time() - cpu if config["jobs"] == 1 else None,  # pool workers are not our children
         chars=table.N,
         distinct=[table.distinct(k) for k in range(1, 5)],
         table_bytes=table.nbytes,
@@ -125,12 +126,6 @@ def child(config: dict) -> dict:
         spilled_bytes=spilled["bytes"],
     )
     return report
-
-
-def children_cpu(resource) -> float:
-    """CPU seconds of the finished child processes (the pool's workers), 0 without a pool."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # --------------------------------------------------------------------------- the Counter peer
@@ -173,9 +168,10 @@ def verdict(ok: bool) -> str:
 
 def print_row(label: str, r: dict) -> None:
     spill = f"{r['spilled_runs']} runs, {mib(r['spilled_bytes'])}" if r["spilled_runs"] else "-"
+    cpu = f"{r['cpu']:7.2f}  {rate(r['chars'], r['cpu'])}" if r["cpu"] is not None else f"{'-':>7}  {'(workers)':>10}"
     print(
         f"{label:<34} {r['chars'] / 1e6:6.1f}M  {r['wall']:7.2f}  {rate(r['chars'], r['wall'])}  "
-        f"{r['cpu']:7.2f}  {rate(r['chars'], r['cpu'])}  {mib(r['rss']):>10}  {spill}"
+        f"{cpu}  {mib(r['rss']):>10}  {spill}"
     )
 
 
@@ -227,6 +223,7 @@ def report(results: dict, counter_seconds: float, counter_chars: int, options: a
     print(f"{'configuration':<34} {'chars':>7}  {'wall s':>7}  {'wall rate':>10}  {'CPU s':>7}  {'CPU rate':>10}  {'peak RSS':>10}  spilled")
     for label in labels:
         print_row(label, results[label])
+    print(f"  (the --jobs {options.jobs} row: CPU and RSS of the main process; the workers are separate processes)")
     prepare = counting["prepare_cpu"]
     print(f"{'  (counting-only: read+decode+ids)':<34} {'':>7}  {counting['prepare_wall']:7.2f}  "
           f"{rate(counting['chars'], counting['prepare_wall'])}  {prepare:7.2f}  {rate(counting['chars'], prepare)}")
@@ -244,7 +241,7 @@ def report(results: dict, counter_seconds: float, counter_chars: int, options: a
     print(f"  peak RSS < 2 GB: {mib(e2e['rss'])} and {mib(doubled['rss'])} -> {verdict(max(e2e['rss'], doubled['rss']) < TARGET_RSS_BYTES)}")
     print(f"  RSS flat when the corpus doubles (within 20%): x{growth:.2f} -> {verdict(growth <= TARGET_RSS_GROWTH)}")
     print(f"  spilling (--memory {options.spill_memory}) costs x{spill['cpu'] / e2e['cpu']:.2f} CPU time of the in-memory run; "
-          f"--jobs {options.jobs} counting wall time x{pooled['wall'] / counting['wall']:.2f} of one job")
+          f"--jobs {options.jobs} counting takes x{pooled['wall'] / counting['wall']:.2f} the wall time of one job")
     same = [r["distinct"] for r in results.values()]
     print(f"  identical tables across configurations (distinct n-grams per order): "
           f"{verdict(all(d == same[0] for d in same))} {same[0]}")

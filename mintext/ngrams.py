@@ -568,6 +568,13 @@ def han_streams(blocks: Iterable[str]) -> Iterator[np.ndarray]:
         yield han_stream(carry)
 
 
+def _tallied(streams: Iterable[np.ndarray], bar) -> Iterator[np.ndarray]:
+    """The streams unchanged, counting their lengths on a progress bar."""
+    for stream in streams:
+        bar.update(stream.size)
+        yield stream
+
+
 def count_corpus(
     corpus: Corpus,
     max_order: int = DEFAULT_MAX_ORDER,
@@ -584,7 +591,8 @@ def count_corpus(
     whose codes use its ids. Parameters as in :func:`count_ngrams`.
     """
     max_order = check_max_order(max_order)
-    vocabulary = CharVocabulary.from_streams(han_streams(corpus.blocks()))
+    with progress_bar(progress, desc="counting characters", unit="char", unit_scale=True) as bar:
+        vocabulary = CharVocabulary.from_streams(_tallied(han_streams(corpus.blocks()), bar))
     chunks = (vocabulary.to_ids(stream) for stream in han_streams(corpus.blocks()))
     table = count_ngrams(
         chunks, max_order, bits=vocabulary.bits, memory=memory, jobs=jobs,
