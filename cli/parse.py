@@ -1,0 +1,304 @@
+"""``mintext parse``: perturbed-masking segmentation and parsing with a pretrained BERT.
+
+Nothing heavy is imported at module level (``mintext --help`` loads this
+module to list it): NumPy comes with the command, TensorFlow and bert4keras
+only when the model is loaded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from cli.options import input_options, note, output_option, quiet_option, warn
+
+MODEL_CHOICES = ("bert", "albert", "nezha", "roberta")  # = mintext.parse.model.MODEL_TYPES
+FORMATS = {  # task -> output formats, the default first
+    "seg": ("words", "json"),
+    "tree": ("bracketed", "json", "pretty"),
+    "dep": ("conllu", "json", "pretty"),
+}
+
+
+@dataclass
+class Record:
+    """One input sentence: where it came from and its words when the input gives them."""
+
+    sent_id: str
+    text: str
+    words: list[str] | None = None
+    source: Any = None  # the ConlluSentence it was read from
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
+@click.option("--bert", "bert_dir", required=True, metavar="DIR",
+              help="Google-format model folder: bert_config.json (or albert_config*.json), bert_model.ckpt.*, vocab.txt.")
+@click.option("--model", "model_type", type=click.Choice(MODEL_CHOICES), default="bert", show_default=True,
+              help="Model type, as bert4keras names it (RoBERTa-wwm checkpoints are BERT format: bert or roberta).")
+@click.option("--task", type=click.Choice(tuple(FORMATS)), default="seg", show_default=True,
+              help="seg: words; tree: binary constituency trees; dep: dependency trees.")
+@click.option("--threshold", default="auto", show_default=True, metavar="auto|NUMBER",
+              help="seg: neighbours stay in one word when their impact is at least this; auto fits a two-cluster "
+                   "split (Otsu) on the impacts of the input.")
+@click.option("--threshold-sample", type=click.IntRange(min=1), default=1000, show_default=True, metavar="LINES",
+              help="With --threshold auto: fit on the first LINES sentences; their output waits for the fit.")
+@click.option("--decoder", type=click.Choice(["eisner", "cle"]), default="eisner", show_default=True,
+              help="dep: eisner (best projective tree) or cle (Chu-Liu/Edmonds, non-projective allowed).")
+@click.option("--input-format", type=click.Choice(["text", "segmented", "conllu"]), default="text", show_default=True,
+              help="text: one sentence a line; segmented: words separated by spaces; conllu: words from the FORM column.")
+@click.option("--segmented", is_flag=True, help="Same as --input-format segmented.")
+@click.option("--output-format", type=click.Choice(["words", "bracketed", "conllu", "json", "pretty"]), default=None,
+              help="seg: words (default) or json; tree: bracketed (default), json or pretty; "
+                   "dep: conllu (default), json or pretty.")
+@click.option("--layer", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Hidden layer to read, 1 = first Transformer layer.  [default: the last]")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, metavar="N",
+              help="Masked copies per forward pass (fewer for long sentences: at most 128 x N tokens).")
+@click.option("--window", type=click.IntRange(min=2), default=None, metavar="TOKENS",
+              help="Longest token window; longer sentences go through overlapping windows.  "
+                   "[default: the model's max_position_embeddings - 2]")
+@click.option("--distance", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True,
+              help="Distance between hidden vectors that measures an impact.")
+@input_options
+@output_option
+@quiet_option
+def parse(
+    inputs: tuple[str, ...], bert_dir: str, model_type: str, task: str, threshold: str, threshold_sample: int,
+    decoder: str, input_format: str, segmented: bool, output_format: str | None, layer: int | None,
+    batch_size: int, window: int | None, distance: str, encoding: str, errors: str, output: str, quiet: bool,
+) -> None:
+    """Segment Chinese text into words, or parse it, with a pretrained BERT and no training.
+
+    Perturbed masking: mask a character (or word), mask it together with a
+    neighbour, and measure how much the neighbour changed its hidden vector.
+    Segmentation joins neighbours with a high impact; tree and dep decode
+    trees from the matrix of word-to-word impacts. Many sentences share large
+    padded batches; output comes in input order as sentences finish.
+    See docs/parse.md for the methods.
+
+    \b
+    Examples:
+      mintext parse --bert chinese_L-12_H-768_A-12 news.txt > words.txt
+      mintext parse --bert DIR --threshold 8 news.txt -o words.txt
+      mintext parse --bert DIR --task tree --output-format pretty sentence.txt
+      mintext parse --bert DIR --task dep --segmented words.txt > parsed.conllu
+      mintext parse --bert DIR --task dep --input-format conllu test.conllu -o pred.conllu
+      mintext score --conllu test.conllu pred.conllu
+      mintext parse --bert albert_tiny_zh --model albert - < news.txt
+    """
+    from mintext.errors import UsageError
+    from mintext.parse.pipeline import parse_threshold
+    from mintext.sources import DecodeStats, resolve_inputs
+
+    if segmented:
+        if input_format == "conllu":
+            raise UsageError("--segmented and --input-format conllu contradict each other; give one")
+        input_format = "segmented"
+    output_format = output_format or FORMATS[task][0]
+    if output_format not in FORMATS[task]:
+        raise UsageError(f"--output-format {output_format} does not fit --task {task}; use {' or '.join(FORMATS[task])}")
+    if task == "seg" and input_format == "segmented":
+        raise UsageError("--task seg finds the words itself; --input-format segmented is for --task tree or dep")
+    threshold_value = parse_threshold(threshold)
+    sources = resolve_inputs(list(inputs))  # bad paths are reported before the slow model load
+
+    from mintext.parse.model import load_encoder
+
+    started = time.perf_counter()
+    encoder = load_encoder(bert_dir, model_type, layer)
+    loaded = time.perf_counter()
+    note(f"loaded {encoder.model_type} from {bert_dir} ({encoder.num_layers} layers, hidden {encoder.hidden_size}, "
+         f"reading layer {encoder.layer}) in {loaded - started:.1f}s")
+
+    stats = DecodeStats()
+    run = Run(task, output_format, input_format != "text", quiet)
+    records = read_records(sources, input_format, encoding, errors, stats)
+    options = {"batch_size": batch_size, "batch_tokens": 128 * batch_size, "window": window, "distance": distance}
+    results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
+    run.write(results, output)
+
+    if stats.replaced:
+        warn(f"{stats.replaced} undecodable byte sequences were {'replaced' if errors == 'replace' else 'dropped'}")
+    run.report(encoder, time.perf_counter() - loaded)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_records(sources: list, input_format: str, encoding: str, errors: str, stats) -> Iterator[Record]:
+    """The input sentences of every source, in order, with ids (input line numbers, or CoNLL-U sent_id)."""
+    from mintext.errors import InputError
+    from mintext.parse.conllu import read_conllu
+    from mintext.sources import MAX_LINE_CHARS, iter_blocks, iter_lines
+
+    number = 0
+    for source in sources:
+        def lines() -> Iterator[str]:
+            for text, ends_line in iter_lines(iter_blocks(source, encoding, errors, stats=stats)):
+                if not ends_line:
+                    raise InputError(f"{source.name}: a line is longer than {MAX_LINE_CHARS:,} characters; "
+                                     "split the text into sentences first")
+                yield text
+
+        if input_format == "conllu":
+            for sentence in read_conllu(lines(), source.name):
+                number += 1
+                text = sentence.text if sentence.text is not None else _text_of(sentence)
+                yield Record(sentence.sent_id or str(number), text, sentence.words, sentence)
+        else:
+            for line in lines():
+                number += 1
+                yield Record(str(number), line, line.split() if input_format == "segmented" else None)
+
+
+def _text_of(sentence) -> str:
+    """The text of a CoNLL-U sentence without ``# text``: FORMs with a space unless MISC says SpaceAfter=No."""
+    parts = []
+    for row in sentence.rows:
+        parts.append(row[1])
+        if "SpaceAfter=No" not in row[9].split("|"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+# --------------------------------------------------------------------------- running and writing
+
+
+class Run:
+    """One run of the command: pipes records through the model and formats what comes out."""
+
+    def __init__(self, task: str, output_format: str, words_given: bool, quiet: bool) -> None:
+        self.task = task
+        self.words_given = words_given  # tree/dep: words from the input, not from BERT segmentation
+        self.output_format = output_format
+        self.quiet = quiet
+        self.sentences = 0
+        self.empty: list[str] = []  # sent_ids of sentences without words
+        self.unknown: list[str] = []  # sent_ids of sentences without a known token
+        self.threshold: float | None = None
+        self.auto_threshold = False
+        self.sample = 0
+
+    def results(self, encoder, records: Iterator[Record], options: dict, threshold, threshold_sample: int,
+                decoder: str) -> Iterator[tuple[Record, Any]]:
+        """``(record, result)`` pairs in input order; results are Segmentation or ParsedSentence objects."""
+        from mintext.parse.pipeline import constituency_trees, dependency_trees, segment
+
+        waiting: deque[Record] = deque()
+
+        def feed(get: Callable[[Record], Any]) -> Iterator[Any]:
+            for record in records:
+                waiting.append(record)
+                yield get(record)
+
+        if self.task == "seg" or not self.words_given:
+            self.auto_threshold = threshold == "auto"
+            self.sample = threshold_sample
+            stream = segment(encoder, feed(lambda r: r.text), threshold=threshold,
+                             threshold_sample=threshold_sample, **options)
+            if self.task == "seg":
+                for segmentation in stream:
+                    self.threshold = segmentation.threshold
+                    yield waiting.popleft(), segmentation
+                return
+            sentences: Iterator[list[str]] = (s.words for s in self._remember_threshold(stream))
+        else:
+            sentences = feed(lambda r: r.words)
+        if self.task == "tree":
+            parsed = constituency_trees(encoder, sentences, **options)
+        else:
+            parsed = dependency_trees(encoder, sentences, decoder=decoder, **options)
+        for result in parsed:
+            yield waiting.popleft(), result
+
+    def _remember_threshold(self, stream):
+        for segmentation in stream:
+            self.threshold = segmentation.threshold
+            yield segmentation
+
+    def write(self, results: Iterator[tuple[Record, Any]], output: str) -> None:
+        from mintext.atomic import atomic_output
+        from mintext.progress import progress_bar
+
+        formatter = getattr(self, f"_format_{self.task}_{self.output_format}")
+        with atomic_output(output) as out, progress_bar(not self.quiet, desc="parse", unit=" sentences") as bar:
+            for record, result in results:
+                self.sentences += 1
+                if not result.impacts.units:
+                    self.empty.append(record.sent_id)
+                elif not result.impacts.known:
+                    self.unknown.append(record.sent_id)
+                out.write(formatter(record, result))
+                if output == "-":
+                    out.flush()
+                bar.update(1)
+
+    def report(self, encoder, seconds: float) -> None:
+        if self.unknown:
+            warn(f"{len(self.unknown)} sentences have no character in the model's vocabulary (first: sentence "
+                 f"{self.unknown[0]}); they were not run, and each of their characters is its own word")
+        if self.empty and self.output_format == "conllu":
+            warn(f"{len(self.empty)} empty sentences left out of the CoNLL-U output (first: sentence {self.empty[0]}); "
+                 "the other sent_ids still count input lines")
+        copies = encoder.sequences
+        per = copies / self.sentences if self.sentences else 0.0
+        rate = self.sentences / seconds if seconds > 0 else 0.0
+        note(f"{self.sentences} sentences in {seconds:.1f}s ({rate:.1f}/s): {copies} masked copies "
+             f"({per:.1f} a sentence) in {encoder.forward_passes} forward passes")
+        if self.auto_threshold and self.threshold is not None:
+            note(f"threshold {self.threshold:.6g} (auto: two-cluster split of the impacts of the first "
+                 f"{min(self.sample, self.sentences)} sentences)")
+
+    # ----- formats: one function per (task, format), each returning the text of one sentence
+
+    def _format_seg_words(self, record: Record, result) -> str:
+        return " ".join(result.words) + "\n"
+
+    def _format_seg_json(self, record: Record, result) -> str:
+        from mintext.parse.trees import json_line
+
+        impacts = [round(float(x), 6) for x in result.impacts.adjacent]
+        return json_line({"sent_id": record.sent_id, "text": record.text, "words": result.words,
+                          "atoms": result.impacts.units, "impacts": impacts,
+                          "threshold": round(result.threshold, 6) if result.threshold != float("inf") else None})
+
+    def _format_tree_bracketed(self, record: Record, result) -> str:
+        from mintext.parse.trees import bracketed
+
+        return bracketed(result.tree, result.words) + "\n"
+
+    def _format_tree_json(self, record: Record, result) -> str:
+        from mintext.parse.trees import json_line, nested_words
+
+        return json_line({"sent_id": record.sent_id, "text": record.text, "words": result.words,
+                          "tree": nested_words(result.tree, result.words)})
+
+    def _format_tree_pretty(self, record: Record, result) -> str:
+        from mintext.parse.trees import draw_constituency
+
+        return f"# {record.sent_id}: {record.text}\n{draw_constituency(result.tree, result.words)}\n"
+
+    def _format_dep_conllu(self, record: Record, result) -> str:
+        from mintext.parse.conllu import format_conllu
+
+        if not result.words:
+            return ""
+        return format_conllu(result.words, [int(h) for h in result.heads], sent_id=record.sent_id, text=record.text,
+                             source=record.source)
+
+    def _format_dep_json(self, record: Record, result) -> str:
+        from mintext.parse.trees import json_line
+
+        return json_line({"sent_id": record.sent_id, "text": record.text, "words": result.words,
+                          "heads": [int(h) for h in result.heads]})
+
+    def _format_dep_pretty(self, record: Record, result) -> str:
+        from mintext.parse.trees import draw_dependency
+
+        return f"# {record.sent_id}: {record.text}\n{draw_dependency([int(h) for h in result.heads], result.words)}\n"

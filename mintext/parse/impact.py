@@ -1,0 +1,378 @@
+"""Perturbed masking, batched: impacts between the units of many sentences.
+
+For units (characters or words) ``i`` and ``j`` of a sentence, the impact of
+``j`` on ``i`` is ``F[i, j] = dist(h_i(x with i masked), h_i(x with i and j
+masked))``, where ``h_i`` is the mean of the hidden vectors of ``i``'s tokens
+in the chosen layer and a masked unit has all its tokens replaced by
+``[MASK]`` (algorithms.md, section 3). ``F[i, i] = 0``.
+
+How the work is organised:
+
+- every sentence becomes *masked copies*: one per unit that takes part in a
+  pair (``i`` masked) and one per pair (``i`` and ``j`` masked). Segmentation
+  needs the adjacent pairs only (``2n - 1`` copies for ``n`` units), parsing
+  all pairs (``n (n + 1) / 2`` copies);
+- copies of many sentences are pooled, sorted by length (a stable sort) and
+  cut into batches of at most ``batch_size`` copies (fewer for long copies:
+  at most ``batch_tokens`` padded tokens per batch), padded with id 0, which
+  the model masks out of attention, so that a copy's vectors do not depend on
+  its batch (checked by the tests);
+- each batch is one call of a compiled TensorFlow function that returns the
+  hidden vectors at the masked units only;
+- results come out sentence by sentence, in input order, as soon as a
+  sentence and all before it are done.
+
+Sliding windows. A model reads at most ``window`` tokens (max_position_embeddings
+- 2 for ``[CLS]`` and ``[SEP]``). A longer sentence is cut into windows of
+whole units of at most ``window`` tokens; each window starts at the unit where
+the previous one reaches half of its tokens, so consecutive windows overlap by
+about half. Every pair is scored in exactly one window: among the windows that
+hold both units, the one whose centre is nearest to the pair's midpoint (the
+earlier on a tie), so that each pair sees about a quarter window of context or
+more on both sides. Both copies behind one impact (``i`` masked, ``i`` and
+``j`` masked) come from the same window, so no impact mixes two contexts.
+Adjacent pairs always share a window; pairs too far apart to share one are
+not observed and get impact 0. The cost stays linear in the sentence length
+for segmentation: about two copies of ``window + 2`` tokens per gap. A unit
+longer than half a window (a very long run of Latin letters) is cut to its
+first ``window // 2`` tokens.
+
+Units of only unknown tokens carry no information: a sentence whose tokens
+are all ``[UNK]`` is not run (its impacts are all 0 and it is flagged).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from mintext.errors import UsageError
+from mintext.parse.tokens import atom_spans
+
+DISTANCES = ("euclidean", "cosine")
+DEFAULT_BATCH_SIZE = 64
+DEFAULT_BATCH_TOKENS = 8192
+BUFFER_BATCHES = 16  # copies pooled (and sorted by length) at a time: batch_size * BUFFER_BATCHES
+
+
+class TokenEncoder(Protocol):
+    """What the batcher needs from a model (see :class:`mintext.parse.model.Encoder`)."""
+
+    max_tokens: int
+    unk_id: int
+    cls_id: int
+    sep_id: int
+    mask_id: int
+
+    def token_ids(self, atom: str) -> list[int]: ...
+
+    def hidden_at(self, token_ids: np.ndarray, positions: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class Impacts:
+    """Impacts of one sentence.
+
+    ``units``: the unit strings; ``matrix``: ``F`` (``n x n``) for all pairs,
+    or ``None`` for segmentation; ``adjacent``: ``(F[i, i+1] + F[i+1, i]) / 2``
+    for ``i < n - 1``; ``known``: ``False`` when every token was ``[UNK]``
+    (nothing was computed; impacts are 0).
+    """
+
+    units: list[str]
+    adjacent: np.ndarray
+    matrix: np.ndarray | None = None
+    known: bool = True
+    copies: int = 0
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class _Window:
+    sentence: _Sentence
+    lo: int  # first unit
+    hi: int  # one past the last unit
+    ids: np.ndarray  # [CLS] tokens of units lo..hi-1 [SEP]
+    offsets: np.ndarray  # token position of each unit lo..hi (last = end), +1 for [CLS]
+    pending: int = 0  # copies not run yet
+    singles: dict[int, np.ndarray] = field(default_factory=dict)  # unit -> vector with the unit masked
+
+
+@dataclass
+class _Sentence:
+    index: int
+    units: list[str]
+    tokens: list[list[int]]
+    all_pairs: bool
+    impacts: Impacts | None = None
+    pending: int = 0
+    planned: bool = False
+
+
+def plan_windows(token_counts: Sequence[int], window: int) -> list[tuple[int, int]]:
+    """Unit ranges ``(lo, hi)`` of the windows of a sentence (see the module docstring).
+
+    ``token_counts[u]`` is the number of tokens of unit ``u``, each at most
+    ``window // 2``. One window when everything fits.
+    """
+    n = len(token_counts)
+    ends = np.concatenate([[0], np.cumsum(token_counts)])
+    if ends[-1] <= window:
+        return [(0, n)]
+    windows = []
+    lo = 0
+    while True:
+        hi = int(np.searchsorted(ends, ends[lo] + window, side="right")) - 1
+        windows.append((lo, hi))
+        if hi >= n:
+            return windows
+        half = ends[lo] + (ends[hi] - ends[lo]) / 2
+        nxt = int(np.searchsorted(ends, half, side="left"))
+        lo = min(max(nxt, lo + 1), hi - 1)
+
+
+def assign_pairs(
+    token_counts: Sequence[int], windows: Sequence[tuple[int, int]], all_pairs: bool
+) -> list[list[tuple[int, int]]]:
+    """The pairs ``(i, j)``, ``i < j``, that each window scores (see the module docstring)."""
+    n = len(token_counts)
+    ends = np.concatenate([[0], np.cumsum(token_counts)])
+    mids = (ends[:-1] + ends[1:]) / 2
+    centres = [(ends[lo] + ends[hi]) / 2 for lo, hi in windows]
+    first = np.zeros(n, dtype=int)  # first window holding each unit
+    last = np.zeros(n, dtype=int)
+    for k in range(len(windows) - 1, -1, -1):
+        first[windows[k][0] : windows[k][1]] = k
+    for k, (lo, hi) in enumerate(windows):
+        last[lo:hi] = k
+    owned: list[list[tuple[int, int]]] = [[] for _ in windows]
+    for i in range(n - 1):
+        for j in range(i + 1, n if all_pairs else i + 2):
+            if first[j] > last[i]:
+                break  # no window holds both; nor any later j
+            candidates = range(first[j], last[i] + 1)
+            midpoint = (mids[i] + mids[j]) / 2
+            best = min(candidates, key=lambda k: (abs(centres[k] - midpoint), k))
+            owned[best].append((i, j))
+    return owned
+
+
+# --------------------------------------------------------------------------- the batcher
+
+
+class _Batcher:
+    """Pools masked copies of many sentences, runs them in batches, yields finished sentences in order."""
+
+    def __init__(self, encoder: TokenEncoder, batch_size: int, window: int | None, distance: str,
+                 batch_tokens: int) -> None:
+        if batch_size < 1:
+            raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
+        if distance not in DISTANCES:
+            raise UsageError(f"distance must be one of {', '.join(DISTANCES)}, not {distance!r}")
+        limit = encoder.max_tokens
+        window = limit if window is None else window
+        if not 2 <= window <= limit:
+            raise UsageError(f"--window must be between 2 and {limit} tokens for this model (default {limit})")
+        self.encoder = encoder
+        self.batch_size = batch_size
+        self.batch_tokens = max(batch_tokens, window + 2)
+        self.window = window
+        self.distance = distance
+
+    # ----- rows
+
+    def _rows(self, sentence: _Sentence) -> Iterator[tuple]:
+        """Masked copies of one sentence: ``(window, masked units, kind)``, singles of a window first."""
+        n = len(sentence.units)
+        matrix = np.zeros((n, n), dtype=np.float32) if sentence.all_pairs else None
+        adjacent = np.zeros(max(n - 1, 0), dtype=np.float32)
+        known = any(t != self.encoder.unk_id for unit in sentence.tokens for t in unit)
+        sentence.impacts = Impacts(sentence.units, adjacent, matrix, known=known)
+        if n < 2 or not known:
+            return
+        cap = max(1, self.window // 2)
+        tokens = [unit[:cap] for unit in sentence.tokens]
+        counts = [len(t) for t in tokens]
+        windows = plan_windows(counts, self.window)
+        owned = assign_pairs(counts, windows, sentence.all_pairs)
+        for (lo, hi), pairs in zip(windows, owned):
+            if not pairs:
+                continue
+            flat = [t for unit in tokens[lo:hi] for t in unit]
+            ids = np.array([self.encoder.cls_id, *flat, self.encoder.sep_id], dtype=np.int32)
+            offsets = 1 + np.concatenate([[0], np.cumsum(counts[lo:hi])])
+            units = sorted({u for pair in pairs for u in pair})
+            win = _Window(sentence, lo, hi, ids, offsets, pending=len(units) + len(pairs))
+            sentence.pending += len(units) + len(pairs)
+            sentence.impacts.copies += len(units) + len(pairs)
+            for u in units:
+                yield win, (u,)
+            for pair in pairs:
+                yield win, pair
+
+    def _plan(self, sentences: Iterable[_Sentence]) -> Iterator[tuple[_Sentence, tuple | None]]:
+        for sentence in sentences:
+            yield sentence, None  # announces the sentence before its rows
+            for row in self._rows(sentence):
+                yield sentence, row
+            sentence.planned = True
+
+    # ----- running
+
+    def run(self, sentences: Iterable[_Sentence]) -> Iterator[Impacts]:
+        waiting: deque[_Sentence] = deque()  # announced, not yet yielded, in input order
+        buffer: list[tuple] = []
+        limit = self.batch_size * BUFFER_BATCHES
+        for sentence, row in self._plan(sentences):
+            if row is None:
+                waiting.append(sentence)
+            else:
+                buffer.append(row)
+            if len(buffer) >= limit:
+                self._run_rows(buffer)
+                buffer = []
+            while waiting and waiting[0].planned and waiting[0].pending == 0:
+                yield waiting.popleft().impacts
+        if buffer:  # the rest, once the input has ended
+            self._run_rows(buffer)
+        while waiting:
+            yield waiting.popleft().impacts
+
+    def _run_rows(self, rows: list[tuple]) -> None:
+        rows.sort(key=lambda row: len(row[0].ids))  # stable: a window's singles stay before its pairs
+        start = 0
+        while start < len(rows):
+            end = min(start + self.batch_size, len(rows))
+            # fewer copies per batch when they are long (the last, longest copy sets the padding)
+            while end - start > 1 and (end - start) * len(rows[end - 1][0].ids) > self.batch_tokens:
+                end -= 1
+            self._run_batch(rows[start:end], len(rows[end - 1][0].ids))
+            start = end
+
+    def _run_batch(self, rows: list[tuple], length: int) -> None:
+        mask_id = self.encoder.mask_id
+        ids = np.zeros((len(rows), length), dtype=np.int32)
+        spans = []
+        for r, (win, units) in enumerate(rows):
+            ids[r, : len(win.ids)] = win.ids
+            row_spans = []
+            for u in units:
+                a, b = win.offsets[u - win.lo], win.offsets[u - win.lo + 1]
+                ids[r, a:b] = mask_id
+                row_spans.append((a, b))
+            spans.append(row_spans)
+        reads = max(sum(b - a for a, b in s) for s in spans)
+        positions = np.zeros((len(rows), reads), dtype=np.int32)
+        for r, row_spans in enumerate(spans):
+            k = 0
+            for a, b in row_spans:
+                positions[r, k : k + b - a] = np.arange(a, b)
+                k += b - a
+        hidden = self.encoder.hidden_at(ids, positions)
+        for r, (win, units) in enumerate(rows):
+            k, vectors = 0, []
+            for a, b in spans[r]:
+                vectors.append(hidden[r, k : k + b - a].mean(axis=0))
+                k += b - a
+            self._record(win, units, vectors)
+
+    def _record(self, win: _Window, units: tuple, vectors: list[np.ndarray]) -> None:
+        win.sentence.pending -= 1
+        win.pending -= 1
+        if len(units) == 1:
+            win.singles[units[0]] = vectors[0]
+            return
+        i, j = units
+        f_ij = self._dist(win.singles[i], vectors[0])
+        f_ji = self._dist(win.singles[j], vectors[1])
+        impacts = win.sentence.impacts
+        if impacts.matrix is not None:
+            impacts.matrix[i, j], impacts.matrix[j, i] = f_ij, f_ji
+        if j == i + 1:
+            impacts.adjacent[i] = (f_ij + f_ji) / 2
+        if win.pending == 0:
+            win.singles.clear()
+
+    def _dist(self, a: np.ndarray, b: np.ndarray) -> float:
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if self.distance == "euclidean":
+            return float(np.sqrt(np.sum((a64 - b64) ** 2)))
+        denominator = np.sqrt(np.sum(a64 * a64) * np.sum(b64 * b64))
+        return float(1.0 - np.sum(a64 * b64) / denominator) if denominator > 0 else 0.0
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _unit_tokens(encoder: TokenEncoder, unit: str) -> list[int]:
+    """Token ids of a unit: its atoms' WordPiece ids, concatenated."""
+    ids = [t for a, b in atom_spans(unit) for t in encoder.token_ids(unit[a:b])]
+    return ids or [encoder.unk_id]
+
+
+def adjacent_impacts(
+    encoder: TokenEncoder,
+    texts: Iterable[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    window: int | None = None,
+    distance: str = "euclidean",
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+) -> Iterator[Impacts]:
+    """Impacts between neighbouring atoms of each text, in input order (for segmentation).
+
+    The units are the atoms of :func:`mintext.parse.tokens.atom_spans` (one
+    CJK character, one punctuation mark, or one run of other characters); the
+    ``2n - 1`` masked copies of each text run in shared batches. Yields one
+    :class:`Impacts` per text with ``adjacent`` filled and ``matrix`` ``None``.
+    """
+    batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
+
+    def sentences() -> Iterator[_Sentence]:
+        for index, text in enumerate(texts):
+            units = [text[a:b] for a, b in atom_spans(text)]
+            yield _Sentence(index, units, [encoder.token_ids(u) for u in units], all_pairs=False)
+
+    return batcher.run(sentences())
+
+
+def impact_matrices(
+    encoder: TokenEncoder,
+    sentences: Iterable[Sequence[str]],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    window: int | None = None,
+    distance: str = "euclidean",
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+) -> Iterator[Impacts]:
+    """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
+
+    A word is masked as a whole span (all its tokens); its vector is the mean
+    of its tokens' vectors. Yields one :class:`Impacts` per sentence with
+    ``matrix`` (``n x n``, float32, zero diagonal) and ``adjacent`` filled.
+    """
+    batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
+
+    def items() -> Iterator[_Sentence]:
+        for index, words in enumerate(sentences):
+            words = list(words)
+            yield _Sentence(index, words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
+
+    return batcher.run(items())
+
+
+def impact_matrix(encoder: TokenEncoder, words: Sequence[str], **options) -> np.ndarray:
+    """The ``n x n`` impact matrix ``F`` of one sentence given as words (see :func:`impact_matrices`).
+
+    >>> F = impact_matrix(encoder, ["计算机", "的", "鼠标"])   # doctest: +SKIP
+    >>> F.shape
+    (3, 3)
+    """
+    (result,) = impact_matrices(encoder, [list(words)], **options)
+    return result.matrix

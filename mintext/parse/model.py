@@ -1,0 +1,397 @@
+"""Loading a Google-format checkpoint folder through bert4keras, checked first.
+
+:func:`load_encoder` finds the config, the checkpoint and the vocabulary in a
+folder, checks that they belong together and match ``--model`` (so that a
+wrong or damaged download is reported in one line naming the problem and the
+fix, instead of a TensorFlow traceback), builds the model with
+``bert4keras.models.build_transformer_model(config, checkpoint, model=...)``
+and wraps it in an :class:`Encoder` whose :meth:`Encoder.hidden_at` runs
+padded batches through one compiled TensorFlow function and returns only the
+hidden vectors asked for.
+
+Importing this module does not import TensorFlow; :func:`load_encoder` does.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mintext.errors import InputError, UsageError
+from mintext.parse.tfenv import import_bert4keras, import_tensorflow
+
+MODEL_TYPES = ("bert", "albert", "nezha", "roberta")
+REQUIRED_CONFIG = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size")
+REQUIRED_TOKENS = ("[CLS]", "[SEP]", "[MASK]", "[UNK]")
+FIX_DOWNLOAD = "download the model folder again"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The three parts of a model folder."""
+
+    directory: str
+    config: str
+    checkpoint: str  # prefix: PREFIX.index + PREFIX.data-*
+    vocab: str
+
+
+# --------------------------------------------------------------------------- finding and checking files
+
+
+def find_model_files(directory: str | os.PathLike, model: str = "bert") -> ModelFiles:
+    """Locate the config, checkpoint prefix and vocabulary in ``directory``.
+
+    Config: ``bert_config.json`` or ``albert_config*.json`` (ALBERT's first for
+    ``model="albert"``). Checkpoint: the one ``*.index`` file, or the one named
+    by the ``checkpoint`` state file, or ``bert_model.ckpt``. Vocabulary:
+    ``vocab.txt``, or the one ``vocab*.txt``. Raises :class:`UsageError` when
+    the folder does not exist and :class:`InputError` when a part is missing.
+    """
+    directory = os.fspath(directory)
+    if not os.path.exists(directory):
+        raise UsageError(f"no such directory: {directory} (--bert wants a folder with bert_config.json, "
+                         "bert_model.ckpt.* and vocab.txt)")
+    if not os.path.isdir(directory):
+        raise UsageError(f"--bert wants a model folder (bert_config.json, bert_model.ckpt.*, vocab.txt), "
+                         f"not the file {directory}")
+    return ModelFiles(directory, _find_config(directory, model), _find_checkpoint(directory), _find_vocab(directory))
+
+
+def _find_config(directory: str, model: str) -> str:
+    bert = [os.path.join(directory, "bert_config.json")] if os.path.isfile(os.path.join(directory, "bert_config.json")) else []
+    albert = sorted(glob.glob(os.path.join(glob.escape(directory), "albert_config*.json")))
+    found = albert + bert if model == "albert" else bert + albert
+    if not found:
+        raise InputError(f"{directory} has no bert_config.json (or albert_config*.json); "
+                         f"a model folder needs its config, checkpoint and vocab.txt: {FIX_DOWNLOAD}")
+    if len(albert) > 1 and found[0] in albert:
+        names = ", ".join(os.path.basename(p) for p in albert)
+        raise InputError(f"{directory} has several ALBERT configs ({names}); keep only the one of this checkpoint")
+    return found[0]
+
+
+def _find_checkpoint(directory: str) -> str:
+    prefixes = sorted(p[: -len(".index")] for p in glob.glob(os.path.join(glob.escape(directory), "*.index")))
+    if not prefixes:
+        data = glob.glob(os.path.join(glob.escape(directory), "*.data-*"))
+        if data:
+            stem = os.path.basename(data[0]).split(".data-")[0]
+            raise InputError(f"checkpoint index {os.path.join(directory, stem)}.index is missing "
+                             f"(the .data file is there): {FIX_DOWNLOAD}")
+        raise InputError(f"{directory} has no checkpoint (bert_model.ckpt.index + bert_model.ckpt.data-00000-of-00001): "
+                         f"{FIX_DOWNLOAD}")
+    if len(prefixes) == 1:
+        return prefixes[0]
+    state = os.path.join(directory, "checkpoint")
+    if os.path.isfile(state):
+        with open(state, encoding="utf-8", errors="replace") as f:
+            match = re.search(r'^model_checkpoint_path:\s*"([^"]+)"', f.read(), re.M)
+        if match:
+            named = os.path.join(directory, os.path.basename(match.group(1)))
+            if named in prefixes:
+                return named
+    for stem in ("bert_model.ckpt", "albert_model.ckpt", "model.ckpt"):
+        if os.path.join(directory, stem) in prefixes:
+            return os.path.join(directory, stem)
+    names = ", ".join(os.path.basename(p) for p in prefixes)
+    raise InputError(f"{directory} has several checkpoints ({names}); keep one, or name it in the 'checkpoint' file")
+
+
+def _find_vocab(directory: str) -> str:
+    path = os.path.join(directory, "vocab.txt")
+    if os.path.isfile(path):
+        return path
+    found = sorted(glob.glob(os.path.join(glob.escape(directory), "vocab*.txt")))
+    if len(found) == 1:
+        return found[0]
+    raise InputError(f"{directory} has no vocab.txt; use the vocab.txt that came with this checkpoint")
+
+
+def read_config(path: str) -> dict:
+    """The model config as a dict; :class:`InputError` when it is not a usable BERT config."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno}): "
+                         f"{FIX_DOWNLOAD}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read {path}: {err}") from None
+    if not isinstance(config, dict):
+        raise InputError(f"{path} is not a BERT config (a JSON object with hidden_size, num_hidden_layers, ...)")
+    missing = [key for key in REQUIRED_CONFIG if key not in config]
+    if missing:
+        raise InputError(f"{path} lacks {', '.join(missing)}: not a BERT config")
+    for key in (*REQUIRED_CONFIG, "max_position_embeddings", "embedding_size"):
+        value = config.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+            raise InputError(f"{path}: {key} must be a positive integer, not {value!r}")
+    return config
+
+
+def read_vocab(path: str) -> list[str]:
+    """The vocabulary, one token per line (first field of the line), in id order."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path} is not UTF-8 (byte {err.start}): not a BERT vocab.txt") from None
+    if lines and lines[-1] == "":
+        lines.pop()
+    tokens = [(line.split() or [line.strip()])[0] for line in lines]
+    missing = [t for t in REQUIRED_TOKENS if t not in set(tokens)]
+    if missing:
+        raise InputError(f"{path} lacks {', '.join(missing)}: not a BERT vocab.txt")
+    if not tokens or tokens[0] != "[PAD]":
+        raise InputError(f"{path} must start with [PAD] (id 0 is padding in bert4keras); "
+                         "use the vocab.txt that came with this checkpoint")
+    return tokens
+
+
+def check_checkpoint(files: ModelFiles, config: dict, vocab_size: int, model: str) -> None:
+    """Check that checkpoint, config, vocabulary and ``model`` belong together.
+
+    Reads only the checkpoint's index (names and shapes). Raises
+    :class:`InputError` naming the mismatch and the fix.
+    """
+    tf = import_tensorflow()
+    try:
+        shapes = tf.train.load_checkpoint(files.checkpoint).get_variable_to_shape_map()
+    except Exception as err:  # noqa: BLE001 - TF raises many kinds (DataLossError, OpError, ValueError...)
+        raise InputError(f"cannot read checkpoint {files.checkpoint}: {_first_line(err)}; "
+                         f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
+    name = os.path.basename(files.checkpoint)
+    albert = any(k.startswith("bert/encoder/transformer/group_0/") for k in shapes)
+    bert = "bert/encoder/layer_0/attention/self/query/kernel" in shapes
+    positions = "bert/embeddings/position_embeddings" in shapes
+    if not (albert or bert) or "bert/embeddings/word_embeddings" not in shapes:
+        raise InputError(f"{name} is not a BERT-family checkpoint (no bert/embeddings and bert/encoder weights)")
+    if model == "albert" and not albert:
+        raise InputError(f"{name} is a BERT-format checkpoint (bert/encoder/layer_N/...), not ALBERT: "
+                         f"use --model {'bert' if positions else 'nezha'}")
+    if model != "albert" and albert:
+        raise InputError(f"{name} is an ALBERT checkpoint (one shared layer group): use --model albert")
+    if model in ("bert", "roberta") and not positions:
+        raise InputError(f"{name} has no position embeddings (relative positions, as NEZHA): use --model nezha")
+    if model == "nezha" and positions:
+        raise InputError(f"{name} has absolute position embeddings, which NEZHA does not use: use --model bert")
+
+    rows, embed = shapes["bert/embeddings/word_embeddings"]
+    where = f"{os.path.basename(files.config)} and {name} do not belong together"
+    if config["vocab_size"] != rows:
+        raise InputError(f"{where}: vocab_size is {config['vocab_size']} in the config but the checkpoint's "
+                         f"word embeddings have {rows} rows")
+    if vocab_size != rows:
+        raise InputError(f"{os.path.basename(files.vocab)} has {vocab_size} tokens but the checkpoint's word "
+                         f"embeddings have {rows} rows: use the vocab.txt that came with this checkpoint")
+    if albert:
+        query = "bert/encoder/transformer/group_0/inner_group_0/attention_1/self/query/kernel"
+        if config.get("embedding_size", config["hidden_size"]) != embed:
+            raise InputError(f"{where}: embedding_size is {config.get('embedding_size')} in the config but "
+                             f"{embed} in the checkpoint")
+    else:
+        query = "bert/encoder/layer_0/attention/self/query/kernel"
+        layers = 1 + max(int(m.group(1)) for k in shapes if (m := re.match(r"bert/encoder/layer_(\d+)/", k)))
+        if config["num_hidden_layers"] > layers:
+            raise InputError(f"{where}: the config has {config['num_hidden_layers']} layers, the checkpoint {layers}")
+    hidden = shapes.get(query, [0])[-1]
+    if config["hidden_size"] != hidden:
+        raise InputError(f"{where}: hidden_size is {config['hidden_size']} in the config but {hidden} in the checkpoint")
+    if positions and config.get("max_position_embeddings", 512) > shapes["bert/embeddings/position_embeddings"][0]:
+        raise InputError(f"{where}: max_position_embeddings is {config.get('max_position_embeddings', 512)} in "
+                         f"the config but the checkpoint has {shapes['bert/embeddings/position_embeddings'][0]} positions")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+# --------------------------------------------------------------------------- the encoder
+
+
+class Encoder:
+    """A loaded model: the vocabulary, and :meth:`hidden_at` on batches of token ids.
+
+    Build one with :func:`load_encoder`. ``layer`` is the hidden layer read
+    (1 = first Transformer layer); only layers up to it are built and run.
+    ``max_tokens`` is the longest token sequence one forward pass takes,
+    ``[CLS]`` and ``[SEP]`` excluded (max_position_embeddings - 2).
+    """
+
+    def __init__(self, files: ModelFiles, model: str, config: dict, vocab: list[str], layer: int,
+                 keras_model, forward) -> None:
+        self.files = files
+        self.model_type = model
+        self.config = config
+        self.vocab = vocab
+        self.layer = layer
+        self.num_layers = int(config["num_hidden_layers"])
+        self.hidden_size = int(config["hidden_size"])
+        self.max_tokens = int(config.get("max_position_embeddings", 512)) - 2
+        self._ids = {token: i for i, token in reversed(list(enumerate(vocab)))}
+        self.pad_id = 0
+        self.unk_id = self._ids["[UNK]"]
+        self.cls_id = self._ids["[CLS]"]
+        self.sep_id = self._ids["[SEP]"]
+        self.mask_id = self._ids["[MASK]"]
+        # Google's Chinese vocabularies are lower-case: lower-case input when no token has a capital letter
+        self.lowercase = not any(re.search("[A-Z]", t) for t in vocab if not (t.startswith("[") and t.endswith("]")))
+        self.keras_model = keras_model
+        self._forward = forward
+        self.forward_passes = 0  # calls of the compiled function
+        self.sequences = 0  # token sequences (masked copies) run
+
+    def __repr__(self) -> str:
+        return (f"Encoder({self.files.directory!r}, model={self.model_type!r}, layer={self.layer}/{self.num_layers}, "
+                f"hidden={self.hidden_size}, vocab={len(self.vocab)})")
+
+    def token_ids(self, atom: str) -> list[int]:
+        """WordPiece ids of one atom (see :mod:`mintext.parse.tokens`); ``[UNK]`` when it cannot be spelt."""
+        from mintext.parse.tokens import is_dropped_by_bert
+
+        if len(atom) == 1 and is_dropped_by_bert(atom):
+            return [self.unk_id]
+        text = _lower_and_strip_accents(atom) if self.lowercase else atom
+        if not text or len(text) > 200:  # bert4keras's word_maxlen
+            return [self.unk_id]
+        pieces, start = [], 0
+        while start < len(text):
+            end = len(text)
+            while end > start:
+                piece = text[start:end] if start == 0 else "##" + text[start:end]
+                if piece in self._ids:
+                    break
+                end -= 1
+            if end == start:
+                return [self.unk_id]
+            pieces.append(self._ids[piece])
+            start = end
+        return pieces
+
+    def hidden_at(self, token_ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Hidden vectors of layer ``self.layer`` at ``positions``.
+
+        ``token_ids``: int32 ``(batch, length)``, each row ``[CLS] ... [SEP]``
+        padded with 0 (padding is masked out of attention, so a row's result
+        does not depend on the rows or padding around it). ``positions``: int32
+        ``(batch, reads)``, indices into each row. Returns float32
+        ``(batch, reads, hidden)``.
+        """
+        token_ids = np.ascontiguousarray(token_ids, dtype=np.int32)
+        positions = np.ascontiguousarray(positions, dtype=np.int32)
+        self.forward_passes += 1
+        self.sequences += token_ids.shape[0]
+        tf = import_tensorflow()
+        try:
+            return self._forward(token_ids, positions).numpy()
+        except tf.errors.ResourceExhaustedError:
+            raise MemoryError(f"batch of {token_ids.shape[0]} x {token_ids.shape[1]} tokens") from None
+        except tf.errors.OpError as err:
+            raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
+                             f"tokens: {_first_line(err)}") from None
+
+
+def _lower_and_strip_accents(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+
+
+def load_encoder(directory: str | os.PathLike, model: str = "bert", layer: int | None = None) -> Encoder:
+    """Check and load the model folder ``directory`` as ``model``; read hidden layer ``layer`` (default: last).
+
+    ``model`` is one of ``bert``, ``albert``, ``nezha``, ``roberta`` (as
+    bert4keras names them). Raises :class:`InputError` for missing, damaged or
+    mismatched files and :class:`UsageError` for an impossible ``layer``.
+    """
+    model = model.lower()
+    if model not in MODEL_TYPES:
+        raise UsageError(f"--model must be one of {', '.join(MODEL_TYPES)}, not {model!r}")
+    files = find_model_files(directory, model)
+    config = read_config(files.config)
+    vocab = read_vocab(files.vocab)
+    layers = int(config["num_hidden_layers"])
+    if layer is None:
+        layer = layers
+    if not 1 <= layer <= layers:
+        raise UsageError(f"--layer must be between 1 and {layers} for this model (default: {layers}, the last)")
+    check_checkpoint(files, config, len(vocab), model)
+    keras_model, forward = _build(files, model, layer)
+    return Encoder(files, model, config, vocab, layer, keras_model, forward)
+
+
+def _build(files: ModelFiles, model: str, layer: int):
+    """Build the first ``layer`` layers with bert4keras and compile the read-out function."""
+    tf = import_tensorflow()
+    models, _ = import_bert4keras()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf-keras: "The initializer TruncatedNormal is unseeded..."
+        try:
+            transformer = models.build_transformer_model(
+                files.config, files.checkpoint, model=model, num_hidden_layers=layer, return_keras_model=False,
+            )
+        except Exception as err:  # noqa: BLE001 - bert4keras/TF raise ValueError, KeyError, OpError...
+            raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}") from None
+        if model == "nezha":
+            # relative positions: the last layer needs every query position, so run it whole and gather
+            forward = _whole_model_forward(tf, transformer.model)
+        else:
+            forward = _last_layer_at_reads_forward(tf, models, files, model, layer, transformer)
+    return transformer.model, forward
+
+
+def _whole_model_forward(tf, keras_model):
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
+    def forward(token_ids, positions):
+        hidden = keras_model([token_ids, tf.zeros_like(token_ids)], training=False)
+        return tf.gather(hidden, positions, batch_dims=1)
+
+    return forward
+
+
+def _last_layer_at_reads_forward(tf, models, files: ModelFiles, model: str, layer: int, transformer):
+    """Run layers 1..layer-1 on every position, and the last layer only where it is read.
+
+    Layer ``layer`` needs keys and values at every position but queries,
+    feed-forward and norms only at the positions read, so its cost drops to
+    about a sixth. The layers are bert4keras's own objects (shared with
+    ``transformer``), wired as in ``BERT.apply_main_layers``:
+    attention -> add -> norm -> feed-forward -> add -> norm.
+    """
+    trunk = models.build_transformer_model(
+        files.config, None, model=model, num_hidden_layers=layer - 1, layers=transformer.layers,
+    )
+    if model == "albert":
+        names = ("Transformer-MultiHeadSelfAttention", "Transformer-FeedForward")
+    else:
+        names = (f"Transformer-{layer - 1}-MultiHeadSelfAttention", f"Transformer-{layer - 1}-FeedForward")
+    attention, attention_norm = transformer.layers[names[0]], transformer.layers[names[0] + "-Norm"]
+    feed_forward, feed_forward_norm = transformer.layers[names[1]], transformer.layers[names[1] + "-Norm"]
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
+    def forward(token_ids, positions):
+        hidden = trunk([token_ids, tf.zeros_like(token_ids)], training=False)
+        query = tf.gather(hidden, positions, batch_dims=1)
+        keep = tf.not_equal(token_ids, 0)
+        x = attention_norm(query + attention([query, hidden, hidden], mask=[None, None, keep]))
+        return feed_forward_norm(x + feed_forward(x))
+
+    return forward
+
+
+def layer_outputs(encoder: Encoder, token_ids: Sequence[Sequence[int]]) -> np.ndarray:
+    """The whole model's output for a padded batch (``model.predict``-free): for checks and the benchmark."""
+    tf = import_tensorflow()
+    ids = np.asarray(token_ids, dtype=np.int32)
+    return encoder.keras_model([tf.constant(ids), tf.zeros_like(ids)], training=False).numpy()
