@@ -244,6 +244,8 @@ def merge_runs(runs: Sequence[tuple[RunArray, RunArray]], *, max_rows: int, min_
     runs = [run for run in runs if len(run[0])]
     if not runs:
         return empty_keys(like), np.zeros(0, dtype=COUNT_DTYPE)
+    if len(runs) == 1 and not isinstance(runs[0][0], StoredArray):
+        return keep_frequent(runs[0], min_count)
     splitters = _splitters(runs, max_rows) if len(runs) > 1 or len(runs[0][0]) > max_rows else None
     if splitters is None or len(splitters) == 0:
         return keep_frequent(merge_tables([(_read(k, 0, len(k)), _read(c, 0, len(c))) for k, c in runs]), min_count)
