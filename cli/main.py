@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import sys
 
 import click
 
@@ -87,10 +88,22 @@ def cli() -> None:
     _configure_logging()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A StreamHandler on whatever ``sys.stderr`` is when a record is emitted (CliRunner swaps it per call)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _configure_logging() -> None:
     logger = logging.getLogger("mintext")
     if not any(getattr(h, "_mintext", False) for h in logger.handlers):
-        handler = logging.StreamHandler()  # stderr, resolved at emit time
+        handler = _StderrHandler()  # stderr, resolved at emit time
         handler.setFormatter(logging.Formatter("mintext: %(message)s"))
         handler._mintext = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
