@@ -283,9 +283,10 @@ class _Builder:
         """Add ``n`` baskets given as (basket number 0..n-1, item id) pairs."""
         basket_of, item_ids = _unique_pairs(basket_of, item_ids)
         lengths = np.bincount(basket_of, minlength=n)
-        if self.skip_empty:
+        empty = int(np.count_nonzero(lengths == 0))
+        self.empty_baskets += empty
+        if self.skip_empty and empty:
             lengths = lengths[lengths > 0]
-        self.empty_baskets += int(np.count_nonzero(lengths == 0))
         self._lengths.append(lengths)
         self._indices.append(item_ids.astype(np.int32))
 
@@ -380,6 +381,7 @@ def read_baskets(
         raise UsageError("--tid and --item name the columns of --format long")
     stats = stats if stats is not None else DecodeStats()
     builder = _Builder(skip_empty=skip_empty)
+    names = []
     for source in resolve_inputs(inputs):
         fmt = format or format_for(source.path)
         blocks = iter_blocks(source, encoding, errors, stats=stats)
@@ -391,7 +393,16 @@ def read_baskets(
             _read_lines(blocks, builder, sep or default_sep(source.path))
         else:
             _read_long(blocks, builder, source, sep or default_sep(source.path), tid, item)
-    return builder.finish()
+        names.append(source.name)
+    baskets = builder.finish()
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if baskets.n_baskets == 0:
+        if builder.empty_baskets:
+            raise InputError(f"{shown} has only empty baskets ({builder.empty_baskets:,}, skipped by --skip-empty)")
+        raise InputError(f"{shown} is empty: no baskets to mine")
+    if baskets.n_items == 0:
+        raise InputError(f"{shown} has {baskets.n_baskets:,} baskets but no items: only empty lines")
+    return baskets
 
 
 def _check_sep(sep: str) -> None:

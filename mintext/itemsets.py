@@ -180,6 +180,8 @@ def frequent_itemsets(
     if max_len is not None and (int(max_len) != max_len or max_len < 1):
         raise UsageError(f"--max-len must be a whole number >= 1, got {max_len}")
     n = baskets.n_baskets
+    if n == 0:
+        raise UsageError("there are no baskets to mine")
     threshold = support_threshold(n, min_support, min_count)
     miner = _Miner(baskets, threshold, memory, progress)
     levels = miner.run(max_len)

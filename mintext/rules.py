@@ -71,18 +71,23 @@ class RuleBlock:
         )
 
     def metrics(self) -> dict[str, np.ndarray]:
-        """The metrics of every rule (float64 arrays, see the module docstring)."""
-        n = self.n_baskets
-        both, x, y = self.count / n, self.antecedent_count / n, self.consequent_count / n
-        confidence = self.count / self.antecedent_count
+        """The metrics of every rule (float64 arrays, see the module docstring).
+
+        Each is computed from the integer counts with one division, so that
+        exact ratios (1.5, 0.25 ...) come out exact.
+        """
+        n = float(self.n_baskets)
+        both = self.count.astype(np.float64)
+        x = self.antecedent_count.astype(np.float64)
+        y = self.consequent_count.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            conviction = np.where(self.count == self.antecedent_count, np.inf, (1 - y) / (1 - confidence))
-            zhang = (both - x * y) / np.maximum(both * (1 - x), x * (y - both))
+            conviction = np.where(both == x, np.inf, (n - y) * x / (n * (x - both)))
+            zhang = (n * both - x * y) / np.maximum(both * (n - x), x * (y - both))
         return {
-            "support": both,
-            "confidence": confidence,
-            "lift": confidence / y,
-            "leverage": both - x * y,
+            "support": both / n,
+            "confidence": both / x,
+            "lift": n * both / (x * y),
+            "leverage": (n * both - x * y) / (n * n),
             "conviction": conviction,
             "zhang": zhang,
             "jaccard": both / (x + y - both),
@@ -160,15 +165,21 @@ def association_rules(
     ``max_consequent`` bounds the number of items on the right-hand side.
     Every item named in ``antecedent`` must be on the left of a rule, every
     item in ``consequent`` on the right. Raises :class:`UsageError` for values
-    out of range and for item names that do not occur in the baskets.
+    out of range and for item names that do not occur in the baskets (at
+    once, before the first block).
     """
     _check_options(min_confidence, min_lift, max_consequent)
     left = _item_ids(found, antecedent, "--antecedent")
     right = _item_ids(found, consequent, "--consequent")
     if set(left) & set(right):
         raise UsageError("an item cannot be required on both sides of a rule")
+    return _blocks(found, min_confidence, min_lift, max_consequent or 1 << 30, left, right)
+
+
+def _blocks(
+    found: FrequentItemsets, min_confidence: float, min_lift: float | None, limit: int, left: list[int], right: list[int]
+) -> Iterator[RuleBlock]:
     index = CountIndex(found)
-    limit = max_consequent or 1 << 30
     for level in found.levels[1:]:
         k = level.itemsets.shape[1]
         if k > 63:
