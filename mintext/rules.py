@@ -266,6 +266,8 @@ def _level_rules(
         bits = bits | np.left_shift(np.uint64(1), (k - 1 - last).astype(np.uint64))
         right_hash = right_hash + index.item_hash[itemsets[row, last]]
         size += 1
+    if not found_rows:  # every item is required on the left
+        return RuleBlock(itemsets[:0], np.zeros(0, np.uint64), counts[:0], counts[:0], counts[:0], n_baskets)
     row, bits = np.concatenate(found_rows), np.concatenate(found_bits)
     keep = np.ones(len(row), bool)
     for item in right:  # items required on the right
