@@ -33,9 +33,11 @@ width class is a dense 2-D array.
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,13 +136,27 @@ class FrequentItemsets:
 
         names = np.array(self.items, dtype=object)
         itemsets: list[tuple[str, ...]] = []
-        for level in self.levels:
-            itemsets.extend(zip(*(names[column].tolist() for column in level.itemsets.T), strict=True))
+        with paused_gc():
+            for level in self.levels:
+                itemsets.extend(zip(*(names[column].tolist() for column in level.itemsets.T), strict=True))
         counts = np.concatenate([level.counts for level in self.levels]) if self.levels else np.zeros(0, np.int64)
         lengths = np.repeat(np.arange(1, len(self.levels) + 1), [len(level) for level in self.levels])
         return pd.DataFrame(
             {"itemset": itemsets, "length": lengths.astype(np.int64), "count": counts, "support": counts / self.n_baskets}
         )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: building many tuples otherwise triggers collections
+    whose cost grows with everything already built."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -211,40 +227,60 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
     n, k = positions.shape
     positions = np.sort(positions, axis=1)
     words = (int(item_ids.size) + 63) // 64
-    if words < k:
+    if n <= 1:
+        order = np.arange(n)
+    elif words == 1 and k > 1:  # one mask per row; rows are distinct sets, so an unstable sort is enough
+        masks = np.left_shift(np.uint64(1), (63 - positions).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
+        order = np.argsort(~masks)
+    elif words < k:
         bits = np.left_shift(np.uint64(1), (63 - positions % 64).astype(np.uint64))
-        keys = [~np.bitwise_or.reduce(np.where(positions // 64 == w, bits, 0), axis=1) for w in range(words)]
+        keys = [~np.where(positions // 64 == w, bits, 0).sum(axis=1, dtype=np.uint64) for w in range(words)]
+        order = np.lexsort(keys[::-1])
     else:
-        keys = list(positions.T)
-    order = np.lexsort((*keys[::-1], -counts))
+        order = np.lexsort(positions.T[::-1])
+    # then by count, descending, keeping that order among equal counts (radix sort for small counts)
+    rank = counts.max(initial=0) - counts
+    rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
+    order = order[np.argsort(rank[order], kind="stable")]
     return Level(item_ids[positions[order]].astype(np.int32), counts[order])
 
 
 @dataclass
 class _Bitsets:
-    """Bitsets of a sorted level: row r's words are ``words[offsets[r]:offsets[r] + widths[r]]``.
+    """Bitsets of a sorted level, as runs of rows of one width.
 
-    ``widths`` never decreases from row to row, so the rows of one width are
-    contiguous and their words form a dense 2-D block.
+    A row's width is the number of words of its bitset; widths never decrease
+    from row to row, so each run is a dense 2-D block (rows x width).
     """
 
-    words: np.ndarray  # uint64
-    widths: np.ndarray  # int64, one per row
+    blocks: list[tuple[int, np.ndarray]]  # (first row of the run, its words: rows x width)
 
     @classmethod
-    def from_blocks(cls, blocks: list[np.ndarray], widths: np.ndarray) -> _Bitsets:
-        words = np.concatenate([b.ravel() for b in blocks]) if blocks else np.zeros(0, np.uint64)
-        return cls(words, widths)
+    def from_runs(cls, parts: list[np.ndarray], rows: list[int]) -> _Bitsets:
+        """From consecutive 2-D parts (``rows[i]`` = first row of part i): parts of one width are joined."""
+        blocks: list[tuple[int, np.ndarray]] = []
+        run: list[np.ndarray] = []
+        start = 0
+        for part, first in zip(parts, rows, strict=True):
+            if not len(part):
+                continue
+            if run and part.shape[1] != run[0].shape[1]:
+                blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
+                run = []
+            if not run:
+                start = first
+            run.append(part)
+        if run:
+            blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
+        return cls(blocks)
 
-    def classes(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Yields (first row, end row, 2-D block of their words) for each run of rows of one width."""
-        cuts = np.flatnonzero(self.widths[1:] != self.widths[:-1]) + 1
-        offset = 0
-        for first, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(self.widths)].tolist(), strict=True):
-            width = int(self.widths[first])
-            size = (end - first) * width
-            yield first, end, self.words[offset : offset + size].reshape(end - first, width)
-            offset += size
+    @property
+    def nbytes(self) -> int:
+        return sum(block.nbytes for _, block in self.blocks)
+
+    @property
+    def widest(self) -> int:
+        return self.blocks[-1][1].shape[1] if self.blocks else 0
 
 
 class _Miner:
@@ -326,8 +362,9 @@ class _Miner:
                     blocks.append(words[frequent])
                     self._check_memory(2, sum(b.nbytes for b in blocks))
                 bar.update(1)
+        firsts = np.cumsum([0] + [len(c) for c in counts[:-1]]).tolist()
         itemsets = np.concatenate(itemsets).astype(np.int32)
-        bits = _Bitsets.from_blocks(blocks, self._widths(itemsets[:, 0])) if keep_bits else None
+        bits = _Bitsets.from_runs(blocks, firsts) if keep_bits else None
         return itemsets, np.concatenate(counts), bits
 
     def _pairs_sparse(self, projected: _Projection, keep_bits: bool):
@@ -336,34 +373,48 @@ class _Miner:
         # keep the pairs between the two passes when they are small enough, else enumerate them again
         stored = [] if 16 * projected.n_pairs() <= self.memory // 4 else None
         with progress_bar(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
-            codes, counts = self._count_pairs(projected, stored)
+            codes, counts, row_of = self._count_pairs(projected, stored)
             bar.update(1)
             itemsets = np.column_stack((codes // f, codes % f)).astype(np.int32)
-            if not keep_bits:
-                return itemsets, counts, None
+            if not keep_bits or not len(codes):
+                return itemsets, counts, _Bitsets([]) if keep_bits else None
             widths = self._widths(itemsets[:, 0])
             offsets = np.zeros(len(widths), np.int64)
             np.cumsum(widths[:-1], out=offsets[1:])
             self._check_memory(2, 8 * int(widths.sum()))
-            row_of = _Lookup(codes, f * f)
             places = []
             for pair_codes, positions in stored if stored is not None else projected.pairs():
                 row = row_of(pair_codes)
                 hit = row >= 0
                 places.append(offsets[row[hit]] * 64 + positions[hit])
-            words = _bits_at(np.concatenate(places) if places else np.zeros(0, np.int64), int(widths.sum()))
+            words = _bits_at(np.concatenate(places), int(widths.sum()))
             bar.update(1)
-        return itemsets, counts, _Bitsets(words, widths)
+        cuts = np.flatnonzero(np.diff(widths)) + 1
+        firsts = np.r_[0, cuts].tolist()
+        parts = [
+            words[offsets[a] : offsets[a] + (b - a) * widths[a]].reshape(b - a, int(widths[a]))
+            for a, b in zip(firsts, np.r_[cuts, len(widths)].tolist(), strict=True)
+        ]
+        return itemsets, counts, _Bitsets.from_runs(parts, firsts)
 
-    def _count_pairs(self, projected: _Projection, stored: list | None) -> tuple[np.ndarray, np.ndarray]:
-        """Codes ``first * F + second`` of the frequent pairs (ascending) and their counts.
+    def _count_pairs(self, projected: _Projection, stored: list | None):
+        """Codes ``first * F + second`` of the frequent pairs (ascending), their counts, and a code -> row lookup.
 
-        Counts go to a dense table of ``F x F`` cells, in several passes over
-        the pairs when that exceeds ``PAIR_TABLE_CELLS``; codes are buffered so
-        that each ``bincount`` covers at least half a table's worth of pairs.
-        The blocks of pairs are appended to ``stored`` (unless it is None).
+        Counts go to a dense table of ``F x F`` cells: one ``bincount`` over all
+        pairs when they are stored, else in passes over row ranges of at most
+        ``PAIR_TABLE_CELLS`` cells (codes buffered so that each ``bincount``
+        covers at least half a table's worth of pairs). Blocks of pairs are
+        appended to ``stored`` (unless it is None).
         """
         f = self.n_frequent
+        if stored is not None and f * f <= PAIR_TABLE_CELLS:
+            stored.extend(projected.pairs())
+            table = np.bincount(np.concatenate([c for c, _ in stored] or [np.zeros(0, np.int64)]), minlength=f * f)
+            codes = np.flatnonzero(table >= self.threshold)
+            counts = table[codes]
+            table[:] = -1  # the table becomes the code -> row lookup
+            table[codes] = np.arange(len(codes))
+            return codes, counts, _Lookup(codes, table)
         span = max(1, PAIR_TABLE_CELLS // f) * f  # cells per pass: whole rows of first items
         found_codes, found_counts = [], []
         for low in range(0, f * f, span):
@@ -386,7 +437,8 @@ class _Miner:
             frequent = np.flatnonzero(table >= self.threshold)
             found_codes.append(frequent + low)
             found_counts.append(table[frequent])
-        return np.concatenate(found_codes), np.concatenate(found_counts)
+        codes = np.concatenate(found_codes)
+        return codes, np.concatenate(found_counts), _Lookup(codes)
 
     # ----------------------------------------------------------------- levels 3 and up
 
@@ -396,13 +448,13 @@ class _Miner:
         """Frequent (k+1)-itemsets from the sorted frequent k-itemsets and their bitsets."""
         k = itemsets.shape[1]
         partners = _partners(itemsets)
-        subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widths[-1] >= PRUNE_WIDTH else None
-        kept_parents, kept_items, kept_counts, kept_words = [], [], [], []
-        held = 0
+        subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widest >= PRUNE_WIDTH else None
+        kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
+        held = found = 0
         with progress_bar(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
-            for first, end, block in bits.classes():
+            for first, block in bits.blocks:
                 width = block.shape[1]
-                for a, b in _candidate_blocks(partners[first:end], width):
+                for a, b in _candidate_blocks(partners[first : first + len(block)], width):
                     bar.update(len(a))
                     if subsets is not None and width >= PRUNE_WIDTH:
                         a, b = subsets.prune(a + first, b + first)
@@ -418,16 +470,19 @@ class _Miner:
                     kept_items.append(itemsets[b[frequent] + first, -1])
                     kept_counts.append(counts[frequent])
                     if keep_bits:
-                        kept_words.append(words[frequent])
+                        kept_words.append(words if len(frequent) == len(words) else words[frequent])
+                        kept_firsts.append(found)
                         held += kept_words[-1].nbytes
-                        self._check_memory(k + 1, bits.words.nbytes + held)
+                        self._check_memory(k + 1, bits.nbytes + held)
+                    found += len(frequent)
         if not kept_counts:
             return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None
         parents = np.concatenate(kept_parents)
-        new = np.column_stack((itemsets[parents], np.concatenate(kept_items))).astype(np.int32)
-        counts = np.concatenate(kept_counts)
-        new_bits = _Bitsets.from_blocks(kept_words, bits.widths[parents]) if keep_bits else None
-        return new, counts, new_bits
+        new = np.empty((len(parents), k + 1), np.int32)
+        new[:, :k] = itemsets[parents]
+        new[:, k] = np.concatenate(kept_items)
+        new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
+        return new, np.concatenate(kept_counts), new_bits
 
 
 class _Projection:
@@ -484,13 +539,14 @@ class _Projection:
             rows_per_block = max(1, per_block // len(left))
             for r in range(0, len(starts), rows_per_block):
                 cells = starts[r : r + rows_per_block, None] + np.arange(length)
-                ranks, positions = self.ranks[cells], self.position[cells]
+                ranks = self.ranks[cells]
+                by_rank = np.argsort(ranks, axis=1)  # then left < right means rank a < rank b
+                ranks = np.take_along_axis(ranks, by_rank, axis=1)
+                positions = np.take_along_axis(self.position[cells], by_rank, axis=1)
+                firsts = ranks * self.n_items
                 for p in range(0, len(left), per_block):
                     i, j = left[p : p + per_block], right[p : p + per_block]
-                    a, b = ranks[:, i], ranks[:, j]
-                    first_is_a = a < b
-                    codes = np.where(first_is_a, a * self.n_items + b, b * self.n_items + a)
-                    yield codes.ravel(), np.where(first_is_a, positions[:, i], positions[:, j]).ravel()
+                    yield (firsts[:, i] + ranks[:, j]).ravel(), positions[:, i].ravel()
 
 
 class _SubsetIndex:
@@ -538,17 +594,15 @@ def _bits_at(places: np.ndarray, n_words: int) -> np.ndarray:
 
 
 class _Lookup:
-    """Position of each code in a sorted array of distinct codes (below ``span``), -1 when absent.
+    """Position of each code in a sorted array of distinct codes, -1 when absent.
 
-    A dense table when it is small enough, binary search otherwise.
+    With ``table`` (a dense array indexed by code, -1 where absent) a lookup
+    is one gather; otherwise it is a binary search.
     """
 
-    def __init__(self, codes: np.ndarray, span: int) -> None:
+    def __init__(self, codes: np.ndarray, table: np.ndarray | None = None) -> None:
         self.codes = codes
-        self.table = None
-        if span <= PAIR_TABLE_CELLS:
-            self.table = np.full(span, -1, np.int64)
-            self.table[codes] = np.arange(len(codes))
+        self.table = table
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
         if self.table is not None:

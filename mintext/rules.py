@@ -33,7 +33,7 @@ from math import comb
 import numpy as np
 
 from mintext.errors import UsageError
-from mintext.itemsets import FrequentItemsets
+from mintext.itemsets import FrequentItemsets, paused_gc
 
 METRICS = ("support", "confidence", "lift", "leverage", "conviction", "zhang", "jaccard")
 COLUMNS = ("antecedent", "consequent", "count", *METRICS)
@@ -291,7 +291,8 @@ def rules_frame(blocks: Iterator[RuleBlock] | list[RuleBlock], items: list[str])
 
     columns: dict[str, list] = {name: [] for name in COLUMNS}
     for block in blocks:
-        left, right = block.sides(as_tuples)
+        with paused_gc():
+            left, right = block.sides(as_tuples)
         columns["antecedent"].extend(left)
         columns["consequent"].extend(right)
         columns["count"].append(block.count)

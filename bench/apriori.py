@@ -1,0 +1,341 @@
+"""Frequent itemsets: mintext against pyfim, mlxtend and efficient-apriori, time and peak memory.
+
+``python -m bench apriori [--timeout=60] [--repeat=3] [--rows=retail,chess] [--peers=pyfim,mlxtend]``
+(``python -m bench`` passes on only the arguments that start with ``-``: write ``--option=value``.)
+
+Each (tool, data set) runs in a fresh interpreter that imports its libraries,
+then times the work from the file name to the tool's result (reading
+included: every tool parses the file itself) and reports its own peak RSS
+(``ru_maxrss``), so tools do not pollute each other's numbers. A run that
+takes under ``FAST_S`` is repeated and the best time kept (for every tool
+alike). A peer that exceeds ``--timeout`` is stopped and shown as ``>T s``;
+its ratio is then a lower bound.
+
+mintext's time is ``mintext.apriori``'s work: read the file into baskets,
+mine, build the DataFrame (itemsets as tuples of names). A separate run
+measures its phases, including writing the CLI's CSV and single-consequent
+rules. The last row repeats retail 5 times (memory target: under 1.5 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ROWS = [  # (data set, min support, frequent itemsets per ../shared/baskets/README.md)
+    ("retail.dat", 0.0005, 19_242),
+    ("T10I4D100K.dat", 0.001, 27_532),
+    ("chess.dat", 0.6, 254_944),
+    ("mushroom.dat", 0.1, 574_431),
+]
+MEMORY_ROW = ("retail.dat", 5, 0.001)  # retail repeated 5 times
+TOOLS = ["mintext", "pyfim-apriori", "pyfim-fpgrowth", "mlxtend-fpgrowth", "mlxtend-apriori", "efficient-apriori"]
+PEER_GROUPS = {"pyfim": TOOLS[1:3], "mlxtend": TOOLS[3:5], "efficient-apriori": TOOLS[5:]}
+FAST_S = 10.0
+TARGET_PEER_RATIO = 10.0  # at least this much faster than mlxtend and efficient-apriori
+TARGET_PYFIM_RATIO = 3.0  # at most this much slower than pyfim
+TARGET_RSS = 1 << 30
+TARGET_RSS_REPEATED = 1.5 * (1 << 30)
+
+
+def find_shared() -> Path | None:
+    """The shared data folder: $MINTEXT_SHARED, ../shared beside the repo, or /work/shared."""
+    for candidate in (os.environ.get("MINTEXT_SHARED"), REPO.parent / "shared", "/work/shared"):
+        if candidate and (Path(candidate) / "baskets").is_dir():
+            return Path(candidate)
+    return None
+
+
+# --------------------------------------------------------------------------- child runs
+
+
+def min_count(n_baskets: int, support: float) -> int:
+    from mintext.itemsets import support_threshold
+
+    return support_threshold(n_baskets, min_support=support)
+
+
+def read_transactions(path: str) -> list[list[str]]:
+    """How a Python user reads a FIMI file for the peers: one list of item strings per line."""
+    with open(path, encoding="utf-8") as lines:
+        return [line.split() for line in lines]
+
+
+def child(tool: str, path: str, support: float) -> dict:
+    """Run one tool once in this process; return its time, result size and peak RSS."""
+    if tool == "mintext":
+        import pandas  # noqa: F401  (imports are outside the timed work, as for the peers)
+
+        import mintext
+
+        start = time.perf_counter()
+        frame = mintext.apriori(path, min_support=support, itemsets=True)
+        found = len(frame)
+    elif tool.startswith("pyfim"):
+        import fim
+
+        algorithm = fim.apriori if tool == "pyfim-apriori" else fim.fpgrowth
+        start = time.perf_counter()
+        transactions = read_transactions(path)
+        result = algorithm(transactions, target="s", supp=-min_count(len(transactions), support), zmin=1, report="a")
+        found = len(result)
+    elif tool.startswith("mlxtend"):
+        import pandas as pd
+        from mlxtend.frequent_patterns import apriori, fpgrowth
+        from mlxtend.preprocessing import TransactionEncoder
+
+        start = time.perf_counter()
+        transactions = read_transactions(path)
+        encoder = TransactionEncoder()
+        table = encoder.fit(transactions).transform(transactions, sparse=True)
+        frame = pd.DataFrame.sparse.from_spmatrix(table, columns=encoder.columns_)
+        if tool == "mlxtend-fpgrowth":
+            result = fpgrowth(frame, min_support=support, use_colnames=True)
+        else:
+            result = apriori(frame, min_support=support, use_colnames=True, low_memory=True)
+        found = len(result)
+    elif tool == "efficient-apriori":
+        from efficient_apriori import itemsets_from_transactions
+
+        start = time.perf_counter()
+        transactions = [tuple(t) for t in read_transactions(path)]
+        result, _ = itemsets_from_transactions(transactions, min_support=support, max_length=1_000)
+        found = sum(len(level) for level in result.values())
+    elif tool == "mintext-phases":
+        return phases(path, support)
+    else:
+        raise SystemExit(f"unknown tool {tool!r}")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "itemsets": found, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
+def phases(path: str, support: float) -> dict:
+    """mintext phase by phase: read, mine, DataFrame, CSV as the CLI writes it, single-consequent rules."""
+    import pandas  # noqa: F401
+
+    from mintext.baskets import read_baskets
+    from mintext.itemset_tables import TableWriter
+    from mintext.itemsets import frequent_itemsets
+    from mintext.rules import association_rules
+
+    times = {}
+    clock = time.perf_counter()
+    baskets = read_baskets(path)
+    times["read"], clock = time.perf_counter() - clock, time.perf_counter()
+    found = frequent_itemsets(baskets, min_support=support)
+    times["mine"], clock = time.perf_counter() - clock, time.perf_counter()
+    found.to_frame()
+    times["frame"], clock = time.perf_counter() - clock, time.perf_counter()
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        TableWriter(out, baskets.items).itemsets(found)
+    times["write csv"], clock = time.perf_counter() - clock, time.perf_counter()
+    rules = sum(len(block) for block in association_rules(found, min_confidence=0.5, max_consequent=1))
+    times["rules"] = time.perf_counter() - clock
+    return {"phases": times, "rules": rules, "itemsets": len(found)}
+
+
+def run_child(tool: str, path: str, support: float, timeout: float) -> dict:
+    """One run in a fresh interpreter; {"timeout": True} when it exceeds ``timeout`` seconds."""
+    command = [sys.executable, "-m", "bench.apriori", "--child", tool, path, repr(support)]
+    try:
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"timeout": True}
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(tool: str, path: str, support: float, timeout: float, repeat: int) -> dict:
+    """Best of ``repeat`` runs when a run is fast, else one run; peak RSS is the largest seen."""
+    best = run_child(tool, path, support, timeout)
+    runs = 1
+    while "seconds" in best and best["seconds"] < FAST_S and runs < repeat:
+        again = run_child(tool, path, support, timeout)
+        runs += 1
+        if "seconds" in again:
+            rss = max(best["rss"], again["rss"])
+            best = min(best, again, key=lambda r: r["seconds"])
+            best["rss"] = rss
+    best["runs"] = runs
+    return best
+
+
+# --------------------------------------------------------------------------- report
+
+
+def show_time(result: dict, timeout: float) -> str:
+    if result.get("timeout"):
+        return f">{timeout:.0f} s"
+    if "error" in result:
+        return "failed"
+    return f"{result['seconds']:.2f} s"
+
+
+def show_ratio(peer: dict, ours: dict, timeout: float) -> str:
+    if "seconds" not in ours:
+        return "-"
+    if peer.get("timeout"):
+        return f">{timeout / ours['seconds']:.0f}x"
+    if "seconds" not in peer:
+        return "-"
+    return f"{peer['seconds'] / ours['seconds']:.1f}x"
+
+
+def show_rss(result: dict) -> str:
+    return f"{result['rss'] / 2**20:.0f} MB" if "rss" in result else "-"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in [header, *rows]]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def main(args: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench apriori", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", nargs=3, metavar=("TOOL", "PATH", "SUPPORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per peer run (default 60)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of fast tools, best kept (default 3)")
+    parser.add_argument("--rows", default="", help="comma-separated data set names (default: all)")
+    parser.add_argument("--peers", default="pyfim,mlxtend,efficient-apriori", help="comma-separated peer groups")
+    options = parser.parse_args(args)
+    if options.child:
+        tool, path, support = options.child
+        print(json.dumps(child(tool, path, float(support))))
+        return
+    shared = find_shared()
+    if shared is None:
+        print("bench apriori: ../shared/baskets not found (set MINTEXT_SHARED); nothing measured")
+        return
+    wanted = {w for w in options.rows.split(",") if w}
+    rows = [r for r in ROWS if not wanted or r[0].split(".")[0] in wanted]
+    tools = ["mintext"]
+    for group in (g for g in options.peers.split(",") if g):
+        if group not in PEER_GROUPS:
+            raise SystemExit(f"unknown peer group {group!r}; choose from {', '.join(PEER_GROUPS)}")
+        tools.extend(PEER_GROUPS[group])
+    skipped = _unavailable(tools)
+    tools = [t for t in tools if t not in skipped]
+    print(f"data: {shared / 'baskets'}; timeout {options.timeout:.0f} s per peer run; best of {options.repeat} "
+          f"for runs under {FAST_S:.0f} s; wall-clock times, reading included", flush=True)
+    for tool, why in skipped.items():
+        print(f"skipped {tool}: {why}")
+
+    results: dict[tuple[str, str], dict] = {}
+    for name, support, expected in rows:
+        path = str(shared / "baskets" / name)
+        for tool in tools:
+            result = measure(tool, path, support, options.timeout, options.repeat)
+            results[(name, tool)] = result
+            if "itemsets" in result and result["itemsets"] != expected:
+                result["wrong"] = f"{result['itemsets']:,} itemsets, expected {expected:,}"
+                if tool.startswith("pyfim") and name == "mushroom.dat":
+                    result["wrong"] += " (pyfim leaves out item 85, which is in every basket)"
+            print(f"  {name} @{support}: {tool:18} {show_time(result, options.timeout):>9}  {show_rss(result):>8}"
+                  f"{'  WRONG: ' + result['wrong'] if 'wrong' in result else ''}"
+                  f"{'  ' + result['error'] if 'error' in result else ''}", flush=True)
+    report(rows, tools, results, options.timeout)
+    phase_report(shared, rows, options.timeout)
+    memory_report(shared, options.timeout)
+
+
+def _unavailable(tools: list[str]) -> dict[str, str]:
+    modules = {"pyfim": "fim", "mlxtend": "mlxtend", "efficient-apriori": "efficient_apriori"}
+    missing = {}
+    for tool in tools:
+        module = next((m for prefix, m in modules.items() if tool.startswith(prefix)), None)
+        if module is None:
+            continue
+        probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            hint = " (pip install pyfim compiles it from source; did it fail to build?)" if module == "fim" else ""
+            missing[tool] = f"cannot import {module}{hint}"
+    return missing
+
+
+def report(rows, tools, results, timeout: float) -> None:
+    print("\nTime (wall clock, best run) and peak RSS per run")
+    header = ["data @ support", "itemsets"] + tools
+    lines = []
+    for name, support, expected in rows:
+        lines.append([f"{name.split('.')[0]} @{support}", f"{expected:,}"]
+                     + [f"{show_time(results[(name, t)], timeout)} / {show_rss(results[(name, t)])}" for t in tools])
+    print(table(header, lines))
+    peers = tools[1:]
+    if not peers:
+        return
+    print("\nRatios: peer time / mintext time (higher is better for mintext)")
+    lines = []
+    misses = []
+    for name, support, _ in rows:
+        ours = results[(name, "mintext")]
+        cells = [f"{name.split('.')[0]} @{support}"]
+        for peer in peers:
+            cells.append(show_ratio(results[(name, peer)], ours, timeout))
+            ratio = _ratio(results[(name, peer)], ours, timeout)
+            if ratio is None:
+                continue
+            if peer.startswith("pyfim") and ratio < 1 / TARGET_PYFIM_RATIO:
+                misses.append(f"{name} @{support}: {1 / ratio:.1f}x slower than {peer} (target: within "
+                              f"{TARGET_PYFIM_RATIO:.0f}x)")
+            if not peer.startswith("pyfim") and ratio < TARGET_PEER_RATIO:
+                misses.append(f"{name} @{support}: only {ratio:.1f}x faster than {peer} (target: "
+                              f"{TARGET_PEER_RATIO:.0f}x)")
+        if ours.get("rss", 0) > TARGET_RSS:
+            misses.append(f"{name} @{support}: peak RSS {show_rss(ours)} (target: under 1 GB)")
+        lines.append(cells)
+    print(table(["data @ support", *peers], lines))
+    print("\nTargets: >= 10x faster than mlxtend and efficient-apriori, within 3x of pyfim, peak RSS < 1 GB")
+    print("\n".join(f"  MISSED {m}" for m in misses) if misses else "  all met")
+
+
+def _ratio(peer: dict, ours: dict, timeout: float) -> float | None:
+    if "seconds" not in ours:
+        return None
+    if peer.get("timeout"):
+        return timeout / ours["seconds"]
+    return peer["seconds"] / ours["seconds"] if "seconds" in peer else None
+
+
+def phase_report(shared: Path, rows, timeout: float) -> None:
+    print("\nmintext phases (one run): seconds per phase; rules = single-consequent rules at confidence 0.5")
+    header = ["data @ support", "read", "mine", "frame", "write csv", "rules", "rules found"]
+    lines = []
+    for name, support, _ in rows:
+        result = run_child("mintext-phases", str(shared / "baskets" / name), support, max(timeout, 120))
+        if "phases" not in result:
+            lines.append([f"{name.split('.')[0]} @{support}"] + ["-"] * 6)
+            continue
+        times = result["phases"]
+        lines.append([f"{name.split('.')[0]} @{support}"] + [f"{times[p]:.2f}" for p in header[1:6]]
+                     + [f"{result['rules']:,}"])
+    print(table(header, lines))
+
+
+def memory_report(shared: Path, timeout: float) -> None:
+    name, times, support = MEMORY_ROW
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        path = Path(folder) / f"{name.split('.')[0]}x{times}.dat"
+        text = (shared / "baskets" / name).read_text(encoding="utf-8")
+        path.write_text((text if text.endswith("\n") else text + "\n") * times, encoding="utf-8")
+        ours = measure("mintext", str(path), support, max(timeout, 120), 1)
+        pyfim = measure("pyfim-apriori", str(path), support, max(timeout, 120), 1)
+    print(f"\n{name} repeated {times} times @{support}: mintext {show_time(ours, timeout)}, peak RSS "
+          f"{show_rss(ours)} (target: under 1.5 GB: {'met' if ours.get('rss', math.inf) < TARGET_RSS_REPEATED else 'MISSED'});"
+          f" pyfim apriori {show_time(pyfim, timeout)}, {show_rss(pyfim)}; {ours.get('itemsets', 0):,} itemsets")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
