@@ -35,7 +35,8 @@ class Record:
     source: Any = None  # the ConlluSentence it was read from
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               short_help="BERT perturbed-masking segmentation and parsing.")
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
 @click.option("--bert", "bert_dir", required=True, metavar="DIR",
               help="Google-format model folder: bert_config.json (or albert_config*.json), bert_model.ckpt.*, vocab.txt.")
@@ -108,10 +109,12 @@ def parse(
     threshold_value = parse_threshold(threshold)
     sources = resolve_inputs(list(inputs))  # bad paths are reported before the slow model load
 
+    from mintext.parse.impact import check_window
     from mintext.parse.model import load_encoder
 
     started = time.perf_counter()
     encoder = load_encoder(bert_dir, model_type, layer)
+    check_window(encoder, window)
     loaded = time.perf_counter()
     note(f"loaded {encoder.model_type} from {bert_dir} ({encoder.num_layers} layers, hidden {encoder.hidden_size}, "
          f"reading layer {encoder.layer}) in {loaded - started:.1f}s")
@@ -137,22 +140,22 @@ def read_records(sources: list, input_format: str, encoding: str, errors: str, s
     from mintext.parse.conllu import read_conllu
     from mintext.sources import MAX_LINE_CHARS, iter_blocks, iter_lines
 
+    def lines(source) -> Iterator[str]:
+        for text, ends_line in iter_lines(iter_blocks(source, encoding, errors, stats=stats)):
+            if not ends_line:
+                raise InputError(f"{source.name}: a line is longer than {MAX_LINE_CHARS:,} characters; "
+                                 "split the text into sentences first")
+            yield text
+
     number = 0
     for source in sources:
-        def lines() -> Iterator[str]:
-            for text, ends_line in iter_lines(iter_blocks(source, encoding, errors, stats=stats)):
-                if not ends_line:
-                    raise InputError(f"{source.name}: a line is longer than {MAX_LINE_CHARS:,} characters; "
-                                     "split the text into sentences first")
-                yield text
-
         if input_format == "conllu":
-            for sentence in read_conllu(lines(), source.name):
+            for sentence in read_conllu(lines(source), source.name):
                 number += 1
                 text = sentence.text if sentence.text is not None else _text_of(sentence)
                 yield Record(sentence.sent_id or str(number), text, sentence.words, sentence)
         else:
-            for line in lines():
+            for line in lines(source):
                 number += 1
                 yield Record(str(number), line, line.split() if input_format == "segmented" else None)
 
@@ -184,12 +187,14 @@ class Run:
         self.threshold: float | None = None
         self.auto_threshold = False
         self.sample = 0
+        self.counts_before = (0, 0)  # the encoder's (sequences, forward passes) when the run began
 
     def results(self, encoder, records: Iterator[Record], options: dict, threshold, threshold_sample: int,
                 decoder: str) -> Iterator[tuple[Record, Any]]:
         """``(record, result)`` pairs in input order; results are Segmentation or ParsedSentence objects."""
         from mintext.parse.pipeline import constituency_trees, dependency_trees, segment
 
+        self.counts_before = (encoder.sequences, encoder.forward_passes)
         waiting: deque[Record] = deque()
 
         def feed(get: Callable[[Record], Any]) -> Iterator[Any]:
@@ -241,19 +246,23 @@ class Run:
 
     def report(self, encoder, seconds: float) -> None:
         if self.unknown:
-            warn(f"{len(self.unknown)} sentences have no character in the model's vocabulary (first: sentence "
-                 f"{self.unknown[0]}); they were not run, and each of their characters is its own word")
+            warn(f"{_count(len(self.unknown), 'sentence')} without any character in the model's vocabulary "
+                 f"(first: sentence {self.unknown[0]}): not run; each character is its own word")
         if self.empty and self.output_format == "conllu":
-            warn(f"{len(self.empty)} empty sentences left out of the CoNLL-U output (first: sentence {self.empty[0]}); "
-                 "the other sent_ids still count input lines")
-        copies = encoder.sequences
+            warn(f"{_count(len(self.empty), 'empty sentence')} left out of the CoNLL-U output (first: sentence "
+                 f"{self.empty[0]}); the sent_ids of the others still count input lines")
+        copies = encoder.sequences - self.counts_before[0]
+        passes = encoder.forward_passes - self.counts_before[1]
         per = copies / self.sentences if self.sentences else 0.0
         rate = self.sentences / seconds if seconds > 0 else 0.0
-        note(f"{self.sentences} sentences in {seconds:.1f}s ({rate:.1f}/s): {copies} masked copies "
-             f"({per:.1f} a sentence) in {encoder.forward_passes} forward passes")
-        if self.auto_threshold and self.threshold is not None:
+        note(f"{_count(self.sentences, 'sentence')} in {seconds:.1f}s ({rate:.1f}/s): {copies} masked copies "
+             f"({per:.1f} a sentence) in {_count(passes, 'forward pass', 'forward passes')}")
+        if self.auto_threshold and self.threshold == float("inf"):
+            note("auto threshold: the impacts do not form two groups (fewer than two different values); "
+                 "nothing was joined")
+        elif self.auto_threshold and self.threshold is not None:
             note(f"threshold {self.threshold:.6g} (auto: two-cluster split of the impacts of the first "
-                 f"{min(self.sample, self.sentences)} sentences)")
+                 f"{_count(min(self.sample, self.sentences), 'sentence')})")
 
     # ----- formats: one function per (task, format), each returning the text of one sentence
 
@@ -302,3 +311,7 @@ class Run:
         from mintext.parse.trees import draw_dependency
 
         return f"# {record.sent_id}: {record.text}\n{draw_dependency([int(h) for h in result.heads], result.words)}\n"
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -146,17 +146,32 @@ def random_variables(config: Mapping, model: str = "bert", seed: int = 0) -> dic
 
 
 def vocabulary(characters: Iterable[str], extra: Sequence[str] = ()) -> list[str]:
-    """A BERT vocabulary: the special tokens, ``[unused1..9]``, ``extra``, then ``characters`` in order.
+    """A BERT vocabulary: the special tokens, ``[unused1..99]``, ``extra``, then ``characters`` in order.
 
     ``[PAD]`` is id 0 (bert4keras masks id 0 as padding), as in Google's vocabularies.
     """
-    tokens = [SPECIAL_TOKENS[0], *(f"[unused{i}]" for i in range(1, 10)), *SPECIAL_TOKENS[1:]]
+    tokens = [SPECIAL_TOKENS[0], *(f"[unused{i}]" for i in range(1, 100)), *SPECIAL_TOKENS[1:]]
     seen = set(tokens)
     for token in [*extra, *characters]:
         if token and not token.isspace() and token not in seen:
             seen.add(token)
             tokens.append(token)
     return tokens
+
+
+def chinese_vocabulary() -> list[str]:
+    """A vocabulary shaped like Google's Chinese BERT one (lower case, 21,000 tokens).
+
+    ``[PAD]``, ``[unused1..99]``, the special tokens, printable ASCII and
+    ``##`` continuations of letters and digits, CJK and full-width
+    punctuation, and every CJK ideograph U+4E00..U+9FA5 (the Extension A/B
+    ideographs are left out, as in Google's).
+    """
+    ascii_tokens = [chr(c) for c in range(33, 127) if not chr(c).isupper()]
+    pieces = [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    punctuation = list("，。、；：？！“”‘’（）《》【】…—·～「」『』〈〉％＃＆＊＋－／＝＠｜")
+    han = [chr(c) for c in range(0x4E00, 0x9FA6)]
+    return vocabulary(han, extra=[*ascii_tokens, *pieces, *punctuation])
 
 
 def write_random_model(

@@ -152,7 +152,7 @@ def format_conllu(
         lines.append(f"# sent_id = {sent_id}")
     if text is not None:
         lines.append(f"# text = {text}")
-    for i, (form, head) in enumerate(zip(words, heads), 1):
+    for i, (form, head) in enumerate(zip(words, heads, strict=True), 1):
         if source is not None and i in source.ranges:
             lines.append("\t".join(source.ranges[i]))
         extra = source.rows[i - 1] if source is not None else None

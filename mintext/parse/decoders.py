@@ -13,11 +13,11 @@ Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias
 
 import numpy as np
 
-Tree = Union[int, tuple["Tree", "Tree"]]  # a word index, or (left, right)
+Tree: TypeAlias = "int | tuple[Tree, Tree]"  # a word index, or (left, right)
 
 
 # --------------------------------------------------------------------------- scores from impacts

@@ -163,6 +163,15 @@ def assign_pairs(
     return owned
 
 
+def check_window(encoder: TokenEncoder, window: int | None) -> int:
+    """The window in tokens (default: the model's limit); :class:`UsageError` when out of range."""
+    limit = encoder.max_tokens
+    window = limit if window is None else window
+    if not 2 <= window <= limit:
+        raise UsageError(f"--window must be between 2 and {limit} tokens for this model (default {limit})")
+    return window
+
+
 # --------------------------------------------------------------------------- the batcher
 
 
@@ -175,10 +184,7 @@ class _Batcher:
             raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
         if distance not in DISTANCES:
             raise UsageError(f"distance must be one of {', '.join(DISTANCES)}, not {distance!r}")
-        limit = encoder.max_tokens
-        window = limit if window is None else window
-        if not 2 <= window <= limit:
-            raise UsageError(f"--window must be between 2 and {limit} tokens for this model (default {limit})")
+        window = check_window(encoder, window)
         self.encoder = encoder
         self.batch_size = batch_size
         self.batch_tokens = max(batch_tokens, window + 2)
@@ -192,7 +198,8 @@ class _Batcher:
         n = len(sentence.units)
         matrix = np.zeros((n, n), dtype=np.float32) if sentence.all_pairs else None
         adjacent = np.zeros(max(n - 1, 0), dtype=np.float32)
-        known = any(t != self.encoder.unk_id for unit in sentence.tokens for t in unit)
+        unknown = self.encoder.unk_id
+        known = not sentence.tokens or any(t != unknown for unit in sentence.tokens for t in unit)
         sentence.impacts = Impacts(sentence.units, adjacent, matrix, known=known)
         if n < 2 or not known:
             return
@@ -201,7 +208,7 @@ class _Batcher:
         counts = [len(t) for t in tokens]
         windows = plan_windows(counts, self.window)
         owned = assign_pairs(counts, windows, sentence.all_pairs)
-        for (lo, hi), pairs in zip(windows, owned):
+        for (lo, hi), pairs in zip(windows, owned, strict=True):
             if not pairs:
                 continue
             flat = [t for unit in tokens[lo:hi] for t in unit]

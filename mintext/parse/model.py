@@ -341,8 +341,12 @@ def _build(files: ModelFiles, model: str, layer: int):
             transformer = models.build_transformer_model(
                 files.config, files.checkpoint, model=model, num_hidden_layers=layer, return_keras_model=False,
             )
-        except Exception as err:  # noqa: BLE001 - bert4keras/TF raise ValueError, KeyError, OpError...
-            raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}") from None
+        except (tf.errors.OpError, IndexError, OSError, EOFError) as err:  # "Read less bytes than requested"...
+            raise InputError(f"cannot read the weights in {files.checkpoint}: {_first_line(err)}; "
+                             f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
+        except Exception as err:  # noqa: BLE001 - bert4keras raises ValueError, KeyError, TypeError...
+            raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}; check that the "
+                             "config, checkpoint and --model belong together") from None
         if model == "nezha":
             # relative positions: the last layer needs every query position, so run it whole and gather
             forward = _whole_model_forward(tf, transformer.model)

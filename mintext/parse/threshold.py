@@ -63,7 +63,7 @@ def words_from_decisions(atoms: Sequence[str], keep: Sequence[bool]) -> list[str
     if not atoms:
         return []
     words = [atoms[0]]
-    for atom, glue in zip(atoms[1:], keep):
+    for atom, glue in zip(atoms[1:], keep, strict=True):
         if glue:
             words[-1] += atom
         else:
