@@ -31,7 +31,7 @@ def oracle_rules(baskets, min_count, min_confidence, max_consequent=None):
                 right = frozenset(right)
                 left = whole - right
                 s_xy, s_x, s_y = count / n, counts[left] / n, counts[right] / n
-                confidence = s_xy / s_x
+                confidence = count / counts[left]  # the exact ratio decides (s_xy / s_x may round below it)
                 if confidence < min_confidence:
                     continue
                 denominator = max(s_xy * (1 - s_x), s_x * (s_y - s_xy))
