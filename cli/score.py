@@ -17,13 +17,18 @@ from cli.options import input_options, output_option
     help="Training word list (one word per line): adds the OOV rate, OOV recall and IV recall.",
 )
 @click.option(
+    "--conllu", is_flag=True,
+    help="GOLD and PRED are CoNLL-U dependency trees over the same words: UAS with and without punctuation, "
+    "and the right- and left-chain baselines on GOLD.",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(["text", "tsv", "json"]), default="text", show_default=True,
     help="text: aligned table; tsv: one metric per line; json: one object.",
 )
 @input_options
 @output_option
 def score(
-    gold: str, predicted: str, training_words: str | None, output_format: str,
+    gold: str, predicted: str, training_words: str | None, conllu: bool, output_format: str,
     encoding: str, errors: str, output: str,
 ) -> None:
     """Score a word segmentation PRED against GOLD (words separated by spaces).
@@ -37,20 +42,14 @@ def score(
       mintext score pku_test_gold.utf8 segmented.txt
       mintext score gold.txt pred.txt --words pku_training_words.utf8
       mintext discover test.txt --segment - -q | mintext score gold.txt -
+      mintext score --conllu zh_gsdsimp-ud-test.conllu parsed.conllu
     """
-    from mintext.scoring import score_segmentation
-    from mintext.sources import read_lines
+    if conllu:
+        from mintext.parse.scoring import score_conllu
 
-    vocabulary = None
-    if training_words is not None:
-        vocabulary = {w for line in read_lines(training_words, encoding, errors) for w in line.split()}
-    result = score_segmentation(
-        read_lines(gold, encoding, errors),
-        read_lines(predicted, encoding, errors),
-        vocabulary,
-        gold_name=gold if gold != "-" else "<stdin>",
-        predicted_name=predicted if predicted != "-" else "<stdin>",
-    )
+        result = score_conllu(gold, predicted, encoding, errors, training_words=training_words)
+    else:
+        result = _score_words(gold, predicted, training_words, encoding, errors)
     from mintext.atomic import atomic_output
 
     with atomic_output(output) as out:
@@ -60,3 +59,19 @@ def score(
             out.write("".join(f"{k}\t{v}\n" for k, v in result.as_dict().items() if v is not None))
         else:
             out.write(f"{result}\n")
+
+
+def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str):
+    from mintext.scoring import score_segmentation
+    from mintext.sources import read_lines
+
+    vocabulary = None
+    if training_words is not None:
+        vocabulary = {w for line in read_lines(training_words, encoding, errors) for w in line.split()}
+    return score_segmentation(
+        read_lines(gold, encoding, errors),
+        read_lines(predicted, encoding, errors),
+        vocabulary,
+        gold_name=gold if gold != "-" else "<stdin>",
+        predicted_name=predicted if predicted != "-" else "<stdin>",
+    )

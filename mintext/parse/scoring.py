@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mintext.errors import InputError
-from mintext.parse.conllu import ConlluSentence, validate_heads
+from mintext.errors import InputError, UsageError
+from mintext.parse.conllu import ConlluSentence, read_conllu, validate_heads
 
 PUNCTUATION_UPOS = "PUNCT"
 
@@ -139,3 +139,26 @@ def _sentence_counts(gold: ConlluSentence, predicted: ConlluSentence, gold_name:
         hit = heads == gold_array
         out += [int(hit.sum()), int(hit[scored].sum())]
     return np.array([n, int(scored.sum()), *out])
+
+
+def score_conllu(
+    gold: str, predicted: str, encoding: str = "utf-8", errors: str = "strict", *, training_words: str | None = None
+) -> AttachmentScores:
+    """:func:`score_dependencies` of two CoNLL-U files (``-`` for standard input), read as mintext reads text.
+
+    ``training_words`` is refused (it belongs to word-segmentation scoring).
+    """
+    from mintext.sources import read_lines
+
+    if training_words is not None:
+        raise UsageError("--words goes with word-segmentation scores, not with --conllu")
+    if gold == "-" and predicted == "-":
+        raise UsageError("GOLD and PRED cannot both be - (stdin)")
+    gold_name = gold if gold != "-" else "<stdin>"
+    predicted_name = predicted if predicted != "-" else "<stdin>"
+    return score_dependencies(
+        read_conllu(read_lines(gold, encoding, errors), gold_name),
+        read_conllu(read_lines(predicted, encoding, errors), predicted_name),
+        gold_name=gold_name,
+        predicted_name=predicted_name,
+    )
