@@ -159,6 +159,24 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+class _NoBar:
+    """Stands in for a progress bar when none is wanted (so that tqdm is not even imported)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+
+def _progress(enabled: bool, **kwargs):
+    """A progress bar on stderr (see :func:`mintext.progress.progress_bar`) or, when not enabled, a no-op."""
+    return progress_bar(True, **kwargs) if enabled else _NoBar()
+
+
 _INTEGER = re.compile(r"-?[0-9]+")
 
 
@@ -347,7 +365,7 @@ class _Miner:
         table = projected.dense()
         f = self.n_frequent
         itemsets, counts, blocks = [], [], []
-        with progress_bar(self.progress, total=f, desc="pairs", unit="item") as bar:
+        with _progress(self.progress, total=f, desc="pairs", unit="item") as bar:
             for first in range(f - 1):
                 width = int(self._widths(first))
                 rows = table[projected.baskets_of(first), first + 1 :]
@@ -372,7 +390,7 @@ class _Miner:
         f = self.n_frequent
         # keep the pairs between the two passes when they are small enough, else enumerate them again
         stored = [] if 16 * projected.n_pairs() <= self.memory // 4 else None
-        with progress_bar(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
+        with _progress(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
             codes, counts, row_of = self._count_pairs(projected, stored)
             bar.update(1)
             itemsets = np.column_stack((codes // f, codes % f)).astype(np.int32)
@@ -451,7 +469,7 @@ class _Miner:
         subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widest >= PRUNE_WIDTH else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         held = found = 0
-        with progress_bar(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
+        with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
                 for a, b in _candidate_blocks(partners[first : first + len(block)], width):
