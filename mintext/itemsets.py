@@ -36,7 +36,7 @@ from __future__ import annotations
 import gc
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -218,19 +218,15 @@ def frequent_itemsets(
         raise UsageError("there are no baskets to mine")
     threshold = support_threshold(n, min_support, min_count)
     miner = _Miner(baskets, threshold, memory, progress)
-    levels = miner.run(max_len)
     ranks = item_ranks(baskets.items)
     # frequent items in display order: position among them, by rank, and back to item ids
     display = np.argsort(ranks[miner.item_ids], kind="stable")
-    position = np.empty(len(display), np.int64)
+    position = np.empty(len(display), np.int32)
     position[display] = np.arange(len(display))
-    return FrequentItemsets(
-        items=baskets.items,
-        levels=[_display_order(position[s], c, miner.item_ids[display]) for s, c in levels],
-        n_baskets=n,
-        min_count=threshold,
-        item_rank=ranks,
-    )
+    item_ids = miner.item_ids[display]
+    levels: list[Level] = []
+    miner.run(max_len, lambda itemsets, counts: levels.append(_display_order(position[itemsets], counts, item_ids)))
+    return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold, item_rank=ranks)
 
 
 def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarray) -> Level:
@@ -260,7 +256,7 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
     rank = counts.max(initial=0) - counts
     rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
     order = order[np.argsort(rank[order], kind="stable")]
-    return Level(item_ids[positions[order]].astype(np.int32), counts[order])
+    return Level(item_ids[positions[order]].astype(np.int32, copy=False), counts[order])
 
 
 @dataclass
@@ -322,21 +318,22 @@ class _Miner:
     def n_frequent(self) -> int:
         return len(self.item_ids)
 
-    def run(self, max_len: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The levels as (itemsets of ranks, sorted lexicographically; counts)."""
-        ranks = np.arange(self.n_frequent, dtype=np.int32)[:, None]
-        levels = [(ranks, self.item_counts)]
+    def run(self, max_len: int | None, found: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        """Mine level by level; ``found(itemsets, counts)`` gets each non-empty level as soon as it is
+        complete (itemsets as ranks, sorted lexicographically)."""
+        found(np.arange(self.n_frequent, dtype=np.int32)[:, None], self.item_counts)
         if self.n_frequent < 2 or max_len == 1:
-            return levels
+            return
+        length = 2
         itemsets, counts, bits = self._pairs(keep_bits=max_len != 2)
         while len(counts):
-            levels.append((itemsets, counts))
+            found(itemsets, counts)
             self.held += itemsets.nbytes + counts.nbytes
-            self._check_memory(len(levels))
+            self._check_memory(length)
             if bits is None:
                 break
-            itemsets, counts, bits = self._next_level(itemsets, bits, keep_bits=max_len != len(levels) + 1)
-        return levels
+            length += 1
+            itemsets, counts, bits = self._next_level(itemsets, bits, keep_bits=max_len != length)
 
     def _check_memory(self, level: int, transient: int = 0) -> None:
         """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
