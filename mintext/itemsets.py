@@ -135,15 +135,16 @@ class FrequentItemsets:
         import pandas as pd
 
         names = np.array(self.items, dtype=object)
-        itemsets: list[tuple[str, ...]] = []
+        itemsets = np.empty(len(self), dtype=object)
+        at = 0
         with paused_gc():
             for level in self.levels:
-                itemsets.extend(zip(*(names[column].tolist() for column in level.itemsets.T), strict=True))
+                rows = zip(*(names[column].tolist() for column in level.itemsets.T), strict=True)
+                itemsets[at : at + len(level)] = np.fromiter(rows, dtype=object, count=len(level))
+                at += len(level)
         counts = np.concatenate([level.counts for level in self.levels]) if self.levels else np.zeros(0, np.int64)
-        lengths = np.repeat(np.arange(1, len(self.levels) + 1), [len(level) for level in self.levels])
-        return pd.DataFrame(
-            {"itemset": itemsets, "length": lengths.astype(np.int64), "count": counts, "support": counts / self.n_baskets}
-        )
+        lengths = np.repeat(np.arange(1, len(self.levels) + 1, dtype=np.int64), [len(level) for level in self.levels])
+        return pd.DataFrame({"itemset": itemsets, "length": lengths, "count": counts, "support": counts / self.n_baskets})
 
 
 @contextmanager
