@@ -59,7 +59,7 @@ class Record:
                    "dep: conllu (default), json or pretty.")
 @click.option("--layer", type=click.IntRange(min=1), default=None, metavar="N",
               help="Hidden layer to read, 1 = first Transformer layer.  [default: the last]")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, metavar="N",
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, metavar="N",
               help="Masked copies per forward pass (fewer for long sentences: at most 128 x N tokens).")
 @click.option("--window", type=click.IntRange(min=2), default=None, metavar="TOKENS",
               help="Longest token window; longer sentences go through overlapping windows.  "

@@ -44,6 +44,7 @@ are all ``[UNK]`` is not run (its impacts are all 0 and it is flagged).
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -54,9 +55,10 @@ from mintext.errors import UsageError
 from mintext.parse.tokens import atom_spans
 
 DISTANCES = ("euclidean", "cosine")
-DEFAULT_BATCH_SIZE = 64
-DEFAULT_BATCH_TOKENS = 8192
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_TOKENS = 4096
 BUFFER_BATCHES = 16  # copies pooled (and sorted by length) at a time: batch_size * BUFFER_BATCHES
+CONCURRENT_BATCHES = 2  # batches in the model at once: one call rarely keeps two CPU cores busy
 
 
 class TokenEncoder(Protocol):
@@ -252,17 +254,27 @@ class _Batcher:
             yield waiting.popleft().impacts
 
     def _run_rows(self, rows: list[tuple]) -> None:
+        """Run ``rows`` in batches, ``CONCURRENT_BATCHES`` at a time; record the results in batch order."""
         rows.sort(key=lambda row: len(row[0].ids))  # stable: a window's singles stay before its pairs
+        in_flight: deque[tuple[Future, list[tuple], list]] = deque()
         start = 0
-        while start < len(rows):
-            end = min(start + self.batch_size, len(rows))
-            # fewer copies per batch when they are long (the last, longest copy sets the padding)
-            while end - start > 1 and (end - start) * len(rows[end - 1][0].ids) > self.batch_tokens:
-                end -= 1
-            self._run_batch(rows[start:end], len(rows[end - 1][0].ids))
-            start = end
+        with ThreadPoolExecutor(CONCURRENT_BATCHES, thread_name_prefix="mintext-batch") as pool:
+            while start < len(rows):
+                end = min(start + self.batch_size, len(rows))
+                # fewer copies per batch when they are long (the last, longest copy sets the padding)
+                while end - start > 1 and (end - start) * len(rows[end - 1][0].ids) > self.batch_tokens:
+                    end -= 1
+                batch = rows[start:end]
+                ids, positions, spans = self._batch_arrays(batch, len(rows[end - 1][0].ids))
+                in_flight.append((pool.submit(self.encoder.hidden_at, ids, positions), batch, spans))
+                if len(in_flight) >= CONCURRENT_BATCHES:
+                    self._record_batch(*in_flight.popleft())
+                start = end
+            while in_flight:
+                self._record_batch(*in_flight.popleft())
 
-    def _run_batch(self, rows: list[tuple], length: int) -> None:
+    def _batch_arrays(self, rows: list[tuple], length: int) -> tuple[np.ndarray, np.ndarray, list]:
+        """Token ids (masked copies padded with 0), read positions, and each row's masked spans."""
         mask_id = self.encoder.mask_id
         ids = np.zeros((len(rows), length), dtype=np.int32)
         spans = []
@@ -281,7 +293,10 @@ class _Batcher:
             for a, b in row_spans:
                 positions[r, k : k + b - a] = np.arange(a, b)
                 k += b - a
-        hidden = self.encoder.hidden_at(ids, positions)
+        return ids, positions, spans
+
+    def _record_batch(self, future: Future, rows: list[tuple], spans: list) -> None:
+        hidden = future.result()
         for r, (win, units) in enumerate(rows):
             k, vectors = 0, []
             for a, b in spans[r]:

@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import re
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -250,6 +251,7 @@ class Encoder:
         self._forward = forward
         self.forward_passes = 0  # calls of the compiled function
         self.sequences = 0  # token sequences (masked copies) run
+        self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (f"Encoder({self.files.directory!r}, model={self.model_type!r}, layer={self.layer}/{self.num_layers}, "
@@ -285,12 +287,13 @@ class Encoder:
         padded with 0 (padding is masked out of attention, so a row's result
         does not depend on the rows or padding around it). ``positions``: int32
         ``(batch, reads)``, indices into each row. Returns float32
-        ``(batch, reads, hidden)``.
+        ``(batch, reads, hidden)``. Several threads may call this at once.
         """
         token_ids = np.ascontiguousarray(token_ids, dtype=np.int32)
         positions = np.ascontiguousarray(positions, dtype=np.int32)
-        self.forward_passes += 1
-        self.sequences += token_ids.shape[0]
+        with self._count_lock:  # batches may run in several threads
+            self.forward_passes += 1
+            self.sequences += token_ids.shape[0]
         tf = import_tensorflow()
         try:
             return self._forward(token_ids, positions).numpy()
