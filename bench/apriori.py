@@ -298,6 +298,15 @@ def report(rows, tools, results, timeout: float) -> None:
             misses.append(f"{name} @{support}: peak RSS {show_rss(ours)} (target: under 1 GB)")
         lines.append(cells)
     print(table(["data @ support", *peers], lines))
+    stopped = {}
+    for name, _, _ in rows:
+        for peer in peers:
+            if results[(name, peer)].get("timeout"):
+                stopped.setdefault(peer, []).append(name.split(".")[0])
+            elif "error" in results[(name, peer)]:
+                print(f"  {peer} failed on {name}: {results[(name, peer)]['error']}")
+    for peer, names in stopped.items():
+        print(f"  {peer} was stopped at the {timeout:.0f} s timeout on {', '.join(names)} (ratio: a lower bound)")
     print("\nTargets: >= 10x faster than mlxtend and efficient-apriori, within 3x of pyfim, peak RSS < 1 GB")
     print("\n".join(f"  MISSED {m}" for m in misses) if misses else "  all met")
 

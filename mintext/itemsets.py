@@ -38,7 +38,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -114,14 +114,9 @@ class FrequentItemsets:
     levels: list[Level]
     n_baskets: int
     min_count: int
-    item_rank: np.ndarray = field(repr=False)  # display position of each item id
 
     def __len__(self) -> int:
         return sum(len(level) for level in self.levels)
-
-    @property
-    def max_length(self) -> int:
-        return len(self.levels)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{len(level):,}" for level in self.levels)
@@ -227,7 +222,7 @@ def frequent_itemsets(
     item_ids = miner.item_ids[display]
     levels: list[Level] = []
     miner.run(max_len, lambda itemsets, counts: levels.append(_display_order(position[itemsets], counts, item_ids)))
-    return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold, item_rank=ranks)
+    return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold)
 
 
 def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarray) -> Level:
