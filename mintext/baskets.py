@@ -12,8 +12,8 @@ Three input formats:
 
 Files are read in blocks through :mod:`mintext.sources` (compression, encodings
 and decoding errors behave as in the rest of mintext). Each block is parsed
-with vectorised string operations into integer item ids, assigned in order of
-first appearance, and the baskets are kept as CSR arrays: ``indptr`` (basket
+with vectorised string operations into integer item ids, assigned as items are
+first seen, and the baskets are kept as CSR arrays: ``indptr`` (basket
 boundaries) and ``indices`` (item ids). No list of Python sets and no dense
 baskets x items matrix is ever built.
 
@@ -38,12 +38,11 @@ from itertools import repeat
 import numpy as np
 
 from mintext.errors import InputError, UsageError
-from mintext.sources import DecodeStats, Source, iter_blocks, resolve_inputs
+from mintext.sources import COMPRESSED_SUFFIXES, DecodeStats, Source, iter_blocks, resolve_inputs
 
 FORMATS = ("basket", "fimi", "long")
 FIMI_SUFFIXES = (".dat",)
 TAB_SUFFIXES = (".tsv", ".tab")
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 MAX_QUOTED_CHARS = 1 << 26  # a quoted field may span lines, but not more than this many characters
 
 _MARK = "\x00"  # line end inside a block of tokens; iter_blocks refuses text with NUL bytes
@@ -55,8 +54,8 @@ _SKIP_ID = -1  # item id of an empty item ("a,,b" or a blank line)
 class Baskets:
     """Baskets as CSR arrays over item ids.
 
-    ``items[i]`` is the name of item id ``i`` (ids in order of first
-    appearance). Basket ``b`` holds ``indices[indptr[b]:indptr[b + 1]]``,
+    ``items[i]`` is the name of item id ``i`` (ids are given as items are
+    first seen). Basket ``b`` holds ``indices[indptr[b]:indptr[b + 1]]``,
     sorted ascending and without duplicates. Empty baskets are allowed.
     """
 
@@ -388,9 +387,9 @@ def read_baskets(
         if fmt == "fimi":
             if sep is not None:
                 raise UsageError("--sep does not apply to --format fimi (items are separated by whitespace)")
-            _read_lines(blocks, builder, None)
+            _read_lines(blocks, builder, None, source.name)
         elif fmt == "basket":
-            _read_lines(blocks, builder, sep or default_sep(source.path))
+            _read_lines(blocks, builder, sep or default_sep(source.path), source.name)
         else:
             _read_long(blocks, builder, source, sep or default_sep(source.path), tid, item)
         names.append(source.name)
@@ -410,35 +409,40 @@ def _check_sep(sep: str) -> None:
         raise UsageError(f"--sep must be a non-empty string without quotes or line breaks, got {sep!r}")
 
 
-def _complete_lines(blocks: Iterable[str], quoted: bool) -> Iterator[str]:
+def _complete_lines(blocks: Iterable[str], quoted: bool, name: str) -> Iterator[str]:
     """Regroup decoded blocks into chunks that end with a line end (outside CSV quotes).
 
     A line split across blocks is carried to the next chunk; with ``quoted``, a
-    chunk that ends inside an open ``"..."`` field (an odd number of quotes) is
-    carried whole, up to ``MAX_QUOTED_CHARS``. The last chunk gets a final
-    ``\\n`` if the input lacked one.
+    chunk that would end inside an open ``"..."`` field (an odd number of
+    quotes so far) grows until the quotes balance, up to ``MAX_QUOTED_CHARS``.
+    The last chunk gets a final ``\\n`` if the input lacked one.
     """
     carry: list[str] = []
+    carried = quotes = 0
     for block in blocks:
+        if _MARK in block:  # possible only in UTF-16/32 text; the parser uses it as its line-end marker
+            raise InputError(f"{name} has a NUL character; remove it or pick the right --encoding")
         end = block.rfind("\n") + 1
-        if end == 0:
+        head, tail = block[:end], block[end:]
+        if quoted:
+            quotes += head.count('"')
+        if end == 0 or (quotes % 2 and carried + end < MAX_QUOTED_CHARS):
             carry.append(block)
+            carried += len(block)
+            quotes += tail.count('"') if quoted else 0
             continue
-        carry.append(block[:end])
-        chunk = "".join(carry)
-        carry = [block[end:]] if end < len(block) else []
-        if quoted and chunk.count('"') % 2 and len(chunk) < MAX_QUOTED_CHARS:
-            carry.insert(0, chunk)
-            continue
-        yield chunk
+        carry.append(head)
+        yield "".join(carry)
+        carry, carried = [tail], len(tail)
+        quotes = tail.count('"') if quoted else 0
     rest = "".join(carry)
     if rest:
         yield rest if rest.endswith("\n") else rest + "\n"
 
 
-def _read_lines(blocks: Iterable[str], builder: _Builder, sep: str | None) -> None:
+def _read_lines(blocks: Iterable[str], builder: _Builder, sep: str | None, name: str) -> None:
     """One basket per line: items separated by ``sep``, or by whitespace when ``sep`` is None."""
-    for chunk in _complete_lines(blocks, quoted=sep is not None and len(sep) == 1):
+    for chunk in _complete_lines(blocks, quoted=sep is not None and len(sep) == 1, name=name):
         builder.add_lines(chunk, sep)
 
 
@@ -457,7 +461,7 @@ def _csv_tokens(chunk: str, sep: str) -> list[str]:
 def _read_long(
     blocks: Iterable[str], builder: _Builder, source: Source, sep: str, tid: str | None, item: str | None
 ) -> None:
-    chunks = _complete_lines(blocks, quoted=len(sep) == 1)
+    chunks = _complete_lines(blocks, quoted=len(sep) == 1, name=source.name)
     header_chunk = next(chunks, "")
     header_line, _, first_rows = header_chunk.partition("\n")
     if not header_line.strip():

@@ -181,3 +181,19 @@ def test_from_iterable_and_repr():
     assert np.all(np.diff(result.indices[:2]) > 0)
     with pytest.raises(UsageError, match="must be a list of items"):
         Baskets.from_iterable(["milk"])
+
+
+def test_nul_character_in_wide_text(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_bytes("a,b\nc,\x00\n".encode("utf-16"))
+    with pytest.raises(InputError, match="has a NUL character"):
+        read_baskets(str(path), encoding="utf-16")
+    path.write_bytes("a,b\nc,d\n".encode("utf-16"))
+    assert as_sets(read_baskets(str(path), encoding="utf-16")) == [frozenset("ab"), frozenset("cd")]
+
+
+def test_unbalanced_quote_is_read_to_the_end(tmp_path, block_bytes):
+    path = tmp_path / "q.csv"
+    path.write_text('a,"b\nc,d\n')  # the quote never closes: one field 'b\nc,d\n' to the end, as csv reads it
+    expected = [frozenset(i.strip() for i in row if i.strip()) for row in csv.reader(io.StringIO('a,"b\nc,d\n'))]
+    assert as_sets(read_baskets(str(path))) == expected
