@@ -28,7 +28,9 @@ HAN_RANGES = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
     (0x20000, 0x2A6DF), (0x2A700, 0x2EE5F), (0x2F800, 0x2FA1F), (0x30000, 0x323AF),
 )
-NUMBER_JOINERS = np.array([ord(c) for c in ".,．"], dtype=np.uint32)  # inside 3.14, 1,000
+NUMBER_JOINERS = np.array([ord(c) for c in ".,．/／"], dtype=np.uint32)  # inside 3.14, 1,000, 3/4
+NUMBER_SIGNS = np.array([ord(c) for c in "-－+＋−"], dtype=np.uint32)  # before -5 (not after a digit: 1-5)
+NUMBER_SUFFIXES = np.array([ord(c) for c in "%％‰"], dtype=np.uint32)  # after 90%
 
 _TABLE = np.zeros(0x110000, dtype=np.uint8)  # 0 = not classified yet
 
@@ -90,17 +92,28 @@ def han_stream(text: str) -> np.ndarray:
 
 
 def token_kinds(text_codepoints: np.ndarray) -> np.ndarray:
-    """Classes used for tokenising: digits inside numbers (3.14, 1,000) count as DIGIT, letters as DIGIT.
+    """Classes used for tokenising: LETTER folded into DIGIT, and the marks that belong to a number.
 
-    Returns the class of each character with LETTER folded into DIGIT (a run of
-    digits and letters is one token) and number joiners between digits marked DIGIT.
+    A run of digits and letters is one token. A number keeps its decimal
+    point, thousands separator or fraction slash between digits (3.14, 1,000,
+    3/4), a sign right before it that does not follow a digit or letter (-5,
+    but 1-5 stays three tokens) and a percent or per-mille sign right after it (90%).
     """
-    kinds = char_classes(text_codepoints).copy()
+    classes = char_classes(text_codepoints)
+    kinds = classes.copy()
     kinds[kinds == LETTER] = DIGIT
-    if kinds.size >= 3:
+    digit = classes == DIGIT
+    n = kinds.size
+    if n >= 3:
         joiner = np.isin(text_codepoints[1:-1], NUMBER_JOINERS)
-        inside = joiner & (kinds[:-2] == DIGIT) & (kinds[2:] == DIGIT)
+        inside = joiner & digit[:-2] & digit[2:]
         kinds[1:-1][inside] = DIGIT
+    if n >= 2:
+        sign = np.isin(text_codepoints[:-1], NUMBER_SIGNS) & digit[1:]
+        sign[1:] &= kinds[:-2] != DIGIT
+        kinds[:-1][sign] = DIGIT
+        suffix = np.isin(text_codepoints[1:], NUMBER_SUFFIXES) & digit[:-1]
+        kinds[1:][suffix] = DIGIT
     return kinds
 
 

@@ -7,9 +7,16 @@ from mintext.chars import DIGIT, HAN, PUNCT, han_stream, tokens
 
 def test_tokens_keep_numbers_and_letters_whole():
     assert tokens("2001年新年，增长1.5％的GDP和MP3") == [
-        ("2001", DIGIT), ("年新年", HAN), ("，", PUNCT), ("增长", HAN), ("1.5", DIGIT), ("％", PUNCT),
+        ("2001", DIGIT), ("年新年", HAN), ("，", PUNCT), ("增长", HAN), ("1.5％", DIGIT),
         ("的", HAN), ("GDP", DIGIT), ("和", HAN), ("MP3", DIGIT),
     ]
+
+
+def test_number_signs_fractions_and_percent():
+    assert [t for t, _ in tokens("最低－5℃，3／4，+3.5%")] == ["最低", "－5", "℃", "，", "3／4", "，", "+3.5%"]
+    # a dash after a digit or letter is a range or hyphen, not a sign
+    assert [t for t, _ in tokens("1-5日，GDP-3")] == ["1", "-", "5", "日", "，", "GDP", "-", "3"]
+    assert [t for t, _ in tokens("－－5，5%%")] == ["－", "－5", "，", "5%", "%"]
 
 
 def test_repeated_mark_is_one_token_and_spaces_separate():

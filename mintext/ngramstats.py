@@ -1,0 +1,149 @@
+"""Statistics of the n-grams of a corpus: counts, branching entropy, solidity.
+
+All arrays are aligned with the rows of an :class:`~mintext.ngrams.NgramTable`
+(order by order), so a statistic of many n-grams is one gather.
+
+- *Right branching entropy* of a string x: the entropy of what follows x in
+  the corpus, each run end counted as a distinct event (a string that often
+  ends a run is a likely word end). ``H = log t - (1/t) sum_c n(xc) log n(xc)``
+  with ``t`` the count of x. Left branching entropy likewise with what precedes.
+- *Solidity* of an n-gram w (n >= 2): the smallest pointwise mutual
+  information over its binary splits, ``min log(N c(w) / (c(a) c(b)))``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mintext.lookup import CodeIndex
+from mintext.ngrams import NgramTable, run_remaining
+from mintext.vocabulary import CharVocabulary, is_wide, pack_ids
+
+
+@dataclass
+class ChunkRows:
+    """A chunk of ids with, for each order n, the table row of the n-gram starting at each position (-1: none)."""
+
+    ids: np.ndarray
+    rows: dict[int, np.ndarray]
+
+
+class NgramStats:
+    """Counts, branching entropies and solidity for the n-grams of ``table``.
+
+    Entropies are defined for orders ``1 .. max_order - 1`` (they need the
+    next order); ``rows(codes, order)`` finds n-grams in the table.
+    """
+
+    def __init__(self, table: NgramTable, vocabulary: CharVocabulary) -> None:
+        self.table = table
+        self.vocabulary = vocabulary
+        self.bits = table.bits
+        self.max_order = table.max_order
+        if is_wide(self.max_order, self.bits):
+            raise ValueError(f"n-grams of order {self.max_order} do not fit 64 bits with {self.bits} bits per character")
+        self.N = int(table.N)
+        self.codes = {n: table.items(n)[0] for n in range(1, self.max_order + 1)}
+        self.counts = {n: table.items(n)[1].astype(np.float64) for n in range(1, self.max_order + 1)}
+        self._index: dict[int, CodeIndex] = {}
+        self.right_entropy: dict[int, np.ndarray] = {}
+        self.left_entropy: dict[int, np.ndarray] = {}
+        for n in range(1, self.max_order):
+            self.right_entropy[n], self.left_entropy[n] = self._branching_entropy(n)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n}:{self.codes[n].size}" for n in self.codes)
+        return f"NgramStats(N={self.N}, distinct by order {{{sizes}}})"
+
+    # ------------------------------------------------------------------ lookups
+
+    def index(self, order: int) -> CodeIndex:
+        """The hash index of the order's codes (built on first use)."""
+        if order not in self._index:
+            self._index[order] = CodeIndex(self.codes[order])
+        return self._index[order]
+
+    def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Row of each code in the order's table, -1 where the n-gram never occurs."""
+        return self.index(order).find(codes)
+
+    def sorted_rows(self, sorted_codes: np.ndarray, order: int) -> np.ndarray:
+        """Rows of codes known to be present and sorted (a merge, cheaper than hashing)."""
+        return np.searchsorted(self.codes[order], sorted_codes)
+
+    def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
+        """Rows of the n-grams (orders 1..``max_order``) starting at each position of an id chunk.
+
+        ``ids`` use this table's vocabulary, with 0 between runs; an n-gram
+        that would cross a 0 (or is absent from the table) gets row -1.
+        """
+        remaining = run_remaining(ids)
+        ids64 = ids.astype(np.uint64)
+        rows = {}
+        for order in range(1, max_order + 1):
+            start = np.flatnonzero(remaining >= order)
+            found = np.full(ids.size, -1, dtype=np.int64)
+            if start.size:
+                codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
+                found[start] = self.rows(codes, order)
+            rows[order] = found
+        return ChunkRows(ids, rows)
+
+    def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Counts of n-grams given by code (0 where absent)."""
+        rows = self.rows(codes, order)
+        return np.where(rows >= 0, self.counts[order][np.maximum(rows, 0)], 0.0)
+
+    def prefix_codes(self, codes: np.ndarray, order: int, length: int) -> np.ndarray:
+        """Codes of the first ``length`` characters of order-``order`` codes."""
+        return codes >> np.uint64(self.bits * (order - length))
+
+    def suffix_codes(self, codes: np.ndarray, order: int, length: int) -> np.ndarray:
+        """Codes of the last ``length`` characters of order-``order`` codes."""
+        return codes & np.uint64((1 << (self.bits * length)) - 1)
+
+    def infix_codes(self, codes: np.ndarray, order: int, start: int, length: int) -> np.ndarray:
+        """Codes of the ``length`` characters starting at ``start`` of order-``order`` codes."""
+        return self.suffix_codes(self.prefix_codes(codes, order, start + length), start + length, length)
+
+    # ------------------------------------------------------------------ statistics
+
+    def _branching_entropy(self, order: int) -> tuple[np.ndarray, np.ndarray]:
+        longer_codes = self.codes[order + 1]
+        longer_counts = self.counts[order + 1]
+        weight = longer_counts * np.log(longer_counts)
+        size = self.codes[order].size
+        right_rows = self.sorted_rows(self.prefix_codes(longer_codes, order + 1, order), order)
+        left_rows = self.rows(self.suffix_codes(longer_codes, order + 1, order), order)
+        totals = self.counts[order]
+        log_totals = np.log(np.maximum(totals, 1.0))
+        right = log_totals - np.bincount(right_rows, weights=weight, minlength=size) / totals
+        left = log_totals - np.bincount(left_rows, weights=weight, minlength=size) / totals
+        return np.maximum(right, 0.0), np.maximum(left, 0.0)
+
+    def solidity(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Smallest PMI over the binary splits of each n-gram (NaN for order 1)."""
+        if order < 2:
+            return np.full(len(codes), np.nan)
+        whole = np.log(np.maximum(self.count_of(codes, order), 1e-300))
+        best = np.full(len(codes), np.inf)
+        for k in range(1, order):
+            left = self.count_of(self.prefix_codes(codes, order, k), k)
+            right = self.count_of(self.suffix_codes(codes, order, order - k), order - k)
+            pmi = np.log(self.N) + whole - np.log(np.maximum(left, 1e-300)) - np.log(np.maximum(right, 1e-300))
+            best = np.minimum(best, pmi)
+        return best
+
+    def entropies_of(self, codes: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(left, right)`` branching entropies of n-grams given by code (NaN where unknown)."""
+        if order >= self.max_order:
+            nan = np.full(len(codes), np.nan)
+            return nan, nan.copy()
+        rows = self.rows(codes, order)
+        found = rows >= 0
+        safe = np.maximum(rows, 0)
+        left = np.where(found, self.left_entropy[order][safe], np.nan)
+        right = np.where(found, self.right_entropy[order][safe], np.nan)
+        return left, right
