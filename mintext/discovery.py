@@ -22,23 +22,26 @@ The result is a :class:`pandas.DataFrame` (see :func:`discover`).
 from __future__ import annotations
 
 import logging
-import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import IO
 
 import numpy as np
+import pandas as pd
 
 from mintext.errors import UsageError
 from mintext.gaps import GapEvidence, GapScorer, gap_features
 from mintext.hanstream import HanStream
 from mintext.lattice import Runs, best_segmentation, word_spans
-from mintext.ngramstats import ChunkRows, NgramStats
+from mintext.lexicon import COLUMNS, segmenter_for, sort_lexicon
 from mintext.ngrams import DEFAULT_MEMORY, count_ngrams
+from mintext.ngramstats import ChunkRows, NgramStats
 from mintext.progress import progress_bar
+from mintext.segmenter import Segmenter
 from mintext.sources import Corpus
 from mintext.threshold import candidate_counts, kept_ngrams
-from mintext.vocabulary import unpack_codes
+from mintext.vocabulary import pack_ids, unpack_codes
 from mintext.wordmodel import ModelParameters, WordModel
 
 log = logging.getLogger("mintext")
@@ -130,6 +133,22 @@ def path_counts(chunk: Chunk, word_starts: np.ndarray, sizes: dict[int, int]) ->
     return counts
 
 
+def prepare_chunk(rows: ChunkRows, evidence: GapEvidence) -> Chunk:
+    """A chunk with its runs and gap scores, ready to be segmented."""
+    gaps = evidence.scores(rows.ids, rows.rows[1], rows.rows[2]) if 2 in rows.rows else np.zeros(rows.ids.size)
+    return Chunk(rows, Runs.of(rows.ids), gaps)
+
+
+def segment_chunks(chunks: Iterable[Chunk], model: WordModel, evidence: GapEvidence | None) -> dict[int, np.ndarray]:
+    """Word counts (per order, per table row) of the best segmentation of every chunk under ``model``."""
+    sizes = {n: model.counts[n].size for n in model.counts}
+    counts = {n: np.zeros(size) for n, size in sizes.items()}
+    for chunk in chunks:
+        starts, _ = best_segmentation(cost_matrix(chunk, model.costs, model.max_len, evidence), chunk.runs)
+        _add(counts, path_counts(chunk, starts, sizes))
+    return counts
+
+
 def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
     for order, values in part.items():
         total[order] += values
@@ -172,11 +191,7 @@ def refine(
     with progress_bar(progress, total=options.rounds, desc="refining", unit="round") as bar:
         for _ in range(options.rounds):
             model.ban_free_compounds(options.autonomy, options.free_share)
-            counts = {n: np.zeros(size) for n, size in sizes.items()}
-            for chunk in chunks:
-                costs = cost_matrix(chunk, model.costs, model.max_len, evidence)
-                starts, _ = best_segmentation(costs, chunk.runs)
-                _add(counts, path_counts(chunk, starts, sizes))
+            counts = segment_chunks(chunks, model, evidence)
             length = model.code_length(counts)
             bar.update(1)
             log.debug("refinement round %d: code length %.0f nats, %d word types", len(lengths) + 1, length, model.types)
@@ -205,7 +220,9 @@ class Discovery:
     options: DiscoveryOptions
     code_lengths: list[float]
     min_count: int
+    characters: int
     sample_characters: int
+    final: dict[int, np.ndarray] | None = None
 
     def word_table(self, max_len: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per length: ``(ids, counts, banned)`` of the model's words (counts > 0 or banned)."""
@@ -225,33 +242,48 @@ def run_discovery(
     jobs: int = 1,
     tmpdir: str | os.PathLike | None = None,
     progress: bool = False,
-    on_stream: Callable[[HanStream], None] | None = None,
-) -> Discovery:
-    """Steps 1-5 of discovery over ``corpus``; see :func:`discover` for the friendly entry point."""
+    count_all: bool = True,
+) -> Discovery | None:
+    """Discovery over ``corpus`` (``None`` if it has no Han characters).
+
+    Steps 1-5 always; with ``count_all``, also step 6's word counts over the
+    whole corpus (``Discovery.final``) from the Han runs kept on disk. See
+    :func:`discover` for the friendly entry point.
+    """
     options.check()
     with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
-        if on_stream is not None:
-            on_stream(han)
-        vocabulary = han.vocabulary
-        max_len = min(options.max_word_length, max(1, 64 // vocabulary.bits - 1))
-        table = count_ngrams(
-            han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, jobs=jobs, progress=progress, tmpdir=tmpdir
-        )
-        stats = NgramStats(table, vocabulary)
-        min_count = options.min_count or derived_min_count(han.characters)
-        rows = [stats.position_rows(ids, max_len + 1) for ids in han.chunks(limit=options.sample)]
+        if han.characters == 0:
+            return None
+        return _discover_in(han, options, memory, jobs, tmpdir, progress, count_all)
+
+
+def _discover_in(
+    han: HanStream, options: DiscoveryOptions, memory: int, jobs: int, tmpdir: str | os.PathLike | None,
+    progress: bool, count_all: bool,
+) -> Discovery:
+    characters = han.characters
+    vocabulary = han.vocabulary
+    max_len = min(options.max_word_length, max(1, 64 // vocabulary.bits - 1))
+    table = count_ngrams(
+        han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, jobs=jobs, progress=progress, tmpdir=tmpdir
+    )
+    stats = NgramStats(table, vocabulary)
+    min_count = options.min_count or derived_min_count(characters)
+    rows = [stats.position_rows(ids, max_len + 1) for ids in han.chunks(limit=options.sample)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
-    features = [gap_features(r.ids, r.rows[1], r.rows[2], stats) if 2 in r.rows else None for r in rows]
-    scorer = GapScorer.fit([f for f in features if f is not None])
-    chunks = [
-        Chunk(r, Runs.of(r.ids), scorer.scores(f) if f is not None else np.zeros(r.ids.size))
-        for r, f in zip(rows, features, strict=True)
-    ]
-    del features
+    scorer = GapScorer.fit([gap_features(r.ids, r.rows[1], r.rows[2], stats) for r in rows])
     evidence = GapEvidence(stats, scorer, options.gap_weight)
+    chunks = [prepare_chunk(r, evidence) for r in rows]
+    del rows
     model = WordModel(stats, initial_counts(chunks, stats, max_len, min_count), max_len, options.model)
     lengths = refine(model, chunks, options, evidence, progress)
-    return Discovery(stats, model, evidence, options, lengths, min_count, sample_characters)
+    final = None
+    if count_all:
+        if sample_characters < characters:
+            del chunks
+            chunks = (prepare_chunk(stats.position_rows(ids, max_len), evidence) for ids in han.chunks())
+        final = segment_chunks(chunks, model, evidence)
+    return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final)
 
 
 def describe_options(options: DiscoveryOptions) -> dict[str, object]:
@@ -261,10 +293,142 @@ def describe_options(options: DiscoveryOptions) -> dict[str, object]:
     return flat
 
 
-def _finite(value: float) -> bool:
-    return value is not None and math.isfinite(value)
 
 
-def discover_inputs(paths: Sequence[str] | str) -> list[str]:
-    """Normalise the ``paths`` argument of :func:`discover` to a list."""
-    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+# --------------------------------------------------------------------------- final pass and lexicon
+
+WordCounts = dict[int, tuple[np.ndarray, np.ndarray]]  # per length: (ids matrix, counts)
+
+
+def segmenter_of(result: Discovery) -> Segmenter:
+    """The segmenter of a discovery run: the final word model (same costs) plus the corpus's gap evidence."""
+    table = result.word_table()
+    return Segmenter(
+        result.stats.vocabulary,
+        {n: v[0] for n, v in table.items()},
+        {n: v[1] for n, v in table.items()},
+        banned={n: v[2] for n, v in table.items()},
+        params=result.options.model,
+        evidence=result.evidence,
+        base=result.model.base,
+    )
+
+
+def text_counts(corpus: Corpus, segmenter: Segmenter, segmented: IO[str], progress: bool = False) -> WordCounts:
+    """Segment the corpus text, writing it to ``segmented``; per length, the words used and their counts."""
+    found: dict[int, list[np.ndarray]] = {}
+    with progress_bar(progress, desc="segmenting", unit="char", unit_scale=True) as bar:
+        for batch in segmenter.segment_text(corpus.line_pieces()):
+            segmented.write(batch.text)
+            bar.update(len(batch.text))
+            for length, ids in batch.words.items():
+                if len(ids):
+                    codes = pack_ids([ids[:, j].astype(np.uint64) for j in range(length)], segmenter.bits)
+                    found.setdefault(length, []).append(codes)
+    result = {}
+    for length, parts in found.items():
+        codes, counts = np.unique(np.concatenate(parts), return_counts=True)
+        result[length] = (unpack_codes(codes, length, segmenter.bits), counts)
+    return result
+
+
+def row_counts(result: Discovery) -> WordCounts:
+    """The words of ``result.final`` (counts per table row) as id matrices and counts."""
+    out = {}
+    for length, counts in (result.final or {}).items():
+        used = np.flatnonzero(counts > 0)
+        out[length] = (unpack_codes(result.stats.codes[length][used], length, result.stats.bits), counts[used])
+    return out
+
+
+def lexicon_table(stats: NgramStats, words: WordCounts) -> pd.DataFrame:
+    """The lexicon DataFrame (see :mod:`mintext.lexicon`) of words given as id matrices with counts."""
+    parts = []
+    for length, (ids, freq) in sorted(words.items()):
+        if len(ids) == 0:
+            continue
+        text = stats.vocabulary.codepoints[ids.astype(np.int64) - 1].astype(np.uint32).tobytes().decode("utf-32-le")
+        codes = pack_ids([ids[:, j].astype(np.uint64) for j in range(length)], stats.bits)
+        left, right = stats.entropies_of(codes, length)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "word": [text[k : k + length] for k in range(0, len(text), length)],
+                    "freq": np.asarray(freq, dtype=np.int64),
+                    "length": length,
+                    "pmi": stats.solidity(codes, length),
+                    "left_entropy": left,
+                    "right_entropy": right,
+                }
+            )
+        )
+    if not parts:
+        return empty_lexicon()
+    return sort_lexicon(pd.concat(parts, ignore_index=True)[COLUMNS])
+
+
+def empty_lexicon() -> pd.DataFrame:
+    """A lexicon with no rows (and the right columns and types)."""
+    return pd.DataFrame(
+        {
+            "word": pd.Series(dtype=object),
+            "freq": pd.Series(dtype=np.int64),
+            "length": pd.Series(dtype=np.int64),
+            **{c: pd.Series(dtype=float) for c in ("pmi", "left_entropy", "right_entropy")},
+        }
+    )
+
+
+def discover(
+    paths: Sequence[str] | str,
+    *,
+    max_word_length: int = DEFAULT_MAX_WORD_LENGTH,
+    min_count: int | None = None,
+    rounds: int = 6,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    nfkc: bool = False,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    segmented: IO[str] | None = None,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+    **expert: object,
+) -> pd.DataFrame:
+    """Discover the words of a corpus; return its lexicon as a DataFrame.
+
+    ``paths``: files, directories, globs or ``-`` (read as by
+    :class:`~mintext.sources.Corpus`). ``max_word_length``: longest word (1..6).
+    ``min_count``: count threshold of the threshold stage (default: derived
+    from the corpus size). ``segmented``: a text stream that receives the
+    corpus segmented with the lexicon (one line per input line; the lexicon's
+    ``freq`` are then the counts in exactly that text). ``memory``: bytes for
+    n-gram counting before spilling to disk. Expert options (``gap_weight``,
+    ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
+
+    The DataFrame has the columns of :mod:`mintext.lexicon`, sorted by
+    frequency; ``df.attrs["options"]`` records the options and corpus size.
+    A corpus without Han characters gives an empty table.
+    """
+    options = DiscoveryOptions(max_word_length=max_word_length, min_count=min_count, rounds=rounds, **expert)
+    options.check()
+    corpus = Corpus(paths, encoding, errors, normalize=nfkc)
+    try:
+        result = run_discovery(
+            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None
+        )
+        if result is None:
+            if segmented is not None:
+                text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
+            table = empty_lexicon()
+            facts: dict[str, object] = {"characters": 0}
+        else:
+            words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
+            table = lexicon_table(result.stats, words)
+            facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
+    finally:
+        corpus.close()
+    if corpus.stats.replaced:
+        log.warning("warning: replaced %d undecodable byte sequences", corpus.stats.replaced)
+    table.attrs["options"] = {**describe_options(options), **facts, "nfkc": nfkc}
+    return table

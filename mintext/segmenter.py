@@ -52,6 +52,7 @@ class Segmenter:
         banned: dict[int, np.ndarray] | None = None,
         params: ModelParameters = ModelParameters(),
         evidence: GapEvidence | None = None,
+        base: BaseDistribution | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.evidence = evidence
@@ -66,7 +67,7 @@ class Segmenter:
         codes, costs = [], []
         tokens = float(sum(np.sum(counts[n]) for n in counts if n <= self.max_len))
         types = int(sum(np.count_nonzero(counts[n]) for n in counts if n <= self.max_len))
-        self.base = BaseDistribution.from_words(vocabulary, words, counts, params, self.max_len)
+        self.base = base or BaseDistribution.from_words(vocabulary, words, counts, params, self.max_len)
         beta = params.concentration * max(tokens, 1.0)
         self._new_mass = beta + params.discount * types
         self._log_norm = np.log(max(tokens, 1.0) + beta)

@@ -174,7 +174,7 @@ class WordModel:
     def refresh(self) -> None:
         """Re-fit P0 and recompute the cost of every n-gram as a word from the current counts."""
         p = self.params
-        self.base = BaseDistribution.from_words(self.stats.vocabulary, self._ids, self.counts, p, self.max_len, extra_ids=0)
+        self.base = BaseDistribution.from_words(self.stats.vocabulary, self._ids, self.counts, p, self.max_len)
         tokens = max(self.tokens, 1.0)
         beta = p.concentration * tokens
         new_mass = beta + p.discount * self.types

@@ -1,0 +1,186 @@
+"""Lexicons: the table discovery produces, its file formats, and a segmenter built from one.
+
+A lexicon is a :class:`pandas.DataFrame` with one row per word:
+
+==============  ==============================================================
+word            the word
+freq            its count in the discovery segmentation of the corpus
+length          number of characters
+pmi             solidity: smallest PMI over its binary splits (empty for 1 char)
+left_entropy    branching entropy of the character before it (run starts count
+                as distinct events)
+right_entropy   branching entropy of the character after it
+==============  ==============================================================
+
+Rows are sorted by frequency (highest first), then by word. Files are TSV
+with a header row, preceded by one ``#`` line recording how the lexicon was
+made; ``jieba`` format is ``word freq`` per line (jieba loads it as a
+dictionary). :func:`read_lexicon` reads either (only ``word`` and ``freq`` are
+needed) and :func:`segmenter_for` turns a lexicon into a :class:`Segmenter`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from mintext.chars import HAN, char_classes, codepoints
+from mintext.errors import InputError, UsageError
+from mintext.segmenter import Segmenter
+from mintext.sources import read_lines
+from mintext.vocabulary import CharVocabulary
+from mintext.wordmodel import ModelParameters
+
+COLUMNS = ["word", "freq", "length", "pmi", "left_entropy", "right_entropy"]
+FORMATS = ("tsv", "jieba")
+
+
+def sort_lexicon(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows by frequency (highest first), then by word (code point order); a fresh index."""
+    keys = list(zip((-table["freq"]).tolist(), table["word"].tolist(), strict=True))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return table.iloc[order].reset_index(drop=True)
+
+
+def header_line(options: dict[str, object]) -> str:
+    """The ``#`` line recording how a lexicon was made: ``key=value`` pairs, space-separated."""
+    return "# " + " ".join(f"{k}={_plain(v)}" for k, v in options.items())
+
+
+def _plain(value: object) -> str:
+    text = str(value)
+    return text.replace(" ", "_").replace("\t", "_").replace("\n", "_")
+
+
+def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: str | None = None) -> None:
+    """Write ``table`` to a text stream as TSV (with ``header`` as first line) or as a jieba dictionary."""
+    if fmt not in FORMATS:
+        raise UsageError(f"lexicon format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "jieba":
+        out.writelines(f"{w} {int(f)}\n" for w, f in zip(table["word"], table["freq"], strict=True))
+        return
+    if header:
+        out.write(header.rstrip("\n") + "\n")
+    out.write("\t".join(COLUMNS) + "\n")
+    columns = [table[c].tolist() for c in COLUMNS]
+    for row in zip(*columns, strict=True):
+        out.write("\t".join(_cell(v) for v in row) + "\n")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4f}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict") -> pd.DataFrame:
+    """Read a lexicon file (mintext TSV, or ``word freq`` lines as jieba writes them).
+
+    ``#`` lines and blank lines are skipped. A TSV header row (starting with
+    ``word``) is recognised; otherwise the first two fields of each line,
+    separated by a tab or spaces, are the word and its frequency. Raises
+    :class:`InputError` naming the line of a malformed row.
+    """
+    name = os.fspath(path)
+    words: list[str] = []
+    freqs: list[float] = []
+    seen: dict[str, int] = {}
+    tsv = None
+    for number, line in enumerate(read_lines(name, encoding, errors), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if tsv is None:
+            tsv = "\t" in line
+            if line.split("\t" if tsv else None)[0] == "word":
+                continue
+        fields = line.split("\t") if tsv else line.split()
+        word, freq = _parse_row(fields, name, number)
+        if word in seen:
+            raise InputError(f"{name} line {number}: {word!r} is listed twice (first on line {seen[word]}); keep one row per word")
+        seen[word] = number
+        words.append(word)
+        freqs.append(freq)
+    if not words:
+        raise InputError(f"{name} has no lexicon rows; expected lines of 'word<TAB>freq' (mintext discover writes them)")
+    return pd.DataFrame({"word": words, "freq": freqs})
+
+
+def _parse_row(fields: list[str], name: str, number: int) -> tuple[str, float]:
+    if len(fields) < 2:
+        raise InputError(f"{name} line {number}: expected a word and a frequency separated by a tab, got {fields[0][:40]!r}")
+    word = fields[0].strip()
+    if not word or any(ch.isspace() for ch in word):
+        raise InputError(f"{name} line {number}: the word is empty or contains spaces")
+    try:
+        freq = float(fields[1])
+    except ValueError:
+        raise InputError(f"{name} line {number}: frequency {fields[1][:20]!r} is not a number") from None
+    if not math.isfinite(freq) or freq <= 0:
+        raise InputError(f"{name} line {number}: frequency must be a positive number, got {fields[1][:20]!r}")
+    return word, freq
+
+
+# --------------------------------------------------------------------------- segmenter
+
+
+def segmenter_for(
+    lexicon: pd.DataFrame, params: ModelParameters = ModelParameters(), max_len: int | None = None
+) -> Segmenter:
+    """A :class:`Segmenter` for a lexicon (``word`` and ``freq`` columns).
+
+    Only words made of Han characters are used (others are tokens of their
+    own anyway). Character frequencies come from the lexicon itself: every
+    character of a segmented corpus belongs to exactly one word token, so
+    summing ``freq`` over the characters of each word recovers them.
+    """
+    words = [str(w) for w in lexicon["word"].tolist()]
+    freqs = np.asarray(lexicon["freq"], dtype=np.float64)
+    han_words, han_freqs = _han_words(words, freqs)
+    if max_len is not None:
+        keep = np.fromiter((len(w) <= max_len for w in han_words), dtype=bool, count=len(han_words))
+        han_words = [w for w, k in zip(han_words, keep.tolist(), strict=True) if k]
+        han_freqs = han_freqs[keep]
+    vocabulary = _vocabulary(han_words, han_freqs)
+    table = vocabulary.lookup_table
+    by_length: dict[int, list[int]] = {}
+    for k, word in enumerate(han_words):
+        by_length.setdefault(len(word), []).append(k)
+    ids, counts = {}, {}
+    for length, members in sorted(by_length.items()):
+        joined = "".join(han_words[k] for k in members)
+        ids[length] = table[codepoints(joined)].reshape(len(members), length)
+        counts[length] = han_freqs[members]
+    return Segmenter(vocabulary, ids, counts, params=params)
+
+
+def _han_words(words: list[str], freqs: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The words made only of Han characters, with their frequencies."""
+    if not words:
+        return [], freqs[:0]
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    han = (char_classes(codepoints("".join(words))) == HAN).astype(np.int64)
+    first = np.cumsum(lengths) - lengths
+    keep = (lengths > 0) & (np.add.reduceat(han, np.minimum(first, max(han.size - 1, 0))) == lengths)
+    return [w for w, k in zip(words, keep.tolist(), strict=True) if k], freqs[keep]
+
+
+def _vocabulary(words: list[str], freqs: np.ndarray) -> CharVocabulary:
+    if not words:
+        return CharVocabulary.from_counts(np.zeros(0, np.uint32), np.zeros(0, np.int64))
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    cps = codepoints("".join(words))
+    weights = np.repeat(freqs, lengths)
+    unique, inverse = np.unique(cps, return_inverse=True)
+    counts = np.bincount(inverse, weights=weights)
+    return CharVocabulary.from_counts(unique, np.maximum(np.round(counts), 1).astype(np.int64))
