@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+from click.core import ParameterSource
 
 from cli.options import ByteSize, input_options, note, output_option, quiet_option, warn
 
@@ -136,7 +137,7 @@ def apriori(
     from mintext.baskets import read_baskets
     from mintext.itemset_tables import TableWriter
     from mintext.itemsets import frequent_itemsets
-    from mintext.rules import association_rules
+    from mintext.rules import association_rules, item_ids
     from mintext.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
@@ -144,7 +145,11 @@ def apriori(
     if itemsets:
         ctx = click.get_current_context()
         rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
-        given = [f"--{name.replace('_', '-')}" for name in rule_options if ctx.get_parameter_source(name).name == "COMMANDLINE"]
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in rule_options
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
         if given:
             raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
     stats = DecodeStats()
@@ -155,6 +160,8 @@ def apriori(
     )
     if stats.replaced:
         warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
+    item_ids(baskets.items, antecedent, "--antecedent")  # unknown item names fail now, not after mining
+    item_ids(baskets.items, consequent, "--consequent")
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
     found = frequent_itemsets(
         baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=not quiet
@@ -164,6 +171,7 @@ def apriori(
         f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
         f"{len(found):,} frequent itemsets with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
     )
+    blocks = None
     if not itemsets:
         blocks = association_rules(
             found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,

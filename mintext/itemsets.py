@@ -465,6 +465,7 @@ class _Miner:
         with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
+                sum_type = np.uint16 if width < 1 << 10 else np.int64  # popcount sums below 2**16: faster
                 for a, b in _candidate_blocks(partners[first : first + len(block)], width):
                     bar.update(len(a))
                     if subsets is not None and width >= PRUNE_WIDTH:
@@ -473,7 +474,7 @@ class _Miner:
                         b -= first
                     words = block[a]
                     words &= block[b]
-                    counts = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+                    counts = np.bitwise_count(words).sum(axis=1, dtype=sum_type)
                     frequent = np.flatnonzero(counts >= self.threshold)
                     if not len(frequent):
                         continue
@@ -493,7 +494,7 @@ class _Miner:
         new[:, :k] = itemsets[parents]
         new[:, k] = np.concatenate(kept_items)
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
-        return new, np.concatenate(kept_counts), new_bits
+        return new, np.concatenate(kept_counts).astype(np.int64), new_bits
 
 
 class _Projection:

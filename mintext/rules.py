@@ -169,8 +169,8 @@ def association_rules(
     once, before the first block).
     """
     _check_options(min_confidence, min_lift, max_consequent)
-    left = _item_ids(found, antecedent, "--antecedent")
-    right = _item_ids(found, consequent, "--consequent")
+    left = item_ids(found.items, antecedent, "--antecedent")
+    right = item_ids(found.items, consequent, "--consequent")
     if set(left) & set(right):
         raise UsageError("an item cannot be required on both sides of a rule")
     return _blocks(found, min_confidence, min_lift, max_consequent or 1 << 30, left, right)
@@ -209,14 +209,15 @@ def _check_options(min_confidence: float, min_lift: float | None, max_consequent
         raise UsageError(f"--max-consequent must be a whole number >= 1, got {max_consequent}")
 
 
-def _item_ids(found: FrequentItemsets, names: Sequence[str], option: str) -> list[int]:
+def item_ids(items: list[str], names: Sequence[str] | str, option: str) -> list[int]:
+    """The ids of item ``names`` among ``items``; :class:`UsageError` (with the closest name) for an unknown one."""
     if isinstance(names, str):
         names = [names]
-    ids = {name: i for i, name in enumerate(found.items)}
+    ids = {name: i for i, name in enumerate(items)}
     chosen = []
     for name in names:
         if name not in ids:
-            close = difflib.get_close_matches(name, found.items, n=1)
+            close = difflib.get_close_matches(name, items, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"{option} {name!r}: no such item in the baskets{hint}")
         chosen.append(ids[name])
