@@ -165,6 +165,7 @@ def compare_seg(texts, baseline_impacts, ours) -> tuple[float, int]:
 
 
 def run_task(task: str, encoder, baseline: PublishedScript, sentences: list, n_blocks: int, batch_size: int) -> dict:
+    from mintext.parse.decoders import dependency_scores, eisner
     from mintext.parse.pipeline import dependency_trees, segment
 
     options = {"batch_size": batch_size, "batch_tokens": 128 * batch_size}
@@ -172,25 +173,31 @@ def run_task(task: str, encoder, baseline: PublishedScript, sentences: list, n_b
     base_results, our_results = [], []
     copies_before, passes_before = encoder.sequences, encoder.forward_passes
     baseline.predict_calls = baseline.sequences = 0
+    def published_seg(texts):
+        return [baseline.segmentation_impacts(t) for t in texts]
+
+    def published_dep(words):
+        out = []
+        for w in words:
+            matrix = baseline.impact_matrix(w)
+            out.append((matrix, eisner(*dependency_scores(matrix))))
+        return out
+
+    def ours_seg(texts):
+        return list(segment(encoder, texts, **options))
+
+    def ours_dep(words):
+        return list(dependency_trees(encoder, words, **options))
+
     for block in blocks(sentences, n_blocks):
         if task == "seg":
             texts = [s.text for s in block]
-            base_results += base_clock.run(lambda: [baseline.segmentation_impacts(t) for t in texts])
-            our_results += our_clock.run(lambda: list(segment(encoder, texts, **options)))
+            base_results += base_clock.run(published_seg, texts)
+            our_results += our_clock.run(ours_seg, texts)
         else:
             words = [s.words for s in block]
-
-            def published():
-                from mintext.parse.decoders import dependency_scores, eisner
-
-                out = []
-                for w in words:
-                    matrix = baseline.impact_matrix(w)
-                    out.append((matrix, eisner(*dependency_scores(matrix))))
-                return out
-
-            base_results += base_clock.run(published)
-            our_results += our_clock.run(lambda: list(dependency_trees(encoder, words, **options)))
+            base_results += base_clock.run(published_dep, words)
+            our_results += our_clock.run(ours_dep, words)
     n = len(sentences)
     if task == "seg":
         worst, compared = compare_seg([s.text for s in sentences], base_results, our_results)

@@ -173,6 +173,19 @@ def _text_of(sentence) -> str:
 # --------------------------------------------------------------------------- running and writing
 
 
+@dataclass
+class Tally:
+    """How many sentences had some property, and the first one's id."""
+
+    count: int = 0
+    first: str | None = None
+
+    def add(self, sent_id: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = sent_id
+
+
 class Run:
     """One run of the command: pipes records through the model and formats what comes out."""
 
@@ -182,8 +195,8 @@ class Run:
         self.output_format = output_format
         self.quiet = quiet
         self.sentences = 0
-        self.empty: list[str] = []  # sent_ids of sentences without words
-        self.unknown: list[str] = []  # sent_ids of sentences without a known token
+        self.empty = Tally()  # sentences without words
+        self.unknown = Tally()  # sentences without a known token
         self.threshold: float | None = None
         self.auto_threshold = False
         self.sample = 0
@@ -205,14 +218,13 @@ class Run:
         if self.task == "seg" or not self.words_given:
             self.auto_threshold = threshold == "auto"
             self.sample = threshold_sample
-            stream = segment(encoder, feed(lambda r: r.text), threshold=threshold,
-                             threshold_sample=threshold_sample, **options)
+            stream = self._remember_threshold(segment(encoder, feed(lambda r: r.text), threshold=threshold,
+                                                      threshold_sample=threshold_sample, **options))
             if self.task == "seg":
                 for segmentation in stream:
-                    self.threshold = segmentation.threshold
                     yield waiting.popleft(), segmentation
                 return
-            sentences: Iterator[list[str]] = (s.words for s in self._remember_threshold(stream))
+            sentences: Iterator[list[str]] = (s.words for s in stream)
         else:
             sentences = feed(lambda r: r.words)
         if self.task == "tree":
@@ -236,21 +248,21 @@ class Run:
             for record, result in results:
                 self.sentences += 1
                 if not result.impacts.units:
-                    self.empty.append(record.sent_id)
+                    self.empty.add(record.sent_id)
                 elif not result.impacts.known:
-                    self.unknown.append(record.sent_id)
+                    self.unknown.add(record.sent_id)
                 out.write(formatter(record, result))
                 if output == "-":
                     out.flush()
                 bar.update(1)
 
     def report(self, encoder, seconds: float) -> None:
-        if self.unknown:
-            warn(f"{_count(len(self.unknown), 'sentence')} without any character in the model's vocabulary "
-                 f"(first: sentence {self.unknown[0]}): not run; each character is its own word")
-        if self.empty and self.output_format == "conllu":
-            warn(f"{_count(len(self.empty), 'empty sentence')} left out of the CoNLL-U output (first: sentence "
-                 f"{self.empty[0]}); the sent_ids of the others still count input lines")
+        if self.unknown.count:
+            warn(f"{_count(self.unknown.count, 'sentence')} without any character in the model's vocabulary "
+                 f"(first: sentence {self.unknown.first}): not run; each character is its own word")
+        if self.empty.count and self.output_format == "conllu":
+            warn(f"{_count(self.empty.count, 'empty sentence')} left out of the CoNLL-U output (first: sentence "
+                 f"{self.empty.first}); the sent_ids of the others still count input lines")
         copies = encoder.sequences - self.counts_before[0]
         passes = encoder.forward_passes - self.counts_before[1]
         per = copies / self.sentences if self.sentences else 0.0

@@ -245,8 +245,7 @@ class Encoder:
         self.cls_id = self._ids["[CLS]"]
         self.sep_id = self._ids["[SEP]"]
         self.mask_id = self._ids["[MASK]"]
-        # Google's Chinese vocabularies are lower-case: lower-case input when no token has a capital letter
-        self.lowercase = not any(re.search("[A-Z]", t) for t in vocab if not (t.startswith("[") and t.endswith("]")))
+        self.lowercase = is_uncased(vocab)
         self.keras_model = keras_model
         self._forward = forward
         self.forward_passes = 0  # calls of the compiled function
@@ -302,6 +301,23 @@ class Encoder:
         except tf.errors.OpError as err:
             raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
                              f"tokens: {_first_line(err)}") from None
+
+
+def is_uncased(vocab: Sequence[str]) -> bool:
+    """True for a lower-case vocabulary (Google's Chinese ones): input is then lower-cased, as BERT's tokenizer does.
+
+    Cased vocabularies spell many tokens with capitals; a vocabulary counts as
+    uncased when fewer than a tenth of its tokens with ASCII letters have a
+    capital (``[CLS]``-style special tokens aside).
+    """
+    letters = capitals = 0
+    for token in vocab:
+        if token.startswith("[") and token.endswith("]"):
+            continue
+        if re.search("[A-Za-z]", token):
+            letters += 1
+            capitals += bool(re.search("[A-Z]", token))
+    return capitals * 10 < letters or letters == 0
 
 
 def _lower_and_strip_accents(text: str) -> str:
