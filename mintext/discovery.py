@@ -157,8 +157,11 @@ def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
 # --------------------------------------------------------------------------- stages
 
 
-def initial_counts(chunks: list[Chunk], stats: NgramStats, max_len: int, min_count: int) -> dict[int, np.ndarray]:
-    """Average of the threshold pipeline's segmentation counts and the gap-cut segmentation counts."""
+def initial_counts(
+    chunks: list[Chunk], stats: NgramStats, max_len: int, min_count: int
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Average of the threshold pipeline's segmentation counts and the gap-cut segmentation counts,
+    and the share of each character's occurrences that both segmentations leave alone."""
     sizes = {n: stats.codes[n].size for n in range(1, max_len + 1)}
     kept = kept_ngrams(stats, min_count)
     lexicon = candidate_counts([c.rows for c in chunks], stats, kept, max_len, min_count)
@@ -179,18 +182,26 @@ def initial_counts(chunks: list[Chunk], stats: NgramStats, max_len: int, min_cou
         cut[chunk.runs.starts] = True
         cut[1:] |= (chunk.gaps[:-1] > 0) & (chunk.ids[1:] != 0)
         _add(cut_counts, path_counts(chunk, cut, sizes))
-    return {n: (threshold_counts[n] + cut_counts[n]) / 2 for n in sizes}
+    average = {n: (threshold_counts[n] + cut_counts[n]) / 2 for n in sizes}
+    # a character is free at the start only if both segmentations agree it mostly stands alone
+    share = np.minimum(threshold_counts[1], cut_counts[1]) / np.maximum(stats.counts[1], 1.0)
+    return average, share
 
 
 def refine(
-    model: WordModel, chunks: list[Chunk], options: DiscoveryOptions, evidence: GapEvidence, progress: bool = False
+    model: WordModel,
+    chunks: list[Chunk],
+    options: DiscoveryOptions,
+    evidence: GapEvidence,
+    initial_share: np.ndarray | None = None,
+    progress: bool = False,
 ) -> list[float]:
     """Minimal-entropy refinement, in place; returns the corpus code length (nats) of each round."""
     sizes = {n: model.counts[n].size for n in model.counts}
     lengths: list[float] = []
     with progress_bar(progress, total=options.rounds, desc="refining", unit="round") as bar:
-        for _ in range(options.rounds):
-            model.ban_free_compounds(options.autonomy, options.free_share)
+        for round_number in range(options.rounds):
+            model.ban_free_compounds(options.autonomy, options.free_share, initial_share if round_number == 0 else None)
             counts = segment_chunks(chunks, model, evidence)
             length = model.code_length(counts)
             bar.update(1)
@@ -275,8 +286,9 @@ def _discover_in(
     evidence = GapEvidence(stats, scorer, options.gap_weight)
     chunks = [prepare_chunk(r, evidence) for r in rows]
     del rows
-    model = WordModel(stats, initial_counts(chunks, stats, max_len, min_count), max_len, options.model)
-    lengths = refine(model, chunks, options, evidence, progress)
+    counts, initial_share = initial_counts(chunks, stats, max_len, min_count)
+    model = WordModel(stats, counts, max_len, options.model)
+    lengths = refine(model, chunks, options, evidence, initial_share, progress)
     final = None
     if count_all:
         if sample_characters < characters:

@@ -46,7 +46,7 @@ class ModelParameters:
     character frequencies in the position-specific distributions.
     """
 
-    concentration: float = 0.3
+    concentration: float = 0.2
     discount: float = 1.0
     base_min_count: float = 2.0
     base_smoothing: float = 5.0
@@ -187,7 +187,9 @@ class WordModel:
             cost[self.banned[n]] = np.inf
             self.costs[n] = cost
 
-    def ban_free_compounds(self, autonomy: float = 0.5, free_share: float = 0.5) -> int:
+    def ban_free_compounds(
+        self, autonomy: float = 0.5, free_share: float = 0.5, char_share: np.ndarray | None = None
+    ) -> int:
         """Ban words that are two or more *free forms* side by side; returns how many were banned.
 
         A word w with count c is split into its cheapest parts (under the
@@ -195,9 +197,12 @@ class WordModel:
         word, when every part is free (a word of two or more characters, or a
         character that is a word on its own at least ``free_share`` of the
         times it occurs) and every part occurs on its own often compared with
-        inside w: ``c(part) / (c(part) + c) > autonomy``.
+        inside w: ``c(part) / (c(part) + c) > autonomy``. ``char_share`` (per
+        character row) overrides the share of each character's occurrences in
+        which it is a word, otherwise taken from the current counts.
         """
-        char_share = self.counts[1] / np.maximum(self.stats.counts[1], 1.0)
+        if char_share is None:
+            char_share = self.counts[1] / np.maximum(self.stats.counts[1], 1.0)
         newly = 0
         for order in range(2, self.max_len + 1):
             count = self.counts[order]

@@ -1,0 +1,115 @@
+"""mintext.discover (library): synthetic-language oracle, API contract, invariants, options."""
+
+from __future__ import annotations
+
+import collections
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mintext
+from mintext.errors import UsageError
+from mintext.lexicon import COLUMNS
+from mintext.scoring import score_segmentation
+from tests.synthetic import make_corpus
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    raw, gold = make_corpus(3000, seed=7)
+    path = tmp_path_factory.mktemp("synthetic") / "corpus.txt"
+    path.write_text("\n".join(raw) + "\n", encoding="utf-8")
+    return path, raw, gold
+
+
+@pytest.fixture(scope="module")
+def discovered(synthetic):
+    path, _, _ = synthetic
+    out = io.StringIO()
+    table = mintext.discover([str(path)], segmented=out)
+    return table, out.getvalue()
+
+
+def test_recovers_the_words_of_a_synthetic_language(synthetic, discovered):
+    _, raw, gold = synthetic
+    table, segmented = discovered
+    predicted = segmented.split("\n")[:-1]
+    assert len(predicted) == len(raw)
+    result = score_segmentation(gold, predicted)
+    assert result.f1 >= 0.9, str(result)
+    frequent = collections.Counter(w for line in gold for w in line.split()).most_common(30)
+    found = set(table["word"])
+    assert sum(word in found for word, _ in frequent if word[0] not in "，。；！？") >= 25
+
+
+def test_table_contract(discovered):
+    table, _ = discovered
+    assert list(table.columns) == COLUMNS
+    assert table["freq"].dtype == np.int64
+    assert (table["length"] == table["word"].str.len()).all()
+    keys = list(zip((-table["freq"]).tolist(), table["word"].tolist(), strict=True))
+    assert keys == sorted(keys)
+    assert table["pmi"][table["length"] == 1].isna().all()
+    assert table["pmi"][table["length"] >= 2].notna().all()
+    options = table.attrs["options"]
+    assert options["max_word_length"] == 3 and options["characters"] > 0
+
+
+def test_frequencies_are_the_counts_of_the_segmented_corpus(discovered):
+    table, segmented = discovered
+    counts = collections.Counter(w for line in segmented.split("\n") for w in line.split())
+    assert all(counts[w] == f for w, f in zip(table["word"], table["freq"], strict=True))
+
+
+def test_segmented_corpus_keeps_every_character(synthetic, discovered):
+    _, raw, _ = synthetic
+    _, segmented = discovered
+    for original, line in zip(raw, segmented.split("\n"), strict=False):
+        assert line.replace(" ", "") == original
+
+
+def test_fast_pass_equals_text_pass(synthetic, discovered):
+    path, _, _ = synthetic
+    table, _ = discovered
+    fast = mintext.discover([str(path)])
+    pd.testing.assert_frame_equal(fast, table)
+
+
+def test_deterministic_and_independent_of_memory_and_jobs(synthetic, discovered):
+    path, _, _ = synthetic
+    table, _ = discovered
+    small = mintext.discover([str(path)], memory=16 << 20, jobs=2)
+    pd.testing.assert_frame_equal(small, table)
+
+
+def test_corpus_without_han_gives_empty_table(tmp_path):
+    path = tmp_path / "punct.txt"
+    path.write_text("，。！？\n123 abc\n", encoding="utf-8")
+    out = io.StringIO()
+    table = mintext.discover([str(path)], segmented=out)
+    assert len(table) == 0 and list(table.columns) == COLUMNS
+    assert out.getvalue() == "， 。 ！ ？\n123 abc\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"max_word_length": 7}, "max word length must be between 1 and 6, got 7"),
+        ({"min_count": 0}, "min count must be at least 1, got 0"),
+        ({"autonomy": 1.5}, "autonomy must be between 0 and 1, got 1.5"),
+        ({"gap_weight": -1}, "gap weight must be at least 0, got -1"),
+    ],
+)
+def test_invalid_options_state_the_range(tmp_path, option, message):
+    path = tmp_path / "a.txt"
+    path.write_text("天地玄黄\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        mintext.discover([str(path)], **option)
+
+
+def test_single_character_words_only(synthetic):
+    path, raw, gold = synthetic
+    table = mintext.discover([str(path)], max_word_length=1)
+    assert (table["length"] == 1).all()
