@@ -67,10 +67,12 @@ class GapScorer:
         stacked = np.concatenate([f[~np.isnan(f[:, 0])] for f in feature_blocks]) if feature_blocks else np.zeros((0, 5))
         if stacked.shape[0] < 2:
             return cls(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), 0.0)
-        mean = np.nanmean(stacked, axis=0)
-        std = np.nanstd(stacked, axis=0)
-        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        mean = np.where(np.isfinite(mean), mean, 0.0)
+        present = ~np.isnan(stacked)
+        n = np.maximum(present.sum(axis=0), 1)
+        values = np.where(present, stacked, 0.0)
+        mean = values.sum(axis=0) / n
+        std = np.sqrt(np.where(present, (stacked - mean) ** 2, 0.0).sum(axis=0) / n)
+        std = np.where(std > 0, std, 1.0)
         raw = cls(mean, std, 0.0)
         return cls(mean, std, otsu_threshold(raw._average(stacked)))
 

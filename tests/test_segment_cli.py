@@ -1,0 +1,97 @@
+"""`mintext segment`: exact output with a hand-built lexicon, formats, exit codes, bad lexicons."""
+
+from __future__ import annotations
+
+import os
+
+LEXICON = (
+    "# a hand-built lexicon\n"
+    "word\tfreq\tlength\tpmi\tleft_entropy\tright_entropy\n"
+    "和\t500\t1\t\t\t\n"
+    "去\t300\t1\t\t\t\n"
+    "孙悟空\t100\t3\t\t\t\n"
+    "猪八戒\t80\t3\t\t\t\n"
+    "西天\t60\t2\t\t\t\n"
+    "取经\t50\t2\t\t\t\n"
+    "孙\t5\t1\t\t\t\n"
+    "悟\t5\t1\t\t\t\n"
+    "空\t5\t1\t\t\t\n"
+)
+TEXT = "孙悟空和猪八戒去西天取经。\n\n  2001年，增长3.5％！\n"
+EXPECTED = "孙悟空 和 猪八戒 去 西天 取经 。\n\n2001 年 ， 增长 3.5％ ！\n"
+
+
+def test_exact_output(run, write):
+    lexicon, text = write("lex.tsv", LEXICON), write("in.txt", TEXT)
+    result = run("segment", "--lexicon", lexicon, text, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == EXPECTED
+
+
+def test_stdin_by_default_and_output_file(run, write, tmp_path):
+    lexicon = write("lex.tsv", LEXICON)
+    assert run("segment", "-l", lexicon, "-q", input=TEXT).stdout == EXPECTED
+    out = tmp_path / "out.txt"
+    result = run("segment", "-l", lexicon, "-o", out, "-q", input=TEXT)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text(encoding="utf-8") == EXPECTED
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+def test_jieba_format_lexicon(run, write):
+    lexicon = write("dict.txt", "和 500\n去 300\n孙悟空 100\n猪八戒 80\n西天 60\n取经 50 n\n")
+    result = run("segment", "-l", lexicon, "-q", input="孙悟空和猪八戒去西天取经\n")
+    assert result.stdout == "孙悟空 和 猪八戒 去 西天 取经\n"
+
+
+def test_characters_are_kept_and_lines_align(run, write):
+    lexicon = write("lex.tsv", LEXICON)
+    text = "𠀀孙悟空ＡＢＣ１２３\r\n臺灣，  和 \nabc-1.5\n"
+    result = run("segment", "-l", lexicon, "-q", input=text)
+    lines = result.stdout.split("\n")
+    assert len(lines) == 4 and lines[-1] == ""
+    originals = text.replace("\r\n", "\n").split("\n")[:-1]
+    assert [line.replace(" ", "") for line in lines[:-1]] == [o.replace(" ", "") for o in originals]
+
+
+def test_max_word_length_ignores_longer_words(run, write):
+    lexicon = write("lex.tsv", LEXICON)
+    result = run("segment", "-l", lexicon, "-k", "2", "-q", input="孙悟空去西天\n")
+    assert result.stdout == "孙 悟 空 去 西天\n"
+
+
+def test_missing_lexicon_option(run):
+    result = run("segment", input="天地\n")
+    assert result.exit_code == 2
+    assert "Missing option '-l' / '--lexicon'" in result.stderr
+
+
+def test_missing_lexicon_file(run, tmp_path):
+    result = run("segment", "-l", tmp_path / "nope.tsv", input="天地\n")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: no such file: {tmp_path / 'nope.tsv'}\n"
+
+
+def test_malformed_lexicon_rows(run, write):
+    cases = {
+        "word\tfreq\n天地\tmany\n": "line 2: frequency 'many' is not a number",
+        "word\tfreq\n天地\n": "line 2: expected a word and a frequency separated by a tab",
+        "天地 0\n": "line 1: frequency must be a positive number, got '0'",
+        "天地\t3\n玄黄\t2\n天地\t1\n": "line 3: '天地' is listed twice (first on line 1)",
+        "# only a comment\n": "has no lexicon rows",
+    }
+    for content, message in cases.items():
+        lexicon = write("bad.tsv", content)
+        result = run("segment", "-l", lexicon, input="天地\n")
+        assert result.exit_code == 1, content
+        assert result.stderr.startswith(f"Error: {lexicon}") and message in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+
+
+def test_undecodable_input(run, write):
+    lexicon = write("lex.tsv", LEXICON)
+    result = run("segment", "-l", lexicon, input="孙悟空\n".encode("gbk"))
+    assert result.exit_code == 1
+    assert result.stderr == "Error: not UTF-8 at byte 0 (line 1) of <stdin>; try --encoding gb18030\n"
+    good = run("segment", "-l", lexicon, "--encoding", "gb18030", "-q", input="孙悟空\n".encode("gbk"))
+    assert good.stdout == "孙悟空\n"
