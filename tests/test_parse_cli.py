@@ -265,6 +265,13 @@ def test_nezha_end_to_end(run, write, tiny_nezha):
     check_conllu(result.stdout)
 
 
+def test_model_choices_match_the_library():
+    import cli.parse
+    from mintext.parse.model import MODEL_TYPES
+
+    assert cli.parse.MODEL_CHOICES == MODEL_TYPES  # spelt out in cli/parse.py so that --help stays light
+
+
 # --------------------------------------------------------------------------- bad input
 
 

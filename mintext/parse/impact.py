@@ -18,7 +18,9 @@ How the work is organised:
   the model masks out of attention, so that a copy's vectors do not depend on
   its batch (checked by the tests);
 - each batch is one call of a compiled TensorFlow function that returns the
-  hidden vectors at the masked units only;
+  hidden vectors at the masked units only; two batches are in the model at
+  once (one call rarely keeps two CPU cores busy), their results recorded in
+  batch order;
 - results come out sentence by sentence, in input order, as soon as a
   sentence and all before it are done.
 

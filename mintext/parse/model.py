@@ -239,13 +239,15 @@ class Encoder:
         self.num_layers = int(config["num_hidden_layers"])
         self.hidden_size = int(config["hidden_size"])
         self.max_tokens = int(config.get("max_position_embeddings", 512)) - 2
-        self._ids = {token: i for i, token in reversed(list(enumerate(vocab)))}
+        ids = {token: i for i, token in reversed(list(enumerate(vocab)))}  # ids are rows of the embedding
         self.pad_id = 0
-        self.unk_id = self._ids["[UNK]"]
-        self.cls_id = self._ids["[CLS]"]
-        self.sep_id = self._ids["[SEP]"]
-        self.mask_id = self._ids["[MASK]"]
+        self.unk_id = ids["[UNK]"]
+        self.cls_id = ids["[CLS]"]
+        self.sep_id = ids["[SEP]"]
+        self.mask_id = ids["[MASK]"]
         self.lowercase = is_uncased(vocab)
+        _, tokenizers = import_bert4keras()
+        self.tokenizer = tokenizers.Tokenizer(ids, do_lower_case=self.lowercase)
         self.keras_model = keras_model
         self._forward = forward
         self.forward_passes = 0  # calls of the compiled function
@@ -257,27 +259,14 @@ class Encoder:
                 f"hidden={self.hidden_size}, vocab={len(self.vocab)})")
 
     def token_ids(self, atom: str) -> list[int]:
-        """WordPiece ids of one atom (see :mod:`mintext.parse.tokens`); ``[UNK]`` when it cannot be spelt."""
-        from mintext.parse.tokens import is_dropped_by_bert
+        """Token ids of one atom (see :mod:`mintext.parse.tokens`) by bert4keras's ``Tokenizer``.
 
-        if len(atom) == 1 and is_dropped_by_bert(atom):
-            return [self.unk_id]
-        text = _lower_and_strip_accents(atom) if self.lowercase else atom
-        if not text or len(text) > 200:  # bert4keras's word_maxlen
-            return [self.unk_id]
-        pieces, start = [], 0
-        while start < len(text):
-            end = len(text)
-            while end > start:
-                piece = text[start:end] if start == 0 else "##" + text[start:end]
-                if piece in self._ids:
-                    break
-                end -= 1
-            if end == start:
-                return [self.unk_id]
-            pieces.append(self._ids[piece])
-            start = end
-        return pieces
+        The atom is tokenized alone, which gives the same tokens as in its
+        sentence since atoms are cut where BERT's basic tokenizer cuts.
+        Characters the tokenizer drops (control characters, U+FFFD) become ``[UNK]``.
+        """
+        pieces = self.tokenizer.tokenize(atom)[1:-1]  # without [CLS] and [SEP]
+        return self.tokenizer.tokens_to_ids(pieces) or [self.unk_id]
 
     def hidden_at(self, token_ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Hidden vectors of layer ``self.layer`` at ``positions``.
@@ -318,13 +307,6 @@ def is_uncased(vocab: Sequence[str]) -> bool:
             letters += 1
             capitals += bool(re.search("[A-Z]", token))
     return capitals * 10 < letters or letters == 0
-
-
-def _lower_and_strip_accents(text: str) -> str:
-    import unicodedata
-
-    text = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
 
 
 def load_encoder(directory: str | os.PathLike, model: str = "bert", layer: int | None = None) -> Encoder:
