@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import SHARED, needs_shared
 
 from mintext.parse.conllu import read_conllu, validate_heads
 from mintext.parse.decoders import is_projective, top_down_tree
@@ -372,3 +373,23 @@ def test_console_stays_clean(tiny_bert, model_copy, tmp_path):
                           cwd=os.path.dirname(os.path.dirname(__file__)))
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot read the weights in ") and done.stderr.count("\n") == 1, done.stderr
+
+
+@needs_shared
+def test_treebank_sentences_end_to_end(run, write, cached, tiny_bert):
+    """GSDSimp sentences with gold words: parsed, valid, and scored next to the chain baselines."""
+    text = (SHARED / "eval" / "ud" / "zh_gsdsimp-ud-test.conllu").read_text(encoding="utf-8")
+    gold = write("gold.conllu", "\n\n".join(text.split("\n\n")[:40]) + "\n\n")
+    predicted = gold.parent / "pred.conllu"
+    result = run("parse", "--bert", tiny_bert, "--task", "dep", "--input-format", "conllu", gold, "-o", predicted)
+    assert result.exit_code == 0, result.stderr
+    sentences = check_conllu(predicted.read_text(encoding="utf-8"))
+    expected = list(read_conllu(gold.read_text(encoding="utf-8").split("\n")))
+    assert [s.words for s in sentences] == [s.words for s in expected]
+    assert [s.sent_id for s in sentences] == [s.sent_id for s in expected]
+    assert max(sum(len(w) for w in s.words) for s in expected) > 62  # some need sliding windows
+    scores = json.loads(run("score", "--conllu", "--format", "json", gold, predicted).stdout)
+    assert scores["sentences"] == 40 and 0 <= scores["uas"] <= 1
+    words = sum(len(s.words) for s in expected)
+    right = sum(h == (i + 2 if i + 1 < len(s.words) else 0) for s in expected for i, h in enumerate(s.heads))
+    assert scores["right_chain_uas"] == right / words
