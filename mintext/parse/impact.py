@@ -146,6 +146,8 @@ def assign_pairs(
 ) -> list[list[tuple[int, int]]]:
     """The pairs ``(i, j)``, ``i < j``, that each window scores (see the module docstring)."""
     n = len(token_counts)
+    if len(windows) == 1:
+        return [[(i, j) for i in range(n - 1) for j in range(i + 1, n if all_pairs else i + 2)]]
     ends = np.concatenate([[0], np.cumsum(token_counts)])
     mids = (ends[:-1] + ends[1:]) / 2
     centres = [(ends[lo] + ends[hi]) / 2 for lo, hi in windows]
@@ -198,7 +200,7 @@ class _Batcher:
     # ----- rows
 
     def _rows(self, sentence: _Sentence) -> Iterator[tuple]:
-        """Masked copies of one sentence: ``(window, masked units, kind)``, singles of a window first."""
+        """Masked copies of one sentence as ``(window, masked units)``, a window's single-unit copies first."""
         n = len(sentence.units)
         matrix = np.zeros((n, n), dtype=np.float32) if sentence.all_pairs else None
         adjacent = np.zeros(max(n - 1, 0), dtype=np.float32)
