@@ -18,11 +18,6 @@ import pytest
 
 from mintext.parse.tfenv import import_bert4keras
 
-try:  # sets TF_KERAS / TF_USE_LEGACY_KERAS before TensorFlow is first imported
-    import_bert4keras()
-except ImportError as err:  # the optional `bert` extra is not installed
-    pytest.skip(f"needs TensorFlow and bert4keras ({err})", allow_module_level=True)
-
 TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64,
         "max_position_embeddings": 64}
 
@@ -36,7 +31,16 @@ def _write(root: Path, name: str, model: str, seed: int, **config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def models_root(tmp_path_factory) -> Path:
+def bert_runtime() -> None:
+    """TensorFlow and bert4keras, imported with mintext's settings; the test is skipped without them."""
+    try:  # sets TF_KERAS / TF_USE_LEGACY_KERAS before TensorFlow is first imported
+        import_bert4keras()
+    except ImportError as err:  # the optional `bert` extra is not installed
+        pytest.skip(f"needs TensorFlow and bert4keras (the bert extra): {err}")
+
+
+@pytest.fixture(scope="session")
+def models_root(tmp_path_factory, bert_runtime) -> Path:
     return tmp_path_factory.mktemp("bert-models")
 
 

@@ -19,7 +19,7 @@ from mintext.parse.impact import impact_matrix
 from mintext.parse.pipeline import segment
 from mintext.parse.trees import bracketed
 
-pytestmark = pytest.mark.bert
+pytestmark = [pytest.mark.bert, pytest.mark.usefixtures("bert_runtime")]
 pytest_plugins = ["bert_fixtures"]  # tiny_bert, tiny_albert, bert_encoder... (session-scoped)
 
 LINES = [

@@ -10,7 +10,7 @@ from mintext.parse.impact import adjacent_impacts, assign_pairs, impact_matrices
 from mintext.parse.tfenv import import_tensorflow
 from mintext.parse.tokens import atom_spans
 
-pytestmark = pytest.mark.bert
+pytestmark = [pytest.mark.bert, pytest.mark.usefixtures("bert_runtime")]
 pytest_plugins = ["bert_fixtures"]  # tiny_bert, tiny_albert, bert_encoder... (session-scoped)
 
 SENTENCES = [

@@ -14,7 +14,7 @@ from mintext.parse.model import load_encoder
 from mintext.parse.tfenv import import_bert4keras, import_tensorflow
 from mintext.parse.tokens import atoms
 
-pytestmark = pytest.mark.bert
+pytestmark = [pytest.mark.bert, pytest.mark.usefixtures("bert_runtime")]
 pytest_plugins = ["bert_fixtures"]  # tiny_bert, tiny_albert, bert_encoder... (session-scoped)
 
 
