@@ -41,7 +41,7 @@ EXPERT = "Expert options (defaults hold from 100 thousand to hundreds of million
 @click.option("--gap-weight", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="X", help="Weight of the boundary evidence of gaps.")
 @click.option("--autonomy", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Free-form test: how often the parts of a compound must occur on their own.")
 @click.option("--free-share", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Free-form test: share of its occurrences a character must stand alone to count as free.")
-@click.option("--sample", type=click.IntRange(min=1000), default=20_000_000, show_default=True, metavar="CHARS", help="Refine on at most this many characters, spread over the corpus.")
+@click.option("--sample", type=click.IntRange(min=1000), default=4_000_000, show_default=True, metavar="CHARS", help="Refine on at most this many characters, spread over the corpus.")
 def discover(
     inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, min_freq: int, min_length: int,
     top: int | None, max_word_length: int, nfkc: bool, encoding: str, errors: str, memory: int, jobs: int,

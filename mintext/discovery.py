@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import IO
 
@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 
 from mintext.errors import UsageError
-from mintext.gaps import GapEvidence, GapScorer, gap_features
+from mintext.gaps import GapEvidence, GapScorer, GapSites
 from mintext.hanstream import HanStream
 from mintext.lattice import Runs, best_segmentation, word_spans
 from mintext.lexicon import COLUMNS, segmenter_for, sort_lexicon
-from mintext.ngrams import DEFAULT_MEMORY, count_ngrams
+from mintext.lookup import CodeIndex
+from mintext.ngrams import DEFAULT_MEMORY, count_ngrams, run_remaining
 from mintext.ngramstats import ChunkRows, NgramStats
 from mintext.progress import progress_bar
 from mintext.segmenter import Segmenter
@@ -47,7 +48,7 @@ from mintext.wordmodel import ModelParameters, WordModel
 log = logging.getLogger("mintext")
 
 DEFAULT_MAX_WORD_LENGTH = 3
-DEFAULT_SAMPLE = 20_000_000
+DEFAULT_SAMPLE = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -110,42 +111,105 @@ class Chunk:
         return self.rows.ids
 
 
-def cost_matrix(chunk: Chunk, row_costs: dict[int, np.ndarray], max_len: int, evidence: GapEvidence | None) -> np.ndarray:
-    """Cost of each word (length L, start i) in a chunk: model cost plus gap evidence, inf where impossible."""
-    n = chunk.ids.size
-    costs = np.full((max_len, n), np.inf)
+def cost_matrix(
+    chunk: Chunk,
+    row_costs: dict[int, np.ndarray],
+    evidence: GapEvidence | None = None,
+    spelling_cost: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Cost of each word (length L, start i) in a chunk: the cost of its table row plus gap evidence.
+
+    Row -1 (the n-gram would cross a run end) costs ``inf``; rows marked
+    :attr:`LongWordRows.SPELLED` cost ``spelling_cost`` of their characters.
+    """
+    max_len = len(row_costs)
+    costs = np.empty((max_len, chunk.ids.size))
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
-        start = np.flatnonzero(rows >= 0)
-        costs[length - 1, start] = row_costs[length][rows[start]]
+        # row -1 reads the appended inf
+        np.take(np.append(row_costs[length], np.inf), rows, out=costs[length - 1])
+        spelled = np.flatnonzero(rows == LongWordRows.SPELLED)
+        if spelled.size:
+            words = np.stack([chunk.ids[spelled + j] for j in range(length)], axis=1).astype(np.int64)
+            costs[length - 1, spelled] = spelling_cost(words)
     if evidence is not None and evidence.weight:
-        costs += evidence.word_costs(chunk.gaps, max_len)
+        evidence.add_word_costs(costs, chunk.gaps)
     return costs
 
 
-def path_counts(chunk: Chunk, word_starts: np.ndarray, sizes: dict[int, int]) -> dict[int, np.ndarray]:
+def path_counts(chunk: Chunk, word_starts: np.ndarray, stats: NgramStats, max_len: int) -> dict[int, np.ndarray]:
     """Word counts (per order, per table row) of the segmentation marked by ``word_starts``."""
     starts, lengths = word_spans(word_starts, chunk.ids)
     counts = {}
-    for order, size in sizes.items():
-        rows = chunk.rows.rows[order][starts[lengths == order]]
-        counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
+    for order in range(1, max_len + 1):
+        at = starts[lengths == order]
+        rows = chunk.rows.rows[order][at].astype(np.int64)
+        spelled = np.flatnonzero(rows == LongWordRows.SPELLED)
+        if spelled.size:  # rows left out by the sparse lookup of the final pass
+            ids = chunk.ids.astype(np.uint64)
+            codes = pack_ids([ids[at[spelled] + j] for j in range(order)], stats.bits)
+            rows[spelled] = stats.rows(codes, order)
+        counts[order] = np.bincount(rows[rows >= 0], minlength=stats.codes[order].size).astype(np.float64)
     return counts
 
 
 def prepare_chunk(rows: ChunkRows, evidence: GapEvidence) -> Chunk:
     """A chunk with its runs and gap scores, ready to be segmented."""
-    gaps = evidence.scores(rows.ids, rows.rows[1], rows.rows[2]) if 2 in rows.rows else np.zeros(rows.ids.size)
+    gaps = evidence.scores(rows.rows[1], rows.rows[2]) if 2 in rows.rows else np.zeros(rows.ids.size)
     return Chunk(rows, Runs.of(rows.ids), gaps)
+
+
+class LongWordRows:
+    """Table rows for words of length 3+ found by looking up only where a live word can start.
+
+    A word of three or more characters that has no cached mass and is not
+    banned costs its spelling alone, which the character ids give directly, so
+    its table row is not needed. Only positions whose leading bigram begins a
+    live word (:meth:`WordModel.live`) are looked up. Rows come out as: the
+    table row for a live word, ``SPELLED`` for any other n-gram inside a run,
+    -1 where the n-gram would cross the end of its run.
+    """
+
+    SPELLED = -2
+
+    def __init__(self, model: WordModel) -> None:
+        self.stats = model.stats
+        self.index: dict[int, tuple[CodeIndex, np.ndarray, np.ndarray]] = {}
+        for order in range(3, model.max_len + 1):
+            live = np.flatnonzero(model.live(order))
+            codes = self.stats.codes[order][live]
+            starts = np.zeros(self.stats.codes[2].size + 1, dtype=bool)  # +1: row -1 reads False
+            starts[self.stats.rows(self.stats.prefix_codes(codes, order, 2), 2)] = True
+            self.index[order] = (CodeIndex(codes), live, starts)
+
+    def rows(self, ids: np.ndarray, rows2: np.ndarray, remaining: np.ndarray, order: int) -> np.ndarray:
+        index, live, starts = self.index[order]
+        rows = np.where(remaining >= order, self.SPELLED, -1).astype(np.int32)
+        candidate = np.flatnonzero((remaining >= order) & starts[rows2])
+        if candidate.size:
+            ids64 = ids.astype(np.uint64)
+            codes = pack_ids([ids64[candidate + j] for j in range(order)], self.stats.bits)
+            found = index.find(codes)
+            rows[candidate[found >= 0]] = live[found[found >= 0]]
+        return rows
+
+
+def final_chunk(ids: np.ndarray, model: WordModel, long_rows: LongWordRows, evidence: GapEvidence) -> Chunk:
+    """A chunk for the final pass: full rows up to bigrams, sparse rows for longer words."""
+    rows = model.stats.position_rows(ids, min(2, model.max_len))
+    if model.max_len >= 3:
+        remaining = run_remaining(ids)
+        for order in range(3, model.max_len + 1):
+            rows.rows[order] = long_rows.rows(ids, rows.rows[2], remaining, order)
+    return prepare_chunk(rows, evidence)
 
 
 def segment_chunks(chunks: Iterable[Chunk], model: WordModel, evidence: GapEvidence | None) -> dict[int, np.ndarray]:
     """Word counts (per order, per table row) of the best segmentation of every chunk under ``model``."""
-    sizes = {n: model.counts[n].size for n in model.counts}
-    counts = {n: np.zeros(size) for n, size in sizes.items()}
+    counts = {n: np.zeros(c.size) for n, c in model.counts.items()}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, model.costs, model.max_len, evidence), chunk.runs)
-        _add(counts, path_counts(chunk, starts, sizes))
+        starts, _ = best_segmentation(cost_matrix(chunk, model.costs, evidence, model.spelling_cost), chunk.runs)
+        _add(counts, path_counts(chunk, starts, model.stats, model.max_len))
     return counts
 
 
@@ -176,12 +240,12 @@ def initial_counts(
     threshold_counts = {n: np.zeros(size) for n, size in sizes.items()}
     cut_counts = {n: np.zeros(size) for n, size in sizes.items()}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, row_costs, max_len, None), chunk.runs)
-        _add(threshold_counts, path_counts(chunk, starts, sizes))
+        starts, _ = best_segmentation(cost_matrix(chunk, row_costs), chunk.runs)
+        _add(threshold_counts, path_counts(chunk, starts, stats, max_len))
         cut = np.zeros(chunk.ids.size, dtype=bool)
         cut[chunk.runs.starts] = True
         cut[1:] |= (chunk.gaps[:-1] > 0) & (chunk.ids[1:] != 0)
-        _add(cut_counts, path_counts(chunk, cut, sizes))
+        _add(cut_counts, path_counts(chunk, cut, stats, max_len))
     average = {n: (threshold_counts[n] + cut_counts[n]) / 2 for n in sizes}
     # a character is free at the start only if both segmentations agree it mostly stands alone
     share = np.minimum(threshold_counts[1], cut_counts[1]) / np.maximum(stats.counts[1], 1.0)
@@ -282,7 +346,7 @@ def _discover_in(
     min_count = options.min_count or derived_min_count(characters)
     rows = [stats.position_rows(ids, max_len + 1) for ids in han.chunks(limit=options.sample)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
-    scorer = GapScorer.fit([gap_features(r.ids, r.rows[1], r.rows[2], stats) for r in rows])
+    scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
     evidence = GapEvidence(stats, scorer, options.gap_weight)
     chunks = [prepare_chunk(r, evidence) for r in rows]
     del rows
@@ -293,7 +357,8 @@ def _discover_in(
     if count_all:
         if sample_characters < characters:
             del chunks
-            chunks = (prepare_chunk(stats.position_rows(ids, max_len), evidence) for ids in han.chunks())
+            long_rows = LongWordRows(model)
+            chunks = (final_chunk(ids, model, long_rows, evidence) for ids in han.chunks())
         final = segment_chunks(chunks, model, evidence)
     return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final)
 

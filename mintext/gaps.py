@@ -8,15 +8,19 @@ statistics, each a sign of a word boundary when large:
 - left branching entropy of b, and of the two characters starting at b.
 
 Each feature is standardised over all gaps of the corpus and the available
-ones are averaged (near run ends some do not exist). The score is then
-centred on the split between its two modes (Otsu's threshold on its
-histogram), so a positive score means "more like a boundary than not". No
+ones are averaged (near run ends the two-character ones do not exist). The
+score is then centred on the split between its two modes (Otsu's threshold on
+its histogram), so a positive score means "more like a boundary than not". No
 labels and no tuned weights are involved.
+
+Every feature is a function of one n-gram (the bigram at the gap, the
+character before or after it, the bigram before or after it), so standardised
+values are computed once per n-gram row and a gap's score is a few gathers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,68 +29,139 @@ from mintext.ngramstats import NgramStats
 FEATURES = ("neg_pmi", "right_entropy_1", "right_entropy_2", "left_entropy_1", "left_entropy_2")
 
 
-def gap_features(ids: np.ndarray, rows1: np.ndarray, rows2: np.ndarray, stats: NgramStats) -> np.ndarray:
-    """Raw features of the gap after each position: ``(len(ids), 5)`` float, NaN where undefined.
+@dataclass
+class GapSites:
+    """Where the gaps of an id chunk are and which n-grams surround them.
 
-    ``rows1``/``rows2``: rows of the 1-gram and 2-gram starting at each
-    position (-1 where none). The gap after position i exists when ``rows2[i] >= 0``.
+    ``at``: positions i with a gap after them; ``pair``, ``before``, ``after``:
+    rows of a, b, the bigram ab; ``pair_before``/``pair_after``: rows of the
+    bigram ending at a / starting at b (-1 where it does not exist).
     """
-    n = ids.size
-    features = np.full((n, len(FEATURES)), np.nan)
-    gap = rows2 >= 0
-    i = np.flatnonzero(gap)
-    if i.size == 0:
-        return features
-    a, b, ab = rows1[i], rows1[i + 1], rows2[i]
+
+    size: int
+    at: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    pair: np.ndarray
+    pair_before: np.ndarray
+    pair_after: np.ndarray
+
+    @classmethod
+    def of(cls, rows1: np.ndarray, rows2: np.ndarray) -> GapSites:
+        """Gap sites of a chunk from the rows of its 1-grams and 2-grams (-1 where none)."""
+        n = rows2.size
+        at = np.flatnonzero(rows2 >= 0)
+        shifted_before = np.concatenate(([-1], rows2[:-1])) if n else rows2
+        shifted_after = np.concatenate((rows2[1:], [-1])) if n else rows2
+        return cls(n, at, rows1[at], rows1[at + 1], rows2[at], shifted_before[at], shifted_after[at])
+
+
+def pair_characters(stats: NgramStats) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the first and second character of every bigram row."""
+    first = stats.sorted_rows(stats.prefix_codes(stats.codes[2], 2, 1), 1)
+    second = stats.rows(stats.suffix_codes(stats.codes[2], 2, 1), 1)
+    return first, second
+
+
+def feature_tables(stats: NgramStats) -> dict[str, np.ndarray]:
+    """Raw feature values per n-gram row: ``neg_pmi`` and ``*_entropy_2`` per bigram row,
+    ``*_entropy_1`` per character row (NaN where the table is too short to define them)."""
     counts1, counts2 = stats.counts[1], stats.counts[2]
-    features[i, 0] = -(np.log(stats.N) + np.log(counts2[ab]) - np.log(counts1[a]) - np.log(counts1[b]))
-    features[i, 1] = stats.right_entropy[1][a]
-    features[i, 3] = stats.left_entropy[1][b]
-    if 2 < stats.max_order:
-        before = np.zeros(i.size, dtype=bool)
-        before[i > 0] = rows2[i[i > 0] - 1] >= 0
-        features[i[before], 2] = stats.right_entropy[2][rows2[i[before] - 1]]
-        after = np.zeros(i.size, dtype=bool)
-        inside = i + 1 < n
-        after[inside] = rows2[i[inside] + 1] >= 0
-        features[i[after], 4] = stats.left_entropy[2][rows2[i[after] + 1]]
-    return features
+    first, second = pair_characters(stats)
+    tables = {
+        "neg_pmi": np.log(counts1[first]) + np.log(counts1[second]) - np.log(stats.N) - np.log(counts2),
+        "right_entropy_1": stats.right_entropy[1],
+        "left_entropy_1": stats.left_entropy[1],
+    }
+    nan2 = np.full(counts2.size, np.nan)
+    tables["right_entropy_2"] = stats.right_entropy.get(2, nan2)
+    tables["left_entropy_2"] = stats.left_entropy.get(2, nan2)
+    return tables
+
+
+def _site_rows(sites: GapSites) -> dict[str, np.ndarray]:
+    return {
+        "neg_pmi": sites.pair,
+        "right_entropy_1": sites.before,
+        "left_entropy_1": sites.after,
+        "right_entropy_2": sites.pair_before,
+        "left_entropy_2": sites.pair_after,
+    }
+
+
+def gap_features(sites: GapSites, tables: dict[str, np.ndarray]) -> np.ndarray:
+    """Raw features of every gap site: ``(len(sites.at), 5)``, NaN where undefined (for inspection and tests)."""
+    out = np.full((sites.at.size, len(FEATURES)), np.nan)
+    for name, rows in _site_rows(sites).items():
+        order = FEATURES.index(name)
+        present = rows >= 0
+        out[present, order] = tables[name][rows[present]]
+    return out
 
 
 @dataclass
 class GapScorer:
-    """Standardises gap features and centres their mean on the Otsu threshold."""
+    """Scores gaps: standardised features averaged, minus the Otsu threshold of that average."""
 
-    mean: np.ndarray
-    std: np.ndarray
+    standard: dict[str, np.ndarray]  # per feature: standardised value per row (0 where undefined)
+    defined: dict[str, np.ndarray]   # per feature: whether the row's value is defined
     threshold: float
+    _pair_characters: tuple[np.ndarray, np.ndarray] = field(repr=False, default=None)
+    _pair_sum: np.ndarray | None = field(repr=False, default=None)
+    _pair_count: np.ndarray | None = field(repr=False, default=None)
 
     @classmethod
-    def fit(cls, feature_blocks: list[np.ndarray]) -> GapScorer:
-        """Fit on the features of all gaps (a list of arrays from :func:`gap_features`)."""
-        stacked = np.concatenate([f[~np.isnan(f[:, 0])] for f in feature_blocks]) if feature_blocks else np.zeros((0, 5))
-        if stacked.shape[0] < 2:
-            return cls(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), 0.0)
-        present = ~np.isnan(stacked)
-        n = np.maximum(present.sum(axis=0), 1)
-        values = np.where(present, stacked, 0.0)
-        mean = values.sum(axis=0) / n
-        std = np.sqrt(np.where(present, (stacked - mean) ** 2, 0.0).sum(axis=0) / n)
-        std = np.where(std > 0, std, 1.0)
-        raw = cls(mean, std, 0.0)
-        return cls(mean, std, otsu_threshold(raw._average(stacked)))
+    def fit(cls, stats: NgramStats, sample: list[GapSites]) -> GapScorer:
+        """Standardise each feature over the gaps of ``sample`` and find the threshold of the average."""
+        tables = feature_tables(stats)
+        standard, defined = {}, {}
+        for name, table in tables.items():
+            weights = np.zeros(table.size)
+            for sites in sample:
+                rows = _site_rows(sites)[name]
+                weights += np.bincount(rows[rows >= 0], minlength=table.size)
+            ok = np.isfinite(table)
+            weights[~ok] = 0
+            total = weights.sum()
+            values = np.where(ok, table, 0.0)
+            mean = float((weights * values).sum() / total) if total else 0.0
+            spread = float(np.sqrt((weights * (values - mean) ** 2).sum() / total)) if total else 1.0
+            standard[name] = np.where(ok, (values - mean) / (spread or 1.0), 0.0)
+            defined[name] = ok
+        scorer = cls(standard, defined, 0.0, pair_characters(stats))
+        averages = [scorer._average(sites) for sites in sample]
+        scorer.threshold = otsu_threshold(np.concatenate(averages)) if averages else 0.0
+        return scorer
 
-    def _average(self, features: np.ndarray) -> np.ndarray:
-        z = (features - self.mean) / self.std
-        present = ~np.isnan(z)
-        total = np.where(present, z, 0.0).sum(axis=1)
-        return total / np.maximum(present.sum(axis=1), 1)
+    def _average(self, sites: GapSites) -> np.ndarray:
+        if self._pair_sum is None:
+            self._prepare()
+        total = self._pair_sum[sites.pair].copy()
+        count = self._pair_count[sites.pair].copy()
+        for name, rows in (("right_entropy_2", sites.pair_before), ("left_entropy_2", sites.pair_after)):
+            # row -1 (no such bigram) reads the appended entry: value 0, not defined
+            total += self._extended[name][rows]
+            count += self._extended_defined[name][rows]
+        return total / np.maximum(count, 1)
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
-        """Score of the gap after each position (0 where there is no gap)."""
-        gap = ~np.isnan(features[:, 0])
-        out = np.zeros(features.shape[0])
-        out[gap] = self._average(features[gap]) - self.threshold
+    def _prepare(self) -> None:
+        """Per bigram row, the sum and number of the features fixed by the bigram at the gap."""
+        # neg_pmi belongs to the bigram; the entropies of a and b are looked up through it
+        first, second = self._pair_characters
+        parts = (
+            (self.standard["neg_pmi"], self.defined["neg_pmi"]),
+            (self.standard["right_entropy_1"][first], self.defined["right_entropy_1"][first]),
+            (self.standard["left_entropy_1"][second], self.defined["left_entropy_1"][second]),
+        )
+        self._pair_sum = sum(np.where(ok, value, 0.0) for value, ok in parts)
+        self._pair_count = sum(ok.astype(np.float64) for _, ok in parts)
+        self._extended = {k: np.append(np.where(self.defined[k], self.standard[k], 0.0), 0.0) for k in ("right_entropy_2", "left_entropy_2")}
+        self._extended_defined = {k: np.append(self.defined[k], False).astype(np.float64) for k in ("right_entropy_2", "left_entropy_2")}
+
+    def scores(self, sites: GapSites) -> np.ndarray:
+        """Score of the gap after each position of the chunk (0 where there is no gap)."""
+        out = np.zeros(sites.size)
+        out[sites.at] = self._average(sites) - self.threshold
         return out
 
 
@@ -105,7 +180,7 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     w1 = 1 - w0
     valid = (w0 > 0) & (w1 > 0)
     between = np.zeros_like(w0)
-    between[valid] = (mu0[valid] * 1 - w0[valid] * total) ** 2 / (w0[valid] * w1[valid])
+    between[valid] = (mu0[valid] - w0[valid] * total) ** 2 / (w0[valid] * w1[valid])
     return float(edges[1:-1][np.argmax(between)])
 
 
@@ -121,16 +196,15 @@ class GapEvidence:
         self.scorer = scorer
         self.weight = weight
 
-    def scores(self, ids: np.ndarray, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
-        """Gap scores of an id chunk (ids of ``stats.vocabulary``) given its 1- and 2-gram rows."""
-        return self.scorer.scores(gap_features(ids, rows1, rows2, self.stats))
+    def scores(self, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
+        """Gap scores of an id chunk given the rows of its 1-grams and 2-grams."""
+        return self.scorer.scores(GapSites.of(rows1, rows2))
 
-    def word_costs(self, gaps: np.ndarray, max_len: int) -> np.ndarray:
-        """``(max_len, n)`` costs: ``weight`` times the sum of the gaps inside each word (length L, start i)."""
-        n = gaps.size
-        cumulative = np.concatenate(([0.0], np.cumsum(gaps)))
-        costs = np.zeros((max_len, n))
+    def add_word_costs(self, costs: np.ndarray, gaps: np.ndarray) -> None:
+        """Add, in place, ``weight`` times the sum of the gaps inside each word to ``costs[L - 1, i]``."""
+        max_len, n = costs.shape
+        inside = np.zeros(n)
         for length in range(2, max_len + 1):
-            start = np.arange(max(n - length + 1, 0))
-            costs[length - 1, start] = self.weight * (cumulative[start + length - 1] - cumulative[start])
-        return costs
+            # gaps i .. i + length - 2 lie inside the word (length, i)
+            inside[: n - length + 1] += gaps[length - 2 : n - 1]
+            costs[length - 1, : n - length + 1] += self.weight * inside[: n - length + 1]

@@ -46,6 +46,10 @@ class Runs:
         return int(self.starts.size)
 
 
+# runs are grouped by length: (0, 1], (1, 2], (2, 4], ... so that a group's padding is under half
+_BUCKET_EDGES = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, MAX_RUN])
+
+
 def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]:
     """Minimum-cost segmentation of every run.
 
@@ -53,48 +57,56 @@ def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]
     a boolean array of length ``n`` marking the first character of every word
     on the best paths, and the sum of the best path costs (``inf`` if some run
     cannot be segmented, which cannot happen when single characters have finite
-    costs).
+    costs). Among paths of equal cost, the one whose last word is shortest wins,
+    from the end of the run backwards.
     """
-    max_len, n = costs.shape
+    n = costs.shape[1]
     word_starts = np.zeros(n, dtype=bool)
     if len(runs) == 0:
         return word_starts, 0.0
-    order = np.argsort(-runs.lengths, kind="stable")
-    starts, lengths = runs.starts[order], runs.lengths[order]
-    # best[k]: best cost of the first t characters of run r, at k = slot[r] + t;
-    # run r (in position order) owns the slots runs.starts[r] + r .. + lengths[r]
-    slot = (runs.starts + np.arange(starts.size))[order]
-    best = np.zeros(n + starts.size + 1, dtype=np.float64)
-    back = np.zeros(best.size, dtype=np.int8)
-    # number of runs at least t long, for t = 1 .. longest
-    longest = int(lengths[0])
-    active = np.searchsorted(-lengths, -np.arange(1, longest + 1), side="right")
-    for t in range(1, longest + 1):
-        a = active[t - 1]
-        here = slot[:a] + t
-        pos = starts[:a] + t  # position just after the t-th character
-        value = best[here - 1] + costs[0, pos - 1]
-        choice = np.ones(a, dtype=np.int8)
-        for length in range(2, min(max_len, t) + 1):
-            candidate = best[here - length] + costs[length - 1, pos - length]
-            better = candidate < value
-            value = np.where(better, candidate, value)
-            choice[better] = length
-        best[here] = value
-        back[here] = choice
-    ends = slot + lengths
-    total = float(best[ends].sum())
-    # follow the back pointers of all runs together
-    cursor, offset = ends.copy(), lengths.copy()
-    run_start = starts
-    while cursor.size:
-        length = back[cursor].astype(np.int64)
-        offset -= length
-        cursor -= length
-        word_starts[run_start + offset] = True
-        going = offset > 0
-        cursor, offset, run_start = cursor[going], offset[going], run_start[going]
+    bucket = np.searchsorted(_BUCKET_EDGES, runs.lengths, side="left")
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(_BUCKET_EDGES.size + 1))
+    total = 0.0
+    for group in range(_BUCKET_EDGES.size):
+        members = order[bounds[group] : bounds[group + 1]]
+        if members.size:
+            total += _segment_group(costs, runs.starts[members], runs.lengths[members], word_starts)
     return word_starts, total
+
+
+def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, word_starts: np.ndarray) -> float:
+    """Viterbi over runs of similar length laid out as columns: step t handles offset t of every run."""
+    max_len, n = costs.shape
+    width, count = int(lengths.max()), starts.size
+    offsets = np.arange(width)
+    positions = np.minimum(offsets[:, None] + starts[None, :], n - 1)  # (width, count)
+    beyond = offsets[:, None] >= lengths[None, :]
+    lattice = np.empty((max_len, width, count))
+    for length in range(max_len):
+        np.take(costs[length], positions, out=lattice[length])
+        lattice[length][beyond] = np.inf
+    best = np.zeros((width + 1, count))
+    back = np.ones((width + 1, count), dtype=np.int8)
+    candidate = np.empty(count)
+    better = np.empty(count, dtype=bool)
+    for t in range(1, width + 1):
+        row, pointer = best[t], back[t]
+        np.add(best[t - 1], lattice[0, t - 1], out=row)
+        for length in range(2, min(max_len, t) + 1):
+            np.add(best[t - length], lattice[length - 1, t - length], out=candidate)
+            np.less(candidate, row, out=better)  # strictly better: ties keep the shorter word
+            np.copyto(row, candidate, where=better)
+            np.copyto(pointer, np.int8(length), where=better)
+    columns = np.arange(count)
+    total = float(best[lengths, columns].sum())
+    cursor = lengths.copy()
+    while columns.size:
+        cursor -= back[cursor, columns]
+        word_starts[starts[columns] + cursor] = True
+        going = cursor > 0
+        columns, cursor = columns[going], cursor[going]
+    return total
 
 
 def word_spans(word_starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

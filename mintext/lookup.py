@@ -55,9 +55,12 @@ class CodeIndex:
         """Row of each query in the build array, -1 where absent (int64 array, same shape)."""
         queries = np.asarray(queries, dtype=np.uint64)
         flat = queries.ravel()
-        result = np.full(flat.size, -1, dtype=np.int64)
-        todo = np.arange(flat.size, dtype=np.int64)
         slot = self._slot(flat)
+        keys = self._keys[slot]
+        # first probe for everyone: found, or an empty slot (absent), or a collision to follow
+        result = np.where(keys == flat, self._rows[slot], -1)
+        todo = np.flatnonzero((result < 0) & (keys != EMPTY))
+        slot = (slot[todo] + 1) & self._mask
         while todo.size:
             keys = self._keys[slot]
             hit = keys == flat[todo]

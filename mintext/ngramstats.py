@@ -48,6 +48,8 @@ class NgramStats:
         self.codes = {n: table.items(n)[0] for n in range(1, self.max_order + 1)}
         self.counts = {n: table.items(n)[1].astype(np.float64) for n in range(1, self.max_order + 1)}
         self._index: dict[int, CodeIndex] = {}
+        # every character of the vocabulary was counted: the row of id i is i - 1
+        self._dense_characters = bool(np.array_equal(self.codes[1], np.arange(1, self.codes[1].size + 1)))
         self.right_entropy: dict[int, np.ndarray] = {}
         self.left_entropy: dict[int, np.ndarray] = {}
         for n in range(1, self.max_order):
@@ -67,6 +69,9 @@ class NgramStats:
 
     def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Row of each code in the order's table, -1 where the n-gram never occurs."""
+        if order == 1 and self._dense_characters:
+            codes = np.asarray(codes, dtype=np.int64)
+            return np.where((codes >= 1) & (codes <= self.codes[1].size), codes - 1, -1)
         return self.index(order).find(codes)
 
     def sorted_rows(self, sorted_codes: np.ndarray, order: int) -> np.ndarray:
@@ -84,7 +89,7 @@ class NgramStats:
         rows = {}
         for order in range(1, max_order + 1):
             start = np.flatnonzero(remaining >= order)
-            found = np.full(ids.size, -1, dtype=np.int64)
+            found = np.full(ids.size, -1, dtype=np.int32)
             if start.size:
                 codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
                 found[start] = self.rows(codes, order)

@@ -125,15 +125,15 @@ class Segmenter:
                 value[unknown] = self._log_norm - np.log(self._new_mass) - self.base.log_p0(word_ids)
             costs[length - 1, start] = value
         if self.evidence is not None and self.evidence.weight:
-            costs += self._evidence_costs(ids)
+            self._add_evidence(costs, ids)
         return costs
 
-    def _evidence_costs(self, ids: np.ndarray) -> np.ndarray:
-        """Gap evidence costs; characters unknown to the statistics count as run breaks there."""
+    def _add_evidence(self, costs: np.ndarray, ids: np.ndarray) -> None:
+        """Add the gap evidence; characters unknown to the statistics count as run breaks there."""
         stats = self.evidence.stats
         known = np.where(ids <= stats.vocabulary.size, ids, 0).astype(np.uint32)
         rows = stats.position_rows(known, 2)
-        return self.evidence.word_costs(self.evidence.scores(known, rows.rows[1], rows.rows[2]), self.max_len)
+        self.evidence.add_word_costs(costs, self.evidence.scores(rows.rows[1], rows.rows[2]))
 
     def segment_ids(self, ids: np.ndarray) -> np.ndarray:
         """Word starts (bool array) of the best segmentation of an id chunk (0 after each run)."""

@@ -179,11 +179,15 @@ class WordModel:
         beta = p.concentration * tokens
         new_mass = beta + p.discount * self.types
         log_norm = np.log(tokens + beta)
+        self.log_norm, self.new_mass = float(log_norm), float(new_mass)
         self.costs = {}
         for n in range(1, self.max_len + 1):
+            log_p0 = self.base.log_p0(self._ids[n])
             cached = np.maximum(self.counts[n] - p.discount, 0.0)
-            mass = cached + new_mass * np.exp(self.base.log_p0(self._ids[n]))
-            cost = log_norm - np.log(np.maximum(mass, 1e-300))
+            # words without cached mass cost exactly spelling_cost (the same expression, bit for bit)
+            cost = self.log_norm - np.log(self.new_mass) - log_p0
+            has_cache = cached > 0
+            cost[has_cache] = log_norm - np.log(cached[has_cache] + new_mass * np.exp(log_p0[has_cache]))
             cost[self.banned[n]] = np.inf
             self.costs[n] = cost
 
@@ -231,6 +235,14 @@ class WordModel:
         if newly:
             self.refresh()
         return newly
+
+    def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
+        """Cost of words (an ``(n, L)`` id matrix) that have no cached mass: spelled by P0 alone."""
+        return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+    def live(self, order: int) -> np.ndarray:
+        """Rows of ``order`` whose cost is not the spelling cost alone: cached mass, or banned."""
+        return (self.counts[order] > self.params.discount) | self.banned[order]
 
     def code_length(self, counts: dict[int, np.ndarray]) -> float:
         """Total cost of word tokens with the given counts under the current costs (nats)."""

@@ -113,3 +113,34 @@ def test_single_character_words_only(synthetic):
     path, raw, gold = synthetic
     table = mintext.discover([str(path)], max_word_length=1)
     assert (table["length"] == 1).all()
+
+
+def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
+    from mintext.discovery import (
+        DiscoveryOptions,
+        LongWordRows,
+        final_chunk,
+        prepare_chunk,
+        run_discovery,
+        segment_chunks,
+    )
+    from mintext.hanstream import HanStream
+    from mintext.sources import Corpus
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=2), count_all=False)
+    model, evidence, stats = result.model, result.evidence, result.stats
+    assert model.live(3).any() and not model.live(3).all()
+    with HanStream(Corpus([str(path)])) as han:
+        chunks = list(han.chunks(chunk_chars=5000))
+    long_rows = LongWordRows(model)
+    sparse = segment_chunks((final_chunk(ids, model, long_rows, evidence) for ids in chunks), model, evidence)
+    dense = segment_chunks((prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks), model, evidence)
+    for order in dense:
+        np.testing.assert_array_equal(sparse[order], dense[order])
+
+
+def test_sampled_refinement_still_counts_the_whole_corpus(synthetic):
+    path, raw, _ = synthetic
+    table = mintext.discover([str(path)], sample=20_000)
+    assert table["freq"].mul(table["length"]).sum() == sum(len(line) - sum(ch in "，。；！？" for ch in line) for line in raw)
