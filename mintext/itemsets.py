@@ -225,6 +225,9 @@ def frequent_itemsets(
     return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold)
 
 
+_HIGH_BIT_FIRST = np.left_shift(np.uint64(1), np.arange(63, -1, -1, dtype=np.uint64))  # p -> bit 63 - p
+
+
 def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarray) -> Level:
     """A level in display order, from its itemsets as positions in the display order of the frequent items.
 
@@ -240,10 +243,10 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
     if n <= 1:
         order = np.arange(n)
     elif words == 1 and k > 1:  # one mask per row; rows are distinct sets, so an unstable sort is enough
-        masks = np.left_shift(np.uint64(1), (63 - positions).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
+        masks = _HIGH_BIT_FIRST[positions].sum(axis=1, dtype=np.uint64)
         order = np.argsort(~masks)
     elif words < k:
-        bits = np.left_shift(np.uint64(1), (63 - positions % 64).astype(np.uint64))
+        bits = _HIGH_BIT_FIRST[positions % 64]
         keys = [~np.where(positions // 64 == w, bits, 0).sum(axis=1, dtype=np.uint64) for w in range(words)]
         order = np.lexsort(keys[::-1])
     else:
@@ -322,6 +325,7 @@ class _Miner:
             return
         length = 2
         itemsets, counts, bits = self._pairs(keep_bits=max_len != 2)
+        prefixes = itemsets[:, 0]
         while len(counts):
             found(itemsets, counts)
             self.held += itemsets.nbytes + counts.nbytes
@@ -329,7 +333,7 @@ class _Miner:
             if bits is None:
                 break
             length += 1
-            itemsets, counts, bits = self._next_level(itemsets, bits, keep_bits=max_len != length)
+            itemsets, counts, bits, prefixes = self._next_level(itemsets, prefixes, bits, keep_bits=max_len != length)
 
     def _check_memory(self, level: int, transient: int = 0) -> None:
         """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
@@ -454,11 +458,12 @@ class _Miner:
     # ----------------------------------------------------------------- levels 3 and up
 
     def _next_level(
-        self, itemsets: np.ndarray, bits: _Bitsets, keep_bits: bool
-    ) -> tuple[np.ndarray, np.ndarray, _Bitsets | None]:
-        """Frequent (k+1)-itemsets from the sorted frequent k-itemsets and their bitsets."""
+        self, itemsets: np.ndarray, prefixes: np.ndarray, bits: _Bitsets, keep_bits: bool
+    ) -> tuple[np.ndarray, np.ndarray, _Bitsets | None, np.ndarray]:
+        """Frequent (k+1)-itemsets from the sorted frequent k-itemsets, their prefix groups (see
+        :func:`_partners`) and bitsets; also returns the new itemsets' parent rows (their prefix groups)."""
         k = itemsets.shape[1]
-        partners = _partners(itemsets)
+        partners = _partners(prefixes)
         subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widest >= PRUNE_WIDTH else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         held = found = 0
@@ -488,13 +493,13 @@ class _Miner:
                         self._check_memory(k + 1, bits.nbytes + held)
                     found += len(frequent)
         if not kept_counts:
-            return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None
+            return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None, np.zeros(0, np.int64)
         parents = np.concatenate(kept_parents)
         new = np.empty((len(parents), k + 1), np.int32)
         new[:, :k] = itemsets[parents]
         new[:, k] = np.concatenate(kept_items)
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
-        return new, np.concatenate(kept_counts).astype(np.int64), new_bits
+        return new, np.concatenate(kept_counts).astype(np.int64), new_bits, parents
 
 
 class _Projection:
@@ -626,12 +631,15 @@ class _Lookup:
         return np.where(self.codes[at] == queries, at, -1)
 
 
-def _partners(itemsets: np.ndarray) -> np.ndarray:
-    """For each row of a sorted level, how many later rows share its first k - 1 items."""
-    n, k = itemsets.shape
-    if k == 1:
-        return np.arange(n - 1, -1, -1)
-    starts = np.r_[True, np.any(itemsets[1:, :-1] != itemsets[:-1, :-1], axis=1)]
+def _partners(prefixes: np.ndarray) -> np.ndarray:
+    """For each row of a sorted level, how many later rows share its first k - 1 items.
+
+    ``prefixes`` identifies each row's first k - 1 items (equal values are
+    contiguous): the first item of a pair, or the row of the level below that
+    a longer itemset extends.
+    """
+    n = len(prefixes)
+    starts = np.r_[True, prefixes[1:] != prefixes[:-1]]
     group_start = np.flatnonzero(starts)
     group_end = np.r_[group_start[1:], n]
     ends = np.repeat(group_end, group_end - group_start)
