@@ -153,8 +153,9 @@ def test_gap_features_hand_worked():
 def test_otsu_threshold_maximises_between_class_variance(values):
     values = np.array(values)
     if values.min() == values.max():
-        assert otsu_threshold(values) == values[0]
+        assert otsu_threshold(values) == pytest.approx(values[0])
     else:
+        assume(np.ptp(values) > 1e-6)  # values equal up to rounding: the xfail below
         check_otsu(values)
 
 
@@ -229,14 +230,15 @@ def check_scores_against_oracle(parts: list[str], max_order: int, degenerate_ok:
         return
     stds, averages = oracle_averages(gaps)
     np.testing.assert_allclose(got, averages, rtol=1e-7, atol=1e-7)
-    # the threshold is Otsu's on those averages
-    if len(gaps) == 1 or got.min() == got.max():
-        assert scorer.threshold == pytest.approx(got.mean())
+    # the threshold is Otsu's on those averages; brute force on the exact array the scorer saw
+    # (score + threshold can differ from it in the last bit, moving a value that sits on a bin edge)
+    seen = np.concatenate([scorer._average(sites) for sites in sample])
+    np.testing.assert_allclose(seen, got, rtol=1e-12, atol=1e-12)
+    if len(gaps) == 1 or seen.min() == seen.max():
+        assert scorer.threshold == pytest.approx(seen.mean())
     else:
-        variances, thresholds = brute_otsu(got)
-        k = int(np.argmin(np.abs(np.array(thresholds) - scorer.threshold)))
-        assert abs(thresholds[k] - scorer.threshold) <= 1e-9 * (got.max() - got.min())
-        assert variances[k] >= max(variances) * (1 - 1e-9)
+        variances, thresholds = brute_otsu(seen)
+        assert variances[thresholds.index(scorer.threshold)] >= max(variances) * (1 - 1e-9)
 
 
 @given(st.lists(texts, min_size=1, max_size=3), st.integers(2, 4))
@@ -285,7 +287,7 @@ def test_gap_scorer_without_gaps():
 
 def test_add_word_costs_adds_the_gaps_inside_each_word():
     gaps = np.array([0.5, -1.0, 2.0, 0.25, 3.0, 0.0])
-    evidence = GapEvidence(stats=None, scorer=None, weight=2.0)
+    evidence = GapEvidence(None, None, 2.0)  # only the weight is used
     base = np.arange(24, dtype=np.float64).reshape(4, 6)
     costs = base.copy()
     evidence.add_word_costs(costs, gaps)
