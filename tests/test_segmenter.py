@@ -74,6 +74,14 @@ def test_segment_lines_invariants(lines):
             boundaries.add(pos)
         for start, end in alnum_runs(line):
             assert not any(start < b < end for b in boundaries), (line, seg)
+        # punctuation: a token of marks only is one mark or a run of the same mark; a mark sits in a
+        # token with letters/digits only as part of a number (which then holds a digit)
+        for t in tokens:
+            marks = [ch for ch in t if ch in OTHER]
+            if marks and len(marks) == len(t):
+                assert len(set(t)) == 1, (line, seg)
+            elif marks:
+                assert any(ch.isdigit() for ch in t) and not any(kind(ch) == "han" for ch in t), (line, seg)
         # Han words are at most the lexicon's longest word
         assert all(len(t) <= 3 for t in tokens if kind(t[0]) == "han")
 
