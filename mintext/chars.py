@@ -28,11 +28,15 @@ HAN_RANGES = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
     (0x20000, 0x2A6DF), (0x2A700, 0x2EE5F), (0x2F800, 0x2FA1F), (0x30000, 0x323AF),
 )
-NUMBER_JOINERS = np.array([ord(c) for c in ".,．/／"], dtype=np.uint32)  # inside 3.14, 1,000, 3/4
-NUMBER_SIGNS = np.array([ord(c) for c in "-－+＋−"], dtype=np.uint32)  # before -5 (not after a digit: 1-5)
-NUMBER_SUFFIXES = np.array([ord(c) for c in "%％‰"], dtype=np.uint32)  # after 90%
+NUMBER_JOINERS = ".,．/／"  # inside 3.14, 1,000, 3/4
+NUMBER_SIGNS = "-－+＋−"  # before -5 (not after a digit: 1-5)
+NUMBER_SUFFIXES = "%％‰"  # after 90%
+JOINER, SIGN, SUFFIX = 1, 2, 4
 
 _TABLE = np.zeros(0x110000, dtype=np.uint8)  # 0 = not classified yet
+_ROLE = np.zeros(0x110000, dtype=np.uint8)  # number marks: JOINER | SIGN | SUFFIX bits
+for _marks, _bit in ((NUMBER_JOINERS, JOINER), (NUMBER_SIGNS, SIGN), (NUMBER_SUFFIXES, SUFFIX)):
+    _ROLE[[ord(c) for c in _marks]] |= _bit
 
 
 def classify_char(ch: str) -> int:
@@ -104,15 +108,15 @@ def token_kinds(text_codepoints: np.ndarray) -> np.ndarray:
     kinds[kinds == LETTER] = DIGIT
     digit = classes == DIGIT
     n = kinds.size
+    role = _ROLE[text_codepoints]
     if n >= 3:
-        joiner = np.isin(text_codepoints[1:-1], NUMBER_JOINERS)
-        inside = joiner & digit[:-2] & digit[2:]
+        inside = ((role[1:-1] & JOINER) != 0) & digit[:-2] & digit[2:]
         kinds[1:-1][inside] = DIGIT
     if n >= 2:
-        sign = np.isin(text_codepoints[:-1], NUMBER_SIGNS) & digit[1:]
+        sign = ((role[:-1] & SIGN) != 0) & digit[1:]
         sign[1:] &= kinds[:-2] != DIGIT
         kinds[:-1][sign] = DIGIT
-        suffix = np.isin(text_codepoints[1:], NUMBER_SUFFIXES) & digit[:-1]
+        suffix = ((role[1:] & SUFFIX) != 0) & digit[:-1]
         kinds[1:][suffix] = DIGIT
     return kinds
 
@@ -142,4 +146,4 @@ def pretokenize(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def tokens(text: str) -> list[tuple[str, int]]:
     """``pretokenize`` as a list of ``(token_text, kind)``, for small inputs and tests."""
     starts, ends, kinds = pretokenize(text)
-    return [(text[s:e], int(k)) for s, e, k in zip(starts.tolist(), ends.tolist(), kinds.tolist())]
+    return [(text[s:e], int(k)) for s, e, k in zip(starts.tolist(), ends.tolist(), kinds.tolist(), strict=True)]

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import IO
 
@@ -32,12 +34,12 @@ import pandas as pd
 
 from mintext.errors import UsageError
 from mintext.gaps import GapEvidence, GapScorer, GapSites
-from mintext.hanstream import HanStream
+from mintext.hanstream import HanStream, read_ids
 from mintext.lattice import Runs, best_segmentation, word_spans
 from mintext.lexicon import COLUMNS, segmenter_for, sort_lexicon
 from mintext.lookup import CodeIndex
-from mintext.ngrams import DEFAULT_MEMORY, count_ngrams, run_remaining
-from mintext.ngramstats import ChunkRows, NgramStats
+from mintext.ngrams import DEFAULT_MEMORY, _pool_context, count_ngrams, run_remaining
+from mintext.ngramstats import ChunkRows, NgramStats, RowFinder
 from mintext.progress import progress_bar
 from mintext.segmenter import Segmenter
 from mintext.sources import Corpus
@@ -49,6 +51,7 @@ log = logging.getLogger("mintext")
 
 DEFAULT_MAX_WORD_LENGTH = 3
 DEFAULT_SAMPLE = 4_000_000
+CODE_LENGTH_TOLERANCE = 1e-3  # refinement stops when a round lowers the code length by less than 0.1%
 
 
 @dataclass(frozen=True)
@@ -173,13 +176,14 @@ class LongWordRows:
     SPELLED = -2
 
     def __init__(self, model: WordModel) -> None:
-        self.stats = model.stats
+        stats = model.stats
+        self.bits = stats.bits
         self.index: dict[int, tuple[CodeIndex, np.ndarray, np.ndarray]] = {}
         for order in range(3, model.max_len + 1):
             live = np.flatnonzero(model.live(order))
-            codes = self.stats.codes[order][live]
-            starts = np.zeros(self.stats.codes[2].size + 1, dtype=bool)  # +1: row -1 reads False
-            starts[self.stats.rows(self.stats.prefix_codes(codes, order, 2), 2)] = True
+            codes = stats.codes[order][live]
+            starts = np.zeros(stats.codes[2].size + 1, dtype=bool)  # +1: row -1 reads False
+            starts[stats.rows(stats.prefix_codes(codes, order, 2), 2)] = True
             self.index[order] = (CodeIndex(codes), live, starts)
 
     def rows(self, ids: np.ndarray, rows2: np.ndarray, remaining: np.ndarray, order: int) -> np.ndarray:
@@ -188,20 +192,92 @@ class LongWordRows:
         candidate = np.flatnonzero((remaining >= order) & starts[rows2])
         if candidate.size:
             ids64 = ids.astype(np.uint64)
-            codes = pack_ids([ids64[candidate + j] for j in range(order)], self.stats.bits)
+            codes = pack_ids([ids64[candidate + j] for j in range(order)], self.bits)
             found = index.find(codes)
             rows[candidate[found >= 0]] = live[found[found >= 0]]
         return rows
 
 
-def final_chunk(ids: np.ndarray, model: WordModel, long_rows: LongWordRows, evidence: GapEvidence) -> Chunk:
+def final_chunk(ids: np.ndarray, finder: RowFinder, max_len: int, long_rows: LongWordRows, evidence: GapEvidence) -> Chunk:
     """A chunk for the final pass: full rows up to bigrams, sparse rows for longer words."""
-    rows = model.stats.position_rows(ids, min(2, model.max_len))
-    if model.max_len >= 3:
+    rows = finder.position_rows(ids, min(2, max_len))
+    if max_len >= 3:
         remaining = run_remaining(ids)
-        for order in range(3, model.max_len + 1):
+        for order in range(3, max_len + 1):
             rows.rows[order] = long_rows.rows(ids, rows.rows[2], remaining, order)
     return prepare_chunk(rows, evidence)
+
+
+class FinalPass:
+    """The final model, frozen and picklable: segments chunks of the Han stream file and counts words.
+
+    Worker processes receive one of these and read their chunks from the file
+    themselves; only offsets, per-row counts and the codes of the (few) words
+    used without a table row travel between processes.
+    """
+
+    def __init__(self, model: WordModel, evidence: GapEvidence, han: HanStream) -> None:
+        stats = model.stats
+        self.finder, self.max_len, self.evidence = stats.row_finder(2), model.max_len, evidence
+        self.sizes = {n: stats.codes[n].size for n in range(1, model.max_len + 1)}
+        self.costs = model.costs
+        self.base, self.log_norm, self.new_mass = model.base, model.log_norm, model.new_mass
+        self.long_rows = LongWordRows(model)
+        self.path, self.lookup_table = han.path, han.vocabulary.lookup_table
+
+    def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
+        """As :meth:`WordModel.spelling_cost` (same expression)."""
+        return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+    def counts(self, span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """One chunk of the file: per order, counts per table row and the codes of spelled words used."""
+        ids = read_ids(self.path, span[0], span[1], self.lookup_table)
+        chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
+        starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling_cost), chunk.runs)
+        word_start, word_length = word_spans(starts, ids)
+        counts, spelled = {}, {}
+        for order, size in self.sizes.items():
+            at = word_start[word_length == order]
+            rows = chunk.rows.rows[order][at]
+            counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
+            left_out = at[rows == LongWordRows.SPELLED]
+            ids64 = ids.astype(np.uint64)
+            spelled[order] = pack_ids([ids64[left_out + j] for j in range(order)], self.finder.bits)
+        return counts, spelled
+
+    def run(self, stats: NgramStats, spans: list[tuple[int, int]], jobs: int = 1, progress: bool = False) -> dict[int, np.ndarray]:
+        """Counts (per order, per table row of ``stats``) over all ``spans``, with ``jobs`` worker processes."""
+        total = {n: np.zeros(size) for n, size in self.sizes.items()}
+        with progress_bar(progress, total=sum(e - s for s, e in spans), desc="segmenting", unit="char", unit_scale=True) as bar:
+            for span, (counts, spelled) in zip(spans, _map_spans(self, spans, jobs), strict=True):
+                _add(total, counts)
+                for order, codes in spelled.items():
+                    if codes.size:
+                        total[order] += np.bincount(stats.rows(codes, order), minlength=self.sizes[order])
+                bar.update(span[1] - span[0])
+        return total
+
+
+_WORKER_PASS: FinalPass | None = None
+
+
+def _worker_init(payload: bytes) -> None:
+    global _WORKER_PASS
+    _WORKER_PASS = pickle.loads(payload)
+
+
+def _worker_counts(span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    assert _WORKER_PASS is not None
+    return _WORKER_PASS.counts(span)
+
+
+def _map_spans(final: FinalPass, spans: list[tuple[int, int]], jobs: int) -> Iterator[tuple[dict, dict]]:
+    if jobs == 1 or len(spans) < 2:
+        yield from map(final.counts, spans)
+        return
+    payload = pickle.dumps(final, protocol=pickle.HIGHEST_PROTOCOL)
+    with ProcessPoolExecutor(min(jobs, len(spans)), mp_context=_pool_context(), initializer=_worker_init, initargs=(payload,)) as pool:
+        yield from pool.map(_worker_counts, spans)
 
 
 def segment_chunks(chunks: Iterable[Chunk], model: WordModel, evidence: GapEvidence | None) -> dict[int, np.ndarray]:
@@ -271,8 +347,12 @@ def refine(
             bar.update(1)
             log.debug("refinement round %d: code length %.0f nats, %d word types", len(lengths) + 1, length, model.types)
             unchanged = all(np.array_equal(counts[n], model.counts[n]) for n in sizes)
-            if lengths and length >= lengths[-1]:
+            if lengths and length >= lengths[-1] * (1 - CODE_LENGTH_TOLERANCE):
                 lengths.append(length)
+                if length >= lengths[-2]:
+                    break  # no better: keep the previous round's counts
+                model.counts = counts
+                model.refresh()
                 break
             lengths.append(length)
             model.counts = counts
@@ -347,7 +427,7 @@ def _discover_in(
     rows = [stats.position_rows(ids, max_len + 1) for ids in han.chunks(limit=options.sample)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
     scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
-    evidence = GapEvidence(stats, scorer, options.gap_weight)
+    evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)
     chunks = [prepare_chunk(r, evidence) for r in rows]
     del rows
     counts, initial_share = initial_counts(chunks, stats, max_len, min_count)
@@ -357,9 +437,9 @@ def _discover_in(
     if count_all:
         if sample_characters < characters:
             del chunks
-            long_rows = LongWordRows(model)
-            chunks = (final_chunk(ids, model, long_rows, evidence) for ids in han.chunks())
-        final = segment_chunks(chunks, model, evidence)
+            final = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
+        else:
+            final = segment_chunks(chunks, model, evidence)
     return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final)
 
 

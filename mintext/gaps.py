@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mintext.ngramstats import NgramStats
+from mintext.ngramstats import NgramStats, RowFinder
 
 FEATURES = ("neg_pmi", "right_entropy_1", "right_entropy_2", "left_entropy_1", "left_entropy_2")
 
@@ -188,13 +188,19 @@ class GapEvidence:
     """Additive word costs from gap scores: ``weight`` times the scores of the gaps a word covers.
 
     Used by discovery (which has the corpus statistics) during refinement and
-    for its own segmentation of the corpus.
+    for its own segmentation of the corpus. ``finder`` locates the 1- and
+    2-grams of new text in the statistics' tables.
     """
 
-    def __init__(self, stats: NgramStats, scorer: GapScorer, weight: float) -> None:
-        self.stats = stats
+    def __init__(self, finder: RowFinder, scorer: GapScorer, weight: float) -> None:
+        self.finder = finder
         self.scorer = scorer
         self.weight = weight
+
+    def text_scores(self, ids: np.ndarray) -> np.ndarray:
+        """Gap scores of an id chunk (ids of the statistics' vocabulary, 0 between runs)."""
+        rows = self.finder.position_rows(ids, 2)
+        return self.scores(rows.rows[1], rows.rows[2])
 
     def scores(self, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
         """Gap scores of an id chunk given the rows of its 1-grams and 2-grams."""

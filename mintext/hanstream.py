@@ -62,6 +62,14 @@ class HanStream:
         if self.size:
             yield from split_chunks(self._codepoints, chunk_chars)
 
+    def spans(self, chunk_chars: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+        """``(start, end)`` offsets of the chunks :meth:`chunks` yields (for workers that read the file)."""
+        spans, start = [], 0
+        for piece in self._pieces(chunk_chars):
+            spans.append((start, start + piece.size))
+            start += piece.size
+        return spans
+
     def chunks(self, chunk_chars: int = CHUNK_CHARS, *, limit: int | None = None) -> Iterator[np.ndarray]:
         """Id arrays of about ``chunk_chars`` positions, each ending with a 0.
 
@@ -90,3 +98,9 @@ class HanStream:
 
     def __repr__(self) -> str:
         return f"HanStream({self.characters} Han characters, {self.vocabulary.size} distinct)"
+
+
+def read_ids(path: str, start: int, end: int, lookup_table: np.ndarray) -> np.ndarray:
+    """Ids of the code points ``start:end`` of a Han stream file (for worker processes)."""
+    codepoints = np.fromfile(path, dtype=np.uint32, count=end - start, offset=4 * start)
+    return lookup_table[codepoints]

@@ -31,7 +31,7 @@ import pandas as pd
 from mintext.chars import HAN, char_classes, codepoints
 from mintext.errors import InputError, UsageError
 from mintext.segmenter import Segmenter
-from mintext.sources import read_lines
+from mintext.sources import iter_blocks, resolve_inputs
 from mintext.vocabulary import CharVocabulary
 from mintext.wordmodel import ModelParameters
 
@@ -87,48 +87,56 @@ def _cell(value: object) -> str:
 def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict") -> pd.DataFrame:
     """Read a lexicon file (mintext TSV, or ``word freq`` lines as jieba writes them).
 
-    ``#`` lines and blank lines are skipped. A TSV header row (starting with
-    ``word``) is recognised; otherwise the first two fields of each line,
-    separated by a tab or spaces, are the word and its frequency. Raises
-    :class:`InputError` naming the line of a malformed row.
+    Lines starting with ``#`` and blank lines are skipped. A TSV header row
+    (starting with ``word``) is recognised; otherwise the first two fields of
+    each line, separated by a tab (or by spaces when the file has no tabs), are
+    the word and its frequency. Raises :class:`InputError` naming the line of
+    a malformed row. Returns a DataFrame with columns ``word`` and ``freq``.
     """
     name = os.fspath(path)
-    words: list[str] = []
-    freqs: list[float] = []
-    seen: dict[str, int] = {}
-    tsv = None
-    for number, line in enumerate(read_lines(name, encoding, errors), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if tsv is None:
-            tsv = "\t" in line
-            if line.split("\t" if tsv else None)[0] == "word":
-                continue
-        fields = line.split("\t") if tsv else line.split()
-        word, freq = _parse_row(fields, name, number)
-        if word in seen:
-            raise InputError(f"{name} line {number}: {word!r} is listed twice (first on line {seen[word]}); keep one row per word")
-        seen[word] = number
-        words.append(word)
-        freqs.append(freq)
-    if not words:
+    lines = "".join(iter_blocks(_one_source(name), encoding, errors)).split("\n")
+    numbers = [k for k, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    if not numbers:
         raise InputError(f"{name} has no lexicon rows; expected lines of 'word<TAB>freq' (mintext discover writes them)")
-    return pd.DataFrame({"word": words, "freq": freqs})
+    tsv = "\t" in lines[numbers[0] - 1]
+    split = (lambda line: line.split("\t")) if tsv else str.split
+    if split(lines[numbers[0] - 1])[0] == "word":
+        numbers = numbers[1:]
+    fields = [split(lines[k - 1]) for k in numbers]
+    table = pd.DataFrame({"word": [f[0].strip() for f in fields], "freq": [f[1] if len(f) > 1 else None for f in fields]})
+    freq = pd.to_numeric(table["freq"], errors="coerce")
+    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq <= 0) | (table["word"] == "")
+    bad |= table["word"].str.contains(r"\s", regex=True)
+    duplicated = table["word"].duplicated()
+    if bad.any() or duplicated.any():
+        first = int(np.flatnonzero(bad.to_numpy() | duplicated.to_numpy())[0])
+        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first))
+    return pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
 
 
-def _parse_row(fields: list[str], name: str, number: int) -> tuple[str, float]:
-    if len(fields) < 2:
-        raise InputError(f"{name} line {number}: expected a word and a frequency separated by a tab, got {fields[0][:40]!r}")
-    word = fields[0].strip()
+def _one_source(name: str):
+    sources = resolve_inputs([name])
+    if len(sources) != 1:
+        raise InputError(f"{name} names {len(sources)} files; give one lexicon file")
+    return sources[0]
+
+
+def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: list[str], row: int) -> str:
+    """The message for the first malformed or repeated row."""
+    number, values = numbers[row], fields[row]
+    if len(values) < 2:
+        return f"{name} line {number}: expected a word and a frequency separated by a tab, got {values[0][:40]!r}"
+    word, text = values[0].strip(), values[1]
     if not word or any(ch.isspace() for ch in word):
-        raise InputError(f"{name} line {number}: the word is empty or contains spaces")
+        return f"{name} line {number}: the word is empty or contains spaces"
     try:
-        freq = float(fields[1])
+        value = float(text)
     except ValueError:
-        raise InputError(f"{name} line {number}: frequency {fields[1][:20]!r} is not a number") from None
-    if not math.isfinite(freq) or freq <= 0:
-        raise InputError(f"{name} line {number}: frequency must be a positive number, got {fields[1][:20]!r}")
-    return word, freq
+        return f"{name} line {number}: frequency {text[:20]!r} is not a number"
+    if not math.isfinite(value) or value <= 0:
+        return f"{name} line {number}: frequency must be a positive number, got {text[:20]!r}"
+    first = numbers[words.index(word)]
+    return f"{name} line {number}: {word!r} is listed twice (first on line {first}); keep one row per word"
 
 
 # --------------------------------------------------------------------------- segmenter

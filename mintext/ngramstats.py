@@ -30,6 +30,41 @@ class ChunkRows:
     rows: dict[int, np.ndarray]
 
 
+class RowFinder:
+    """Finds the table rows of n-grams by code, for a few orders; small enough to send to worker processes."""
+
+    def __init__(self, bits: int, indexes: dict[int, CodeIndex], characters: int, dense_characters: bool) -> None:
+        self.bits = bits
+        self.indexes = indexes
+        self.characters = characters
+        self.dense_characters = dense_characters
+
+    def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Row of each code in the order's table, -1 where the n-gram never occurs."""
+        if order == 1 and self.dense_characters:
+            codes = np.asarray(codes, dtype=np.int64)
+            return np.where((codes >= 1) & (codes <= self.characters), codes - 1, -1)
+        return self.indexes[order].find(codes)
+
+    def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
+        """Rows of the n-grams (orders 1..``max_order``) starting at each position of an id chunk.
+
+        ``ids`` use the table's vocabulary, with 0 between runs; an n-gram
+        that would cross a 0 (or is absent from the table) gets row -1.
+        """
+        remaining = run_remaining(ids)
+        ids64 = ids.astype(np.uint64)
+        rows = {}
+        for order in range(1, max_order + 1):
+            start = np.flatnonzero(remaining >= order)
+            found = np.full(ids.size, -1, dtype=np.int32)
+            if start.size:
+                codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
+                found[start] = self.rows(codes, order)
+            rows[order] = found
+        return ChunkRows(ids, rows)
+
+
 class NgramStats:
     """Counts, branching entropies and solidity for the n-grams of ``table``.
 
@@ -78,23 +113,14 @@ class NgramStats:
         """Rows of codes known to be present and sorted (a merge, cheaper than hashing)."""
         return np.searchsorted(self.codes[order], sorted_codes)
 
-    def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
-        """Rows of the n-grams (orders 1..``max_order``) starting at each position of an id chunk.
+    def row_finder(self, max_order: int) -> RowFinder:
+        """A :class:`RowFinder` for orders 1..``max_order`` (sharing this table's indexes)."""
+        indexes = {n: self.index(n) for n in range(1, max_order + 1) if n > 1 or not self._dense_characters}
+        return RowFinder(self.bits, indexes, self.codes[1].size, self._dense_characters)
 
-        ``ids`` use this table's vocabulary, with 0 between runs; an n-gram
-        that would cross a 0 (or is absent from the table) gets row -1.
-        """
-        remaining = run_remaining(ids)
-        ids64 = ids.astype(np.uint64)
-        rows = {}
-        for order in range(1, max_order + 1):
-            start = np.flatnonzero(remaining >= order)
-            found = np.full(ids.size, -1, dtype=np.int32)
-            if start.size:
-                codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
-                found[start] = self.rows(codes, order)
-            rows[order] = found
-        return ChunkRows(ids, rows)
+    def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
+        """Rows of the n-grams (orders 1..``max_order``) starting at each position (see :class:`RowFinder`)."""
+        return self.row_finder(max_order).position_rows(ids, max_order)
 
     def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Counts of n-grams given by code (0 where absent)."""

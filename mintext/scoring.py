@@ -120,7 +120,7 @@ def score_segmentation(
         predicted_spans = set(word_spans(predicted_words))
         gold_total += len(gold_words)
         predicted_total += len(predicted_words)
-        for word, span in zip(gold_words, word_spans(gold_words)):
+        for word, span in zip(gold_words, word_spans(gold_words), strict=True):
             hit = span in predicted_spans
             correct += hit
             if training_words is not None and word not in training_words:

@@ -20,6 +20,7 @@ from mintext.chars import HAN, codepoints, pretokenize
 from mintext.gaps import GapEvidence
 from mintext.lattice import Runs, best_segmentation, word_spans
 from mintext.lookup import CodeIndex
+from mintext.ngrams import run_remaining
 from mintext.vocabulary import CharVocabulary, pack_ids
 from mintext.wordmodel import BaseDistribution, ModelParameters
 
@@ -64,22 +65,31 @@ class Segmenter:
             self.max_len = 64 // self.bits
         self._table = self._char_table()
         banned = banned or {}
-        codes, costs = [], []
         tokens = float(sum(np.sum(counts[n]) for n in counts if n <= self.max_len))
         types = int(sum(np.count_nonzero(counts[n]) for n in counts if n <= self.max_len))
         self.base = base or BaseDistribution.from_words(vocabulary, words, counts, params, self.max_len)
         beta = params.concentration * max(tokens, 1.0)
         self._new_mass = beta + params.discount * types
         self._log_norm = np.log(max(tokens, 1.0) + beta)
+        # one cost per character id (unknown characters included); 0 is the separator
+        self._char_cost = self._spelling(np.arange(self.unknown_id + 1, dtype=np.int64)[:, None])
+        self._char_cost[0] = np.inf
+        codes, costs = [], []
         for n in range(1, self.max_len + 1):
             if n not in words or len(words[n]) == 0:
                 continue
             ids = np.asarray(words[n], dtype=np.int64)
-            cost = self._cost(np.asarray(counts[n], dtype=np.float64), ids)
-            if n in banned:
-                cost[np.asarray(banned[n], dtype=bool)] = np.inf
-            codes.append(pack_ids([ids[:, j].astype(np.uint64) for j in range(n)], self.bits))
-            costs.append(cost)
+            count = np.asarray(counts[n], dtype=np.float64)
+            ban = np.asarray(banned[n], dtype=bool) if n in banned else np.zeros(count.size, dtype=bool)
+            cost = self._cost(count, ids)
+            cost[ban] = np.inf
+            if n == 1:
+                self._char_cost[ids[:, 0]] = cost
+                continue
+            # a word without cached mass costs its spelling, which needs no lookup
+            keep = (count > params.discount) | ban
+            codes.append(pack_ids([ids[keep, j].astype(np.uint64) for j in range(n)], self.bits))
+            costs.append(cost[keep])
         self._codes = np.concatenate(codes) if codes else np.zeros(0, np.uint64)
         self._costs = np.concatenate(costs) if costs else np.zeros(0)
         self._index = CodeIndex(self._codes)
@@ -89,51 +99,56 @@ class Segmenter:
         table[self.vocabulary.codepoints] = np.arange(1, self.vocabulary.size + 1, dtype=np.uint32)
         return table
 
+    def _spelling(self, ids: np.ndarray) -> np.ndarray:
+        """Cost of words with no cached mass: P0 alone (the word model's expression, bit for bit)."""
+        return self._log_norm - np.log(self._new_mass) - self.base.log_p0(ids)
+
     def _cost(self, counts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        log_p0 = self.base.log_p0(ids)
+        cost = self._log_norm - np.log(self._new_mass) - log_p0
         cached = np.maximum(counts - self.params.discount, 0.0)
-        mass = cached + self._new_mass * np.exp(self.base.log_p0(ids))
-        return self._log_norm - np.log(np.maximum(mass, 1e-300))
+        has = cached > 0
+        cost[has] = self._log_norm - np.log(cached[has] + self._new_mass * np.exp(log_p0[has]))
+        return cost
 
     def __repr__(self) -> str:
-        return f"Segmenter({self._codes.size} words, max length {self.max_len}, {self.vocabulary.size} characters)"
+        return f"Segmenter({self._codes.size} cached words, max length {self.max_len}, {self.vocabulary.size} characters)"
 
     # ------------------------------------------------------------------ runs
 
     def cost_matrix(self, ids: np.ndarray) -> np.ndarray:
         """``costs[L - 1, i]``: cost of the word of length L starting at i (inf across run ends)."""
         n = ids.size
-        costs = np.full((self.max_len, n), np.inf)
-        nonzero = ids != 0
-        valid = nonzero.copy()
         ids64 = ids.astype(np.int64)
-        for length in range(1, self.max_len + 1):
-            if length > 1:
-                valid[: n - length + 1] &= nonzero[length - 1 :]
-                valid[n - length + 1 :] = False
-            start = np.flatnonzero(valid)
-            if start.size == 0:
-                break
-            columns = [ids64[start + j] for j in range(length)]
-            codes = pack_ids([c.astype(np.uint64) for c in columns], self.bits)
-            rows = self._index.find(codes)
-            known = rows >= 0
-            value = np.empty(start.size)
-            value[known] = self._costs[rows[known]]
-            unknown = ~known
-            if unknown.any():
-                word_ids = np.stack([c[unknown] for c in columns], axis=1)
-                value[unknown] = self._log_norm - np.log(self._new_mass) - self.base.log_p0(word_ids)
-            costs[length - 1, start] = value
+        costs = np.full((self.max_len, n), np.inf)
+        costs[0] = self._char_cost[ids64]
+        if self.max_len > 1:
+            position = self.base.log_position
+            first, middle, last = position["B"][ids64], position["M"][ids64], position["E"][ids64]
+            remaining = run_remaining(ids)
+            spelled = self._log_norm - np.log(self._new_mass)
+            for length in range(2, self.max_len + 1):
+                start = np.flatnonzero(remaining >= length)
+                if start.size == 0:
+                    break
+                # log P0 summed in BaseDistribution.log_p0's order, so costs match the word model exactly
+                log_p0 = self.base.log_length[length] + first[start] + last[start + length - 1]
+                for j in range(1, length - 1):
+                    log_p0 = log_p0 + middle[start + j]
+                value = spelled - log_p0
+                codes = pack_ids([ids64[start + j].astype(np.uint64) for j in range(length)], self.bits)
+                rows = self._index.find(codes)
+                known = rows >= 0
+                value[known] = self._costs[rows[known]]
+                costs[length - 1, start] = value
         if self.evidence is not None and self.evidence.weight:
             self._add_evidence(costs, ids)
         return costs
 
     def _add_evidence(self, costs: np.ndarray, ids: np.ndarray) -> None:
         """Add the gap evidence; characters unknown to the statistics count as run breaks there."""
-        stats = self.evidence.stats
-        known = np.where(ids <= stats.vocabulary.size, ids, 0).astype(np.uint32)
-        rows = stats.position_rows(known, 2)
-        self.evidence.add_word_costs(costs, self.evidence.scores(rows.rows[1], rows.rows[2]))
+        known = np.where(ids < self.unknown_id, ids, 0).astype(np.uint32)
+        self.evidence.add_word_costs(costs, self.evidence.text_scores(known))
 
     def segment_ids(self, ids: np.ndarray) -> np.ndarray:
         """Word starts (bool array) of the best segmentation of an id chunk (0 after each run)."""

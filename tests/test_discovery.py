@@ -134,13 +134,14 @@ def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
     with HanStream(Corpus([str(path)])) as han:
         chunks = list(han.chunks(chunk_chars=5000))
     long_rows = LongWordRows(model)
-    sparse = segment_chunks((final_chunk(ids, model, long_rows, evidence) for ids in chunks), model, evidence)
+    sparse = segment_chunks((final_chunk(ids, stats.row_finder(2), 3, long_rows, evidence) for ids in chunks), model, evidence)
     dense = segment_chunks((prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks), model, evidence)
     for order in dense:
         np.testing.assert_array_equal(sparse[order], dense[order])
 
 
-def test_sampled_refinement_still_counts_the_whole_corpus(synthetic):
+def test_sampled_refinement_still_counts_the_whole_corpus_in_parallel_too(synthetic):
     path, raw, _ = synthetic
     table = mintext.discover([str(path)], sample=20_000)
+    pd.testing.assert_frame_equal(mintext.discover([str(path)], sample=20_000, jobs=2), table)
     assert table["freq"].mul(table["length"]).sum() == sum(len(line) - sum(ch in "，。；！？" for ch in line) for line in raw)
