@@ -28,9 +28,12 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed
-	@echo "== mintext discover $(DEMO_CORPUS) (top 30 words of the lexicon)"
-	$(BIN)/mintext discover $(DEMO_CORPUS) -o demo-lexicon.tsv
-	@head -n 31 demo-lexicon.tsv | column -t -s "$$(printf '\t')"
+	@echo "== mintext discover $(DEMO_CORPUS) -o demo-lexicon.tsv --segment demo-segmented.txt"
+	@$(BIN)/mintext discover $(DEMO_CORPUS) -o demo-lexicon.tsv --segment demo-segmented.txt
+	@echo "== the 30 most frequent words of two or more characters (word, freq, length, pmi, left/right entropy)"
+	@awk -F'\t' 'NR > 2 && $$3 >= 2' demo-lexicon.tsv | head -n 30
+	@echo "== the first lines of the novel, segmented with that lexicon"
+	@sed -n '3,6p' demo-segmented.txt
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
@@ -46,4 +49,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check mintext cli tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-lexicon.tsv
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-lexicon.tsv demo-segmented.txt
