@@ -9,7 +9,7 @@ import click
 
 from cli.options import ByteSize, input_options, jobs_option, note, output_option, quiet_option
 
-EXPERT = "Expert options (defaults hold from 100 thousand to hundreds of millions of characters)"
+EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of characters)"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,12 +36,12 @@ EXPERT = "Expert options (defaults hold from 100 thousand to hundreds of million
 @click.option("--memory", type=ByteSize(), default="2G", show_default=True, help="Memory for n-gram counting before spilling to a temporary directory.")
 @jobs_option
 @quiet_option
-@click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2, growing with the cube root of the corpus size].")
-@click.option("--rounds", type=click.IntRange(0, 50), default=6, show_default=True, metavar="N", help="Most refinement rounds (they stop when the code length stops falling).")
-@click.option("--gap-weight", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="X", help="Weight of the boundary evidence of gaps.")
-@click.option("--autonomy", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Free-form test: how often the parts of a compound must occur on their own.")
-@click.option("--free-share", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Free-form test: share of its occurrences a character must stand alone to count as free.")
-@click.option("--sample", type=click.IntRange(min=1000), default=4_000_000, show_default=True, metavar="CHARS", help="Refine on at most this many characters, spread over the corpus.")
+@click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2 up to a million characters, growing with the cube root of the corpus size].")
+@click.option("--rounds", type=click.IntRange(0, 50), default=6, show_default=True, metavar="N", help="Expert: most refinement rounds (they stop when the code length stops falling).")
+@click.option("--gap-weight", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="X", help="Expert: weight of the boundary evidence of gaps.")
+@click.option("--autonomy", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: how often the parts of a compound must occur on their own.")
+@click.option("--free-share", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: share of its occurrences a character must stand alone to count as free.")
+@click.option("--sample", type=click.IntRange(min=1000), default=4_000_000, show_default=True, metavar="CHARS", help="Expert: refine on at most this many characters, spread over the corpus.")
 def discover(
     inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, min_freq: int, min_length: int,
     top: int | None, max_word_length: int, nfkc: bool, encoding: str, errors: str, memory: int, jobs: int,

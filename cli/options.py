@@ -64,7 +64,7 @@ def jobs_option(f: F) -> F:
     """``-j/--jobs N``: worker processes for the parallel steps."""
     return click.option(
         "-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, metavar="N",
-        help="Worker processes for counting.",
+        help="Worker processes for the parallel steps.",
     )(f)
 
 

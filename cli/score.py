@@ -41,7 +41,7 @@ def score(
     Examples:
       mintext score pku_test_gold.utf8 segmented.txt
       mintext score gold.txt pred.txt --words pku_training_words.utf8
-      mintext discover test.txt --segment - -q | mintext score gold.txt -
+      mintext discover test.txt -q -o lexicon.tsv --segment - | mintext score gold.txt -
       mintext score --conllu zh_gsdsimp-ud-test.conllu parsed.conllu
     """
     if conllu:
