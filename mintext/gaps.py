@@ -125,8 +125,12 @@ class GapScorer:
             total = weights.sum()
             values = np.where(ok, table, 0.0)
             mean = float((weights * values).sum() / total) if total else 0.0
-            spread = float(np.sqrt((weights * (values - mean) ** 2).sum() / total)) if total else 1.0
-            standard[name] = np.where(ok, (values - mean) / (spread or 1.0), 0.0)
+            spread = float(np.sqrt((weights * (values - mean) ** 2).sum() / total)) if total else 0.0
+            if _negligible(spread, abs(mean)):
+                # constant over the gaps (up to rounding): it separates nothing
+                standard[name] = np.zeros(table.size)
+            else:
+                standard[name] = np.where(ok, (values - mean) / spread, 0.0)
             defined[name] = ok
         scorer = cls(standard, defined, 0.0, pair_characters(stats))
         averages = [scorer._average(sites) for sites in sample]
@@ -165,11 +169,16 @@ class GapScorer:
         return out
 
 
+def _negligible(spread: float, scale: float) -> bool:
+    """Whether a spread is rounding noise relative to the magnitude of the values."""
+    return spread <= 1e-9 * max(scale, 1.0)
+
+
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     """The threshold that best separates ``values`` into two groups (Otsu, 1979)."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
-    if values.size < 2 or values.min() == values.max():
+    if values.size < 2 or _negligible(values.max() - values.min(), np.abs(values).max()):
         return float(values.mean()) if values.size else 0.0
     hist, edges = np.histogram(values, bins=bins)
     centres = (edges[:-1] + edges[1:]) / 2

@@ -46,8 +46,9 @@ class Runs:
         return int(self.starts.size)
 
 
-# runs are grouped by length: (0, 1], (1, 2], (2, 4], ... so that a group's padding is under half
-_BUCKET_EDGES = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, MAX_RUN])
+# runs are grouped by length: (0, 1], (1, 2], (2, 4], ... so that a group's padding is under half;
+# the last group takes every longer run (Runs.of may be called with a larger max_run)
+_BUCKET_EDGES = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, MAX_RUN, np.iinfo(np.int64).max])
 
 
 def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]:
@@ -114,9 +115,10 @@ def word_spans(word_starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np
     starts = np.flatnonzero(word_starts)
     if starts.size == 0:
         return starts, starts.copy()
-    boundary = np.flatnonzero(np.asarray(ids) == 0)
+    # the end of the chunk ends a run too, as in Runs.of
+    boundary = np.append(np.flatnonzero(np.asarray(ids) == 0), ids.size)
     # a word ends at the next word start or the next separator, whichever comes first
     next_start = np.append(starts[1:], np.iinfo(np.int64).max)
-    next_zero = boundary[np.searchsorted(boundary, starts)] if boundary.size else np.full(starts.size, ids.size)
+    next_zero = boundary[np.searchsorted(boundary, starts)]
     ends = np.minimum(next_start, next_zero)
     return starts, ends - starts

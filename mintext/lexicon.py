@@ -61,7 +61,8 @@ def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: s
     if fmt not in FORMATS:
         raise UsageError(f"lexicon format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "jieba":
-        out.writelines(f"{w} {int(f)}\n" for w, f in zip(table["word"], table["freq"], strict=True))
+        # jieba needs whole positive counts: round, and never below 1
+        out.writelines(f"{w} {max(1, round(f))}\n" for w, f in zip(table["word"], table["freq"], strict=True))
         return
     if header:
         out.write(header.rstrip("\n") + "\n")
@@ -96,12 +97,12 @@ def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str =
     name = os.fspath(path)
     lines = "".join(iter_blocks(_one_source(name), encoding, errors)).split("\n")
     numbers = [k for k, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    tsv = bool(numbers) and "\t" in lines[numbers[0] - 1]
+    split = (lambda line: line.split("\t")) if tsv else str.split
+    if numbers and split(lines[numbers[0] - 1])[0] == "word":
+        numbers = numbers[1:]
     if not numbers:
         raise InputError(f"{name} has no lexicon rows; expected lines of 'word<TAB>freq' (mintext discover writes them)")
-    tsv = "\t" in lines[numbers[0] - 1]
-    split = (lambda line: line.split("\t")) if tsv else str.split
-    if split(lines[numbers[0] - 1])[0] == "word":
-        numbers = numbers[1:]
     fields = [split(lines[k - 1]) for k in numbers]
     table = pd.DataFrame({"word": [f[0].strip() for f in fields], "freq": [f[1] if len(f) > 1 else None for f in fields]})
     freq = pd.to_numeric(table["freq"], errors="coerce")
