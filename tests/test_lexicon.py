@@ -146,18 +146,16 @@ def test_a_file_without_rows_is_an_error(tmp_path, content):
         read_lexicon(path)
 
 
-@pytest.mark.xfail(
-    reason="BUG: write_lexicon(fmt='jieba') writes int(freq), so a frequency below 1 (which read_lexicon accepts, "
-    "e.g. 0.5) becomes 0: read_lexicon then rejects the file and jieba ignores the word",
-    strict=True,
-)
-def test_jieba_frequencies_stay_positive(tmp_path):
+def test_jieba_frequencies_stay_positive_integers(tmp_path):
+    # read_lexicon accepts fractional frequencies; jieba needs whole positive counts (0.5 was once written as 0)
     path = tmp_path / "in.tsv"
-    path.write_text("中国\t0.5\n人民\t2\n", encoding="utf-8")
+    path.write_text("中国\t0.5\n人民\t2\n生命\t2.7\n", encoding="utf-8")
+    text = written(read_lexicon(path), "jieba")
+    counts = [int(line.split(" ")[1]) for line in text.splitlines()]
+    assert counts[0] >= 1 and counts[1:] == [2, 3]
     out = tmp_path / "out.txt"
-    out.write_text(written(read_lexicon(path), "jieba"), encoding="utf-8")
-    back = read_lexicon(out)
-    assert (back["freq"] > 0).all()
+    out.write_text(text, encoding="utf-8")
+    assert (read_lexicon(out)["freq"] > 0).all()
 
 
 # --------------------------------------------------------------------------- jieba
