@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from apriori_oracle import brute_force, natural_key, random_baskets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,28 +17,11 @@ from mintext.errors import UsageError
 from mintext.itemsets import frequent_itemsets, item_ranks, support_threshold
 
 
-def brute_force(baskets: list[list[str]], min_count: int, max_len: int | None = None) -> dict[frozenset, int]:
-    """Every itemset over the items seen, counted against every basket: the oracle."""
-    sets = [frozenset(b) for b in baskets]
-    items = sorted(set().union(*sets)) if sets else []
-    found = {}
-    for length in range(1, min(len(items), max_len or len(items)) + 1):
-        for candidate in itertools.combinations(items, length):
-            count = sum(1 for s in sets if s.issuperset(candidate))
-            if count >= min_count:
-                found[frozenset(candidate)] = count
-    return found
-
-
 def mined(baskets: list[list[str]], **options) -> dict[frozenset, int]:
     result = frequent_itemsets(Baskets.from_iterable(baskets), **options)
     frame = result.to_frame()
     assert len(frame) == len(result)
     return {frozenset(itemset): count for itemset, count in zip(frame["itemset"], frame["count"], strict=True)}
-
-
-def natural_key(name: str):
-    return (0, int(name), name) if name.lstrip("-").isdigit() else (1, 0, name)
 
 
 def assert_documented_order(result) -> None:
@@ -73,12 +57,6 @@ def code_path(request, monkeypatch):
         monkeypatch.setattr(itemsets_module, "BLOCK_BYTES", 1024)
         monkeypatch.setattr(itemsets_module, "PAIR_TABLE_CELLS", 7)
     return request.param
-
-
-def random_baskets(seed: int, n: int, n_items: int, density: float) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    weights = rng.uniform(0.2, 1.0, n_items) * density
-    return [[f"i{j}" for j in np.flatnonzero(rng.random(n_items) < weights)] for _ in range(n)]
 
 
 @pytest.mark.parametrize("seed", range(4))

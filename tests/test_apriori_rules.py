@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from apriori_oracle import brute_force, natural_key, random_baskets
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from mintext.baskets import Baskets
 from mintext.errors import UsageError
 from mintext.itemsets import frequent_itemsets
 from mintext.rules import association_rules, rules_frame
-from tests.test_apriori_itemsets import brute_force, natural_key, random_baskets
 
 
 def oracle_rules(baskets, min_count, min_confidence, max_consequent=None):

@@ -6,11 +6,11 @@ Skipped when the shared data is absent (CI may not have it).
 from __future__ import annotations
 
 import pytest
+from conftest import SHARED, needs_shared
 
 from mintext.baskets import read_baskets
 from mintext.itemsets import frequent_itemsets
 from mintext.rules import association_rules, rules_frame
-from tests.conftest import SHARED, needs_shared
 
 pytestmark = needs_shared
 
