@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from mintext.chars import HAN, classify_char
 from mintext.lexicon import segmenter_for
+from mintext.wordmodel import ModelParameters
 
 HAN_CHARS = "中国人民的研究生命𠀀𪚥"
 ALNUM = "0123456789abcXYZＡｂ１２"  # includes full-width letters and digits
@@ -162,3 +165,89 @@ def test_unknown_characters_are_segmented():
 def test_an_empty_word_in_a_lexicon_frame_does_not_drop_its_neighbour():
     seg = segmenter_for(pd.DataFrame({"word": ["中国人民", ""], "freq": [50, 1]}))
     assert seg.segment_lines(["中国人民"]) == ["中国人民"]
+
+
+# --------------------------------------------------------------------------- against the word model
+
+ORACLE_CHARS = "中国人𠀀𪚥"
+UNKNOWN = "民𠀂"  # Han characters that no lexicon word contains
+
+
+def oracle_costs(lexicon: dict[str, int], params: ModelParameters):
+    """The cost of any Han string as a word, from the Pitman-Yor formula in plain Python (see wordmodel)."""
+    max_len = max(len(w) for w in lexicon)
+    chars: dict[str, int] = {}
+    for w, f in lexicon.items():  # a character's count: the frequencies of the words it is in
+        for ch in w:
+            chars[ch] = chars.get(ch, 0) + f
+    total = sum(chars.values())
+    s = params.base_smoothing * (len(chars) + 1)  # the unknown-character id counts as a type
+
+    def freq(ch):
+        return chars.get(ch, 1) / total  # an unknown character: frequency of one seen once
+
+    kept = [w for w, f in lexicon.items() if f >= params.base_min_count]
+    tallies = {t: {} for t in "SBME"}
+    for w in kept:
+        for tag, ch in ([("S", w)] if len(w) == 1 else [("B", w[0]), ("E", w[-1])] + [("M", c) for c in w[1:-1]]):
+            tallies[tag][ch] = tallies[tag].get(ch, 0) + 1
+
+    def pos(tag, ch):
+        return (tallies[tag].get(ch, 0) + s * freq(ch)) / (sum(tallies[tag].values()) + s)
+
+    def p0(w):
+        p_len = (sum(len(k) == len(w) for k in kept) + 1) / (len(kept) + max_len)
+        if len(w) == 1:
+            return p_len * pos("S", w)
+        return p_len * pos("B", w[0]) * math.prod(pos("M", c) for c in w[1:-1]) * pos("E", w[-1])
+
+    T = sum(lexicon.values())
+    V = len(lexicon)
+    beta = params.concentration * T
+    d = params.discount
+
+    def cost(w):
+        return -math.log((max(lexicon.get(w, 0) - d, 0) + (beta + d * V) * p0(w)) / (T + beta))
+
+    return cost, max_len
+
+
+def minimum_cost(run: str, cost, max_len: int) -> float:
+    """The cheapest segmentation of ``run`` (plain dynamic programme over every split)."""
+    best = [0.0] + [math.inf] * len(run)
+    for end in range(1, len(run) + 1):
+        best[end] = min(best[end - L] + cost(run[end - L : end]) for L in range(1, min(max_len, end) + 1))
+    return best[-1]
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet=ORACLE_CHARS, min_size=1, max_size=3),
+        st.one_of(st.integers(1, 4), st.integers(1, 60)),  # small counts: around the discount
+        min_size=1,
+        max_size=10,
+    ),
+    st.lists(st.text(alphabet=ORACLE_CHARS + UNKNOWN, min_size=1, max_size=8), min_size=1, max_size=4),
+    st.sampled_from([ModelParameters(), ModelParameters(concentration=0.5, discount=0.5, base_min_count=1, base_smoothing=1.0)]),
+)
+@settings(max_examples=60, deadline=None)
+def test_segmentation_has_the_minimum_cost_of_the_word_model(lexicon, runs, params):
+    cost, max_len = oracle_costs(lexicon, params)
+    seg = segmenter_for(pd.DataFrame({"word": list(lexicon), "freq": list(lexicon.values())}), params=params)
+    out = seg.segment_lines(runs)
+    for run, line in zip(runs, out, strict=True):
+        words = line.split(" ")
+        assert "".join(words) == run and all(len(w) <= max_len for w in words)
+        assert sum(cost(w) for w in words) == pytest.approx(minimum_cost(run, cost, max_len), rel=1e-9)
+        # the cost matrix holds the formula's cost of every substring (inf past the run's end);
+        # characters outside the vocabulary take the id size + 1 (class docstring)
+        vocab = seg.vocabulary
+        ids = np.array([vocab.id_of(ch) or vocab.size + 1 for ch in run] + [0], dtype=np.uint32)
+        matrix = seg.cost_matrix(ids)
+        assert matrix.shape == (max_len, len(run) + 1)
+        for L in range(1, max_len + 1):
+            for i in range(len(run) + 1):
+                if i + L <= len(run):
+                    assert matrix[L - 1, i] == pytest.approx(cost(run[i : i + L]), rel=1e-9), (run, L, i)
+                else:
+                    assert matrix[L - 1, i] == math.inf
