@@ -35,7 +35,7 @@ import pandas as pd
 from mintext.errors import UsageError
 from mintext.gaps import GapEvidence, GapScorer, GapSites
 from mintext.hanstream import HanStream, read_ids
-from mintext.lattice import Runs, best_segmentation, word_spans
+from mintext.lattice import Runs, best_segmentation, sorted_by_length, word_spans
 from mintext.lexicon import COLUMNS, segmenter_for, sort_lexicon
 from mintext.lookup import CodeIndex
 from mintext.ngrams import DEFAULT_MEMORY, _pool_context, count_ngrams, run_remaining
@@ -231,7 +231,7 @@ class FinalPass:
 
     def counts(self, span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         """One chunk of the file: per order, counts per table row and the codes of spelled words used."""
-        ids = read_ids(self.path, span[0], span[1], self.lookup_table)
+        ids = sorted_by_length(read_ids(self.path, span[0], span[1], self.lookup_table))
         chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
         starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling_cost), chunk.runs)
         word_start, word_length = word_spans(starts, ids)
@@ -424,7 +424,8 @@ def _discover_in(
     )
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
-    rows = [stats.position_rows(ids, max_len + 1) for ids in han.chunks(limit=options.sample)]
+    # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
+    rows = [stats.position_rows(sorted_by_length(ids), max_len + 1) for ids in han.chunks(limit=options.sample)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
     scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
     evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)

@@ -46,9 +46,10 @@ class Runs:
         return int(self.starts.size)
 
 
-# runs are grouped by length: (0, 1], (1, 2], (2, 4], ... so that a group's padding is under half;
-# the last group takes every longer run (Runs.of may be called with a larger max_run)
-_BUCKET_EDGES = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, MAX_RUN, np.iinfo(np.int64).max])
+# runs are grouped by length: one group per length up to 32, then (32, 64], (64, 128], ... so that
+# a group's padding is under half; the last group takes every longer run (Runs.of may be called
+# with a larger max_run)
+_BUCKET_EDGES = np.array([*range(33), 64, 128, 256, 512, MAX_RUN, np.iinfo(np.int64).max])
 
 
 def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]:
@@ -80,13 +81,15 @@ def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, w
     """Viterbi over runs of similar length laid out as columns: step t handles offset t of every run."""
     max_len, n = costs.shape
     width, count = int(lengths.max()), starts.size
-    offsets = np.arange(width)
-    positions = np.minimum(offsets[:, None] + starts[None, :], n - 1)  # (width, count)
-    beyond = offsets[:, None] >= lengths[None, :]
-    lattice = np.empty((max_len, width, count))
-    for length in range(max_len):
-        np.take(costs[length], positions, out=lattice[length])
-        lattice[length][beyond] = np.inf
+    lattice = _strided_lattice(costs, starts, lengths, width)
+    if lattice is None:
+        offsets = np.arange(width)
+        positions = np.minimum(offsets[:, None] + starts[None, :], n - 1)  # (width, count)
+        beyond = offsets[:, None] >= lengths[None, :]
+        lattice = np.empty((max_len, width, count))
+        for length in range(max_len):
+            np.take(costs[length], positions, out=lattice[length])
+            lattice[length][beyond] = np.inf
     best = np.zeros((width + 1, count))
     back = np.ones((width + 1, count), dtype=np.int8)
     candidate = np.empty(count)
@@ -108,6 +111,42 @@ def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, w
         going = cursor > 0
         columns, cursor = columns[going], cursor[going]
     return total
+
+
+def _strided_lattice(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray | None:
+    """The lattice of runs of one length stored back to back (one separator apart), by reshaping; else None."""
+    count = starts.size
+    if lengths[0] != width or (lengths != width).any():
+        return None
+    if count > 1 and ((np.diff(starts) != width + 1).any()):
+        return None
+    first = int(starts[0])
+    end = first + count * (width + 1)
+    if end > costs.shape[1] + 1:
+        return None
+    block = costs[:, first : min(end, costs.shape[1])]
+    if block.shape[1] < count * (width + 1):  # the last run ends the chunk without a separator
+        block = np.concatenate([block, np.full((costs.shape[0], 1), np.inf)], axis=1)
+    return np.ascontiguousarray(block.reshape(costs.shape[0], count, width + 1)[:, :, :width].transpose(0, 2, 1))
+
+
+def sorted_by_length(ids: np.ndarray) -> np.ndarray:
+    """The runs of an id chunk reordered by length (stable), a 0 after each.
+
+    For passes that only count words, whose results do not depend on the
+    order of the runs: runs of one length then sit back to back, so
+    :func:`best_segmentation` builds their lattice by reshaping.
+    """
+    runs = Runs.of(ids)
+    if len(runs) == 0:
+        return np.zeros(0, dtype=ids.dtype)
+    order = np.argsort(runs.lengths, kind="stable")
+    lengths = runs.lengths[order]
+    out = np.zeros(int(lengths.sum()) + lengths.size, dtype=ids.dtype)
+    first = np.cumsum(lengths + 1) - (lengths + 1)
+    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[np.repeat(first, lengths) + offset] = ids[np.repeat(runs.starts[order], lengths) + offset]
+    return out
 
 
 def word_spans(word_starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

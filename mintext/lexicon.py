@@ -179,8 +179,10 @@ def _han_words(words: list[str], freqs: np.ndarray) -> tuple[list[str], np.ndarr
         return [], freqs[:0]
     lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
     han = (char_classes(codepoints("".join(words))) == HAN).astype(np.int64)
-    first = np.cumsum(lengths) - lengths
-    keep = (lengths > 0) & (np.add.reduceat(han, np.minimum(first, max(han.size - 1, 0))) == lengths)
+    # Han characters per word from prefix sums (empty words are fine: their count is 0)
+    cumulative = np.concatenate(([0], np.cumsum(han)))
+    ends = np.cumsum(lengths)
+    keep = (lengths > 0) & (cumulative[ends] - cumulative[ends - lengths] == lengths)
     return [w for w, k in zip(words, keep.tolist(), strict=True) if k], freqs[keep]
 
 

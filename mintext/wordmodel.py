@@ -125,7 +125,7 @@ class BaseDistribution:
         """Fit from word id matrices; ``extra_ids`` ids after the vocabulary (unknown characters)
         get the frequency of a character seen once."""
         char_freq = np.zeros(vocabulary.size + 1 + extra_ids)
-        total = max(vocabulary.total, 1)
+        total = vocabulary.total + extra_ids  # each extra id weighs as a character seen once
         char_freq[1 : vocabulary.size + 1] = vocabulary.counts / total
         char_freq[vocabulary.size + 1 :] = 1.0 / total
         return cls(char_freq, words, counts, params, max_len)
