@@ -19,6 +19,7 @@ Conventions:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -70,20 +71,28 @@ class TableWriter:
         return fields
 
     def _floats(self, values: np.ndarray) -> list[str]:
-        texts = list(map(repr, values.tolist()))
-        if self.delimiter is None and not np.all(np.isfinite(values)):
-            for at in np.flatnonzero(~np.isfinite(values)).tolist():
-                texts[at] = "null"
-        return texts
+        """Shortest round-trip text of each value, formatted once per distinct value."""
+        distinct, which = np.unique(values, return_inverse=True)
+        texts = list(map(repr, distinct.tolist()))
+        if self.delimiter is None:
+            texts = [text if math.isfinite(value) else "null" for text, value in zip(texts, distinct.tolist(), strict=True)]
+        return np.array(texts, dtype=object)[which].tolist()
+
+    @staticmethod
+    def _integers(values: np.ndarray) -> list[str]:
+        distinct, which = np.unique(values, return_inverse=True)
+        return np.array(list(map(str, distinct.tolist())), dtype=object)[which].tolist()
 
     def _row_texts(self, columns: list[list[str]], names: tuple[str, ...]) -> str:
+        """Rows from columns of field texts, each row ending with a line end."""
+        if not columns[0]:
+            return ""
         if self.delimiter is not None:
-            return "".join(f"{line}\n" for line in map(self.delimiter.join, zip(*columns, strict=True)))
-        keys = [f'"{name}": ' for name in names]
-        pieces = []
-        for row in zip(*columns, strict=True):
-            pieces.append("{" + ", ".join(key + value for key, value in zip(keys, row, strict=True)) + "}\n")
-        return "".join(pieces)
+            lines = map(self.delimiter.join, zip(*columns, strict=True))
+        else:
+            template = "{{" + ", ".join(f'"{name}": {{}}' for name in names) + "}}"  # {{ }}: literal braces
+            lines = map(template.format, *columns)
+        return "\n".join(lines) + "\n"
 
     def _header(self, names: tuple[str, ...]) -> None:
         if self.delimiter is not None:
@@ -96,14 +105,12 @@ class TableWriter:
         self._header(ITEMSET_COLUMNS)
         written = 0
         for length, level in enumerate(found.levels, start=1):
-            distinct, which = np.unique(level.counts, return_inverse=True)
-            count_texts = np.array(list(map(str, distinct.tolist())), dtype=object)
-            support_texts = np.array(self._floats(distinct / found.n_baskets), dtype=object)
             for start in range(0, len(level), ROWS_PER_WRITE):
                 part = slice(start, start + ROWS_PER_WRITE)
                 rows = self._itemset_fields(level.itemsets[part])
-                columns = [rows, [str(length)] * len(rows), count_texts[which[part]].tolist(),
-                           support_texts[which[part]].tolist()]
+                counts = level.counts[part]
+                columns = [rows, [str(length)] * len(rows), self._integers(counts),
+                           self._floats(counts / found.n_baskets)]
                 self.out.write(self._row_texts(columns, ITEMSET_COLUMNS))
                 written += len(rows)
         return written
@@ -116,7 +123,7 @@ class TableWriter:
             for start in range(0, len(block), ROWS_PER_WRITE):
                 part = block.take(slice(start, start + ROWS_PER_WRITE))
                 left, right = part.sides(self._itemset_fields)
-                columns = [left, right, list(map(str, part.count.tolist()))]
+                columns = [left, right, self._integers(part.count)]
                 columns.extend(self._floats(values) for values in part.metrics().values())
                 self.out.write(self._row_texts(columns, RULE_COLUMNS))
                 written += len(part)
