@@ -7,7 +7,7 @@ import time
 
 import click
 
-from cli.options import ByteSize, input_options, jobs_option, note, output_option, quiet_option
+from cli.options import ByteSize, input_options, note, output_option, quiet_option
 
 EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of characters)"
 
@@ -34,7 +34,10 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 @click.option("--nfkc", is_flag=True, help="Normalise the text with Unicode NFKC first (full-width forms to half-width).")
 @input_options
 @click.option("--memory", type=ByteSize(), default="2G", show_default=True, help="Memory for n-gram counting before spilling to a temporary directory.")
-@jobs_option
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
+    help="Processes for the final segmentation pass (corpora over 4 million characters).",
+)
 @quiet_option
 @click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2 up to a million characters, growing with the cube root of the corpus size].")
 @click.option("--rounds", type=click.IntRange(0, 50), default=6, show_default=True, metavar="N", help="Expert: most refinement rounds (they stop when the code length stops falling).")

@@ -419,9 +419,8 @@ def _discover_in(
     characters = han.characters
     vocabulary = han.vocabulary
     max_len = min(options.max_word_length, max(1, 64 // vocabulary.bits - 1))
-    table = count_ngrams(
-        han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, jobs=jobs, progress=progress, tmpdir=tmpdir
-    )
+    # counted in this process: shipping id batches and tables to workers costs more than it saves
+    table = count_ngrams(han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, progress=progress, tmpdir=tmpdir)
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
@@ -561,7 +560,8 @@ def discover(
     from the corpus size). ``segmented``: a text stream that receives the
     corpus segmented with the lexicon (one line per input line; the lexicon's
     ``freq`` are then the counts in exactly that text). ``memory``: bytes for
-    n-gram counting before spilling to disk. Expert options (``gap_weight``,
+    n-gram counting before spilling to disk. ``jobs``: processes for the final
+    segmentation pass over large corpora. Expert options (``gap_weight``,
     ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
 
     The DataFrame has the columns of :mod:`mintext.lexicon`, sorted by
