@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import signal
 import sys
 
 import click
@@ -112,8 +113,17 @@ def _configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point (``mintext``)."""
+    """Console entry point (``mintext``).
+
+    SIGTERM is turned into an ordinary exit so that, as with Ctrl-C, output
+    files being written are removed instead of left half-written.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     cli.main(args=argv, prog_name="mintext")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

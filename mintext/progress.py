@@ -6,15 +6,33 @@ import sys
 from typing import Any
 
 
-def progress_bar(enabled: bool = True, **kwargs: Any):
-    """A ``tqdm`` bar on stderr; disabled unless ``enabled`` and stderr is a terminal.
+class _Silent:
+    """Stands in for a tqdm bar that is not shown (no tqdm import, no monitor thread)."""
 
-    Keyword arguments go to ``tqdm`` (``total``, ``desc``, ``unit``...). The
-    import is deferred so that commands that never show a bar do not pay for it.
+    def update(self, n: float = 1) -> None:
+        pass
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(enabled: bool = True, **kwargs: Any):
+    """A ``tqdm`` bar on stderr, or a silent stand-in unless ``enabled`` and stderr is a terminal.
+
+    Keyword arguments go to ``tqdm`` (``total``, ``desc``, ``unit``...). Use it
+    as a context manager and call ``update(n)``. tqdm is imported only when a
+    bar is actually shown.
     """
+    if not (enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return _Silent()
     from tqdm.auto import tqdm
 
-    show = enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
     kwargs.setdefault("leave", False)
     kwargs.setdefault("dynamic_ncols", True)
-    return tqdm(file=sys.stderr, disable=not show, **kwargs)
+    return tqdm(file=sys.stderr, **kwargs)
