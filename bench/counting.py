@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,20 +24,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BOOKS = ("xiyouji.txt", "hongloumeng.txt")
+from bench.common import BOOKS, REPO, book_text, find_shared, mib, rate, verdict
+
 COUNTER_SLICE_CHARS = 2_000_000
 TARGET_CHARS_PER_S = 5e6
 TARGET_RSS_BYTES = 2e9
 TARGET_RSS_GROWTH = 1.2
 
 
-def find_shared() -> Path | None:
-    """The shared data folder: $MINTEXT_SHARED, ../shared beside the repo, or /work/shared."""
-    for candidate in (os.environ.get("MINTEXT_SHARED"), REPO.parent / "shared", "/work/shared"):
-        if candidate and (Path(candidate) / "corpora").is_dir():
-            return Path(candidate)
-    return None
 
 
 def parse_size(text: str) -> int:
@@ -52,9 +45,6 @@ def parse_size(text: str) -> int:
 # --------------------------------------------------------------------------- corpus
 
 
-def book_text(shared: Path) -> str:
-    """The two shared books, one after the other."""
-    return "".join((shared / "corpora" / name).read_text(encoding="utf-8") for name in BOOKS)
 
 
 def han_count(text: str) -> int:
@@ -155,16 +145,10 @@ def measure_counter(text: str) -> tuple[float, int]:
 # --------------------------------------------------------------------------- report
 
 
-def mib(n: float) -> str:
-    return f"{n / 2**20:,.0f} MiB"
 
 
-def rate(chars: int, seconds: float) -> str:
-    return f"{chars / seconds / 1e6:6.2f} M/s"
 
 
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def print_row(label: str, r: dict) -> None:
