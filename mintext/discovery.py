@@ -22,8 +22,10 @@ The result is a :class:`pandas.DataFrame` (see :func:`discover`).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import pickle
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -280,13 +282,71 @@ def _map_spans(final: FinalPass, spans: list[tuple[int, int]], jobs: int) -> Ite
         yield from pool.map(_worker_counts, spans)
 
 
-def segment_chunks(chunks: Iterable[Chunk], model: WordModel, evidence: GapEvidence | None) -> dict[int, np.ndarray]:
-    """Word counts (per order, per table row) of the best segmentation of every chunk under ``model``."""
-    counts = {n: np.zeros(c.size) for n, c in model.counts.items()}
+def segment_chunks(
+    chunks: Iterable[Chunk],
+    row_costs: dict[int, np.ndarray],
+    stats: NgramStats,
+    evidence: GapEvidence | None = None,
+    spelling_cost: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict[int, np.ndarray]:
+    """Word counts (per order, per table row) of the best segmentation of every chunk under ``row_costs``."""
+    max_len = len(row_costs)
+    counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, model.costs, evidence, model.spelling_cost), chunk.runs)
-        _add(counts, path_counts(chunk, starts, model.stats, model.max_len))
+        starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
+        _add(counts, path_counts(chunk, starts, stats, max_len))
     return counts
+
+
+_FORKED: dict[str, object] = {}
+
+
+def _forked_counts(task: tuple[list[int], dict[int, np.ndarray], bool]) -> dict[int, np.ndarray]:
+    """In a forked worker: word counts of some of the inherited chunks under the given row costs."""
+    indices, row_costs, with_evidence = task
+    chunks = [_FORKED["chunks"][i] for i in indices]
+    return segment_chunks(chunks, row_costs, _FORKED["stats"], _FORKED["evidence"] if with_evidence else None)
+
+
+class ChunkPool:
+    """Segments the refinement chunks under new costs each round, in ``jobs`` processes.
+
+    The workers are forked after the chunks are prepared and inherit them, so
+    a round sends only the cost arrays. Where ``fork`` is not available (or
+    with one job) the chunks are segmented in this process.
+    """
+
+    def __init__(self, chunks: list[Chunk], stats: NgramStats, max_len: int, evidence: GapEvidence, jobs: int) -> None:
+        self.chunks, self.stats, self.max_len, self.evidence = chunks, stats, max_len, evidence
+        self._pool = None
+        if jobs > 1 and len(chunks) > 1 and sys.platform.startswith("linux"):
+            _FORKED.update(chunks=chunks, stats=stats, evidence=evidence)
+            self._pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
+            self._tasks = [list(range(k, len(chunks), min(jobs, len(chunks)))) for k in range(min(jobs, len(chunks)))]
+
+    def counts(self, row_costs: dict[int, np.ndarray], with_evidence: bool = True) -> dict[int, np.ndarray]:
+        """Word counts (per order, per table row) of the best segmentation of every chunk."""
+        if self._pool is None:
+            return segment_chunks(self.chunks, row_costs, self.stats, self.evidence if with_evidence else None)
+        total = {n: np.zeros(self.stats.codes[n].size) for n in range(1, self.max_len + 1)}
+        for part in self._pool.map(_forked_counts, [(task, row_costs, with_evidence) for task in self._tasks]):
+            _add(total, part)
+        return total
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+            _FORKED.clear()
+
+    def __enter__(self) -> ChunkPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None and exc[0] is not None:
+            self._pool.terminate()
+        self.close()
 
 
 def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
@@ -298,11 +358,12 @@ def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
 
 
 def initial_counts(
-    chunks: list[Chunk], stats: NgramStats, max_len: int, min_count: int
+    pool: ChunkPool, stats: NgramStats, max_len: int, min_count: int
 ) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Average of the threshold pipeline's segmentation counts and the gap-cut segmentation counts,
     and the share of each character's occurrences that both segmentations leave alone."""
     sizes = {n: stats.codes[n].size for n in range(1, max_len + 1)}
+    chunks = pool.chunks
     kept = kept_ngrams(stats, min_count)
     lexicon = candidate_counts([c.rows for c in chunks], stats, kept, max_len, min_count)
     tokens = max(sum(c.sum() for c in lexicon.values()), 1.0)
@@ -313,11 +374,9 @@ def initial_counts(
         if n == 1:
             cost[~np.isfinite(cost)] = np.log(tokens)  # unseen single characters
         row_costs[n] = cost
-    threshold_counts = {n: np.zeros(size) for n, size in sizes.items()}
+    threshold_counts = pool.counts(row_costs, with_evidence=False)
     cut_counts = {n: np.zeros(size) for n, size in sizes.items()}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, row_costs), chunk.runs)
-        _add(threshold_counts, path_counts(chunk, starts, stats, max_len))
         cut = np.zeros(chunk.ids.size, dtype=bool)
         cut[chunk.runs.starts] = True
         cut[1:] |= (chunk.gaps[:-1] > 0) & (chunk.ids[1:] != 0)
@@ -330,9 +389,8 @@ def initial_counts(
 
 def refine(
     model: WordModel,
-    chunks: list[Chunk],
+    pool: ChunkPool,
     options: DiscoveryOptions,
-    evidence: GapEvidence,
     initial_share: np.ndarray | None = None,
     progress: bool = False,
 ) -> list[float]:
@@ -342,7 +400,7 @@ def refine(
     with progress_bar(progress, total=options.rounds, desc="refining", unit="round") as bar:
         for round_number in range(options.rounds):
             model.ban_free_compounds(options.autonomy, options.free_share, initial_share if round_number == 0 else None)
-            counts = segment_chunks(chunks, model, evidence)
+            counts = pool.counts(model.costs)
             length = model.code_length(counts)
             bar.update(1)
             log.debug("refinement round %d: code length %.0f nats, %d word types", len(lengths) + 1, length, model.types)
@@ -430,16 +488,14 @@ def _discover_in(
     evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)
     chunks = [prepare_chunk(r, evidence) for r in rows]
     del rows
-    counts, initial_share = initial_counts(chunks, stats, max_len, min_count)
-    model = WordModel(stats, counts, max_len, options.model)
-    lengths = refine(model, chunks, options, evidence, initial_share, progress)
-    final = None
-    if count_all:
-        if sample_characters < characters:
-            del chunks
-            final = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
-        else:
-            final = segment_chunks(chunks, model, evidence)
+    with ChunkPool(chunks, stats, max_len, evidence, jobs) as pool:
+        counts, initial_share = initial_counts(pool, stats, max_len, min_count)
+        model = WordModel(stats, counts, max_len, options.model)
+        lengths = refine(model, pool, options, initial_share, progress)
+        final = pool.counts(model.costs) if count_all and sample_characters == characters else None
+    if count_all and final is None:
+        del chunks
+        final = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
     return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final)
 
 

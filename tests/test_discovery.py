@@ -134,8 +134,11 @@ def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
     with HanStream(Corpus([str(path)])) as han:
         chunks = list(han.chunks(chunk_chars=5000))
     long_rows = LongWordRows(model)
-    sparse = segment_chunks((final_chunk(ids, stats.row_finder(2), 3, long_rows, evidence) for ids in chunks), model, evidence)
-    dense = segment_chunks((prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks), model, evidence)
+    finder = stats.row_finder(2)
+    sparse_chunks = (final_chunk(ids, finder, 3, long_rows, evidence) for ids in chunks)
+    sparse = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling_cost)
+    dense_chunks = (prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks)
+    dense = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling_cost)
     for order in dense:
         np.testing.assert_array_equal(sparse[order], dense[order])
 
@@ -145,3 +148,25 @@ def test_sampled_refinement_still_counts_the_whole_corpus_in_parallel_too(synthe
     table = mintext.discover([str(path)], sample=20_000)
     pd.testing.assert_frame_equal(mintext.discover([str(path)], sample=20_000, jobs=2), table)
     assert table["freq"].mul(table["length"]).sum() == sum(len(line) - sum(ch in "，。；！？" for ch in line) for line in raw)
+
+
+def test_forked_pool_counts_equal_serial_counts(synthetic):
+    from mintext.discovery import ChunkPool, DiscoveryOptions, prepare_chunk, run_discovery
+    from mintext.hanstream import HanStream
+    from mintext.sources import Corpus
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=1), count_all=False)
+    with HanStream(Corpus([str(path)])) as han:
+        chunks = [prepare_chunk(result.stats.position_rows(ids, 3), result.evidence) for ids in han.chunks(chunk_chars=9000)]
+    assert len(chunks) >= 4
+    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=1) as serial:
+        expected = serial.counts(result.model.costs)
+    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=2) as forked:
+        got = forked.counts(result.model.costs)
+        again = forked.counts(result.model.costs, with_evidence=False)
+    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=1) as serial:
+        expected_plain = serial.counts(result.model.costs, with_evidence=False)
+    for order in expected:
+        np.testing.assert_array_equal(got[order], expected[order])
+        np.testing.assert_array_equal(again[order], expected_plain[order])
