@@ -202,9 +202,9 @@ class LongWordRows:
 
 def final_chunk(ids: np.ndarray, finder: RowFinder, max_len: int, long_rows: LongWordRows, evidence: GapEvidence) -> Chunk:
     """A chunk for the final pass: full rows up to bigrams, sparse rows for longer words."""
-    rows = finder.position_rows(ids, min(2, max_len))
+    remaining = run_remaining(ids)
+    rows = finder.position_rows(ids, min(2, max_len), remaining)
     if max_len >= 3:
-        remaining = run_remaining(ids)
         for order in range(3, max_len + 1):
             rows.rows[order] = long_rows.rows(ids, rows.rows[2], remaining, order)
     return prepare_chunk(rows, evidence)

@@ -109,6 +109,8 @@ class GapScorer:
     _pair_characters: tuple[np.ndarray, np.ndarray] = field(repr=False, default=None)
     _pair_sum: np.ndarray | None = field(repr=False, default=None)
     _pair_count: np.ndarray | None = field(repr=False, default=None)
+    _pair_sum_ext: np.ndarray | None = field(repr=False, default=None)
+    _pair_count_ext: np.ndarray | None = field(repr=False, default=None)
 
     @classmethod
     def fit(cls, stats: NgramStats, sample: list[GapSites]) -> GapScorer:
@@ -159,6 +161,8 @@ class GapScorer:
         )
         self._pair_sum = sum(np.where(ok, value, 0.0) for value, ok in parts)
         self._pair_count = sum(ok.astype(np.float64) for _, ok in parts)
+        self._pair_sum_ext = np.append(self._pair_sum, 0.0)
+        self._pair_count_ext = np.append(self._pair_count, 0.0)
         self._extended = {k: np.append(np.where(self.defined[k], self.standard[k], 0.0), 0.0) for k in ("right_entropy_2", "left_entropy_2")}
         self._extended_defined = {k: np.append(self.defined[k], False).astype(np.float64) for k in ("right_entropy_2", "left_entropy_2")}
 
@@ -167,6 +171,28 @@ class GapScorer:
         out = np.zeros(sites.size)
         out[sites.at] = self._average(sites) - self.threshold
         return out
+
+    def chunk_scores(self, rows2: np.ndarray) -> np.ndarray:
+        """:meth:`scores` computed straight from a chunk's bigram rows (-1 where no bigram), for speed.
+
+        Every feature of the gap after position i comes from the bigram there
+        (rows2[i]) and the bigrams just before and after it (rows2[i - 1],
+        rows2[i + 1]); row -1 reads an appended entry that adds nothing.
+        """
+        if self._pair_sum is None:
+            self._prepare()
+        n = rows2.size
+        total = np.take(self._pair_sum_ext, rows2)
+        count = np.take(self._pair_count_ext, rows2)
+        if n > 1:
+            before, after = rows2[:-1], rows2[1:]
+            total[1:] += np.take(self._extended["right_entropy_2"], before)
+            count[1:] += np.take(self._extended_defined["right_entropy_2"], before)
+            total[:-1] += np.take(self._extended["left_entropy_2"], after)
+            count[:-1] += np.take(self._extended_defined["left_entropy_2"], after)
+        score = total / np.maximum(count, 1) - self.threshold
+        score[rows2 < 0] = 0.0
+        return score
 
 
 def _negligible(spread: float, scale: float) -> bool:
@@ -213,7 +239,7 @@ class GapEvidence:
 
     def scores(self, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
         """Gap scores of an id chunk given the rows of its 1-grams and 2-grams."""
-        return self.scorer.scores(GapSites.of(rows1, rows2))
+        return self.scorer.chunk_scores(rows2)
 
     def add_word_costs(self, costs: np.ndarray, gaps: np.ndarray) -> None:
         """Add, in place, ``weight`` times the sum of the gaps inside each word to ``costs[L - 1, i]``."""

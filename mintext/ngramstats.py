@@ -46,13 +46,14 @@ class RowFinder:
             return np.where((codes >= 1) & (codes <= self.characters), codes - 1, -1)
         return self.indexes[order].find(codes)
 
-    def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
+    def position_rows(self, ids: np.ndarray, max_order: int, remaining: np.ndarray | None = None) -> ChunkRows:
         """Rows of the n-grams (orders 1..``max_order``) starting at each position of an id chunk.
 
         ``ids`` use the table's vocabulary, with 0 between runs; an n-gram
         that would cross a 0 (or is absent from the table) gets row -1.
+        ``remaining`` (optional): :func:`run_remaining` of ``ids``, if already known.
         """
-        remaining = run_remaining(ids)
+        remaining = run_remaining(ids) if remaining is None else remaining
         ids64 = ids.astype(np.uint64)
         rows = {}
         for order in range(1, max_order + 1):
