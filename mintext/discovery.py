@@ -116,6 +116,11 @@ class Chunk:
         return self.rows.ids
 
 
+def with_sentinels(row_costs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Row costs with an ``inf`` appended to each order, read by row -1 (made once per model, not per chunk)."""
+    return {n: np.append(costs, np.inf) for n, costs in row_costs.items()}
+
+
 def cost_matrix(
     chunk: Chunk,
     row_costs: dict[int, np.ndarray],
@@ -124,15 +129,16 @@ def cost_matrix(
 ) -> np.ndarray:
     """Cost of each word (length L, start i) in a chunk: the cost of its table row plus gap evidence.
 
-    Row -1 (the n-gram would cross a run end) costs ``inf``; rows marked
-    :attr:`LongWordRows.SPELLED` cost ``spelling_cost`` of their characters.
+    ``row_costs`` come from :func:`with_sentinels`: row -1 (the n-gram would
+    cross a run end) costs ``inf``; rows marked :attr:`LongWordRows.SPELLED`
+    cost ``spelling_cost`` of their characters.
     """
     max_len = len(row_costs)
     costs = np.empty((max_len, chunk.ids.size))
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
-        # row -1 reads the appended inf
-        np.take(np.append(row_costs[length], np.inf), rows, out=costs[length - 1])
+        # row -1 reads the inf appended by with_sentinels
+        np.take(row_costs[length], rows, out=costs[length - 1])
         spelled = np.flatnonzero(rows == LongWordRows.SPELLED)
         if spelled.size:
             words = np.stack([chunk.ids[spelled + j] for j in range(length)], axis=1).astype(np.int64)
@@ -222,7 +228,7 @@ class FinalPass:
         stats = model.stats
         self.finder, self.max_len, self.evidence = stats.row_finder(2), model.max_len, evidence
         self.sizes = {n: stats.codes[n].size for n in range(1, model.max_len + 1)}
-        self.costs = model.costs
+        self.costs = with_sentinels(model.costs)
         self.base, self.log_norm, self.new_mass = model.base, model.log_norm, model.new_mass
         self.long_rows = LongWordRows(model)
         self.path, self.lookup_table = han.path, han.vocabulary.lookup_table
@@ -292,6 +298,7 @@ def segment_chunks(
     """Word counts (per order, per table row) of the best segmentation of every chunk under ``row_costs``."""
     max_len = len(row_costs)
     counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
+    row_costs = with_sentinels(row_costs)
     for chunk in chunks:
         starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
         _add(counts, path_counts(chunk, starts, stats, max_len))

@@ -109,8 +109,7 @@ class GapScorer:
     _pair_characters: tuple[np.ndarray, np.ndarray] = field(repr=False, default=None)
     _pair_sum: np.ndarray | None = field(repr=False, default=None)
     _pair_count: np.ndarray | None = field(repr=False, default=None)
-    _pair_sum_ext: np.ndarray | None = field(repr=False, default=None)
-    _pair_count_ext: np.ndarray | None = field(repr=False, default=None)
+    _packed: dict[str, np.ndarray] | None = field(repr=False, default=None)
 
     @classmethod
     def fit(cls, stats: NgramStats, sample: list[GapSites]) -> GapScorer:
@@ -161,10 +160,12 @@ class GapScorer:
         )
         self._pair_sum = sum(np.where(ok, value, 0.0) for value, ok in parts)
         self._pair_count = sum(ok.astype(np.float64) for _, ok in parts)
-        self._pair_sum_ext = np.append(self._pair_sum, 0.0)
-        self._pair_count_ext = np.append(self._pair_count, 0.0)
-        self._extended = {k: np.append(np.where(self.defined[k], self.standard[k], 0.0), 0.0) for k in ("right_entropy_2", "left_entropy_2")}
-        self._extended_defined = {k: np.append(self.defined[k], False).astype(np.float64) for k in ("right_entropy_2", "left_entropy_2")}
+        names = ("right_entropy_2", "left_entropy_2")
+        self._extended = {k: np.append(np.where(self.defined[k], self.standard[k], 0.0), 0.0) for k in names}
+        self._extended_defined = {k: np.append(self.defined[k], False).astype(np.float64) for k in names}
+        self._packed = {"pair": np.append(self._pair_sum + 1j * self._pair_count, 0)}
+        for name in names:
+            self._packed[name] = self._extended[name] + 1j * self._extended_defined[name]
 
     def scores(self, sites: GapSites) -> np.ndarray:
         """Score of the gap after each position of the chunk (0 where there is no gap)."""
@@ -177,23 +178,19 @@ class GapScorer:
 
         Every feature of the gap after position i comes from the bigram there
         (rows2[i]) and the bigrams just before and after it (rows2[i - 1],
-        rows2[i + 1]); row -1 reads an appended entry that adds nothing.
+        rows2[i + 1]). Each table holds value + 1j * defined, so one gather
+        fetches both; row -1 reads an appended 0 that adds nothing.
         """
         if self._pair_sum is None:
             self._prepare()
         n = rows2.size
-        total = np.take(self._pair_sum_ext, rows2)
-        count = np.take(self._pair_count_ext, rows2)
+        part = np.take(self._packed["pair"], rows2)
         if n > 1:
-            before, after = rows2[:-1], rows2[1:]
-            total[1:] += np.take(self._extended["right_entropy_2"], before)
-            count[1:] += np.take(self._extended_defined["right_entropy_2"], before)
-            total[:-1] += np.take(self._extended["left_entropy_2"], after)
-            count[:-1] += np.take(self._extended_defined["left_entropy_2"], after)
-        score = total / np.maximum(count, 1) - self.threshold
+            part[1:] += np.take(self._packed["right_entropy_2"], rows2[:-1])
+            part[:-1] += np.take(self._packed["left_entropy_2"], rows2[1:])
+        score = part.real / np.maximum(part.imag, 1) - self.threshold
         score[rows2 < 0] = 0.0
         return score
-
 
 def _negligible(spread: float, scale: float) -> bool:
     """Whether a spread is rounding noise relative to the magnitude of the values."""
