@@ -23,6 +23,7 @@ _LAZY = {
     "score_segmentation": "mintext.scoring:score_segmentation",
     "apriori": "mintext.association:apriori",
     "MintextError": "mintext.errors:MintextError",
+    "parse": "mintext.parse",  # a subpackage; TensorFlow is imported only when a model is built
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -32,8 +33,9 @@ def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'mintext' has no attribute {name!r}")
-    module_name, attribute = target.split(":")
-    value = getattr(importlib.import_module(module_name), attribute)
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    value = getattr(module, attribute) if attribute else module
     globals()[name] = value
     return value
 

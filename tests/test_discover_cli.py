@@ -181,3 +181,17 @@ def test_interrupted_run_leaves_no_output(run, corpus, tmp_path, monkeypatch):
     result = run("discover", corpus, "-o", tmp_path / "lex.tsv", "--segment", tmp_path / "seg.txt")
     assert result.exit_code == 1 and "Aborted" in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["corpus.txt"]
+
+
+def test_nfkc_maps_compatibility_ideographs_and_full_width_forms(run, write):
+    # U+F90A, U+F914, U+F92D are compatibility forms of 金 樂 來; ，！ are full-width , !
+    compatible = {"金": "\uf90a", "樂": "\uf914", "來": "\uf92d"}
+    text = "".join(("金樂來，天地！玄黄金樂。来宇宙洪荒。" if k % 3 else "天地玄黄，金樂來！") for k in range(300)) + "\n"
+    plain = write("plain.txt", text)
+    odd = text
+    for unified, form in compatible.items():
+        odd = odd.replace(unified, form)
+    other = write("compat.txt", odd)
+    expected = rows(run("discover", plain, "-q").stdout)
+    assert rows(run("discover", other, "-q", "--nfkc").stdout) == expected
+    assert rows(run("discover", other, "-q").stdout) != expected
