@@ -49,6 +49,7 @@ from mintext.progress import progress_bar
 DEFAULT_MEMORY = 2 << 30  # bytes of bitsets and itemsets the miner may hold
 BLOCK_BYTES = 1 << 23  # temporaries per block of candidates or pairs
 PAIR_TABLE_CELLS = 1 << 24  # largest dense table of pair counts (F x F cells) kept at once
+NARROW_WIDTH = 24  # popcounts of rows narrower than this are added column by column
 PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many words (see _SubsetIndex)
 HASH_SEED = 20240611
 
@@ -133,13 +134,17 @@ class FrequentItemsets:
         itemsets = np.empty(len(self), dtype=object)
         at = 0
         with paused_gc():
-            for level in self.levels:
-                rows = zip(*(names[column].tolist() for column in level.itemsets.T), strict=True)
-                itemsets[at : at + len(level)] = np.fromiter(rows, dtype=object, count=len(level))
+            for length, level in enumerate(self.levels, start=1):
+                # the names of a level row after row, then grouped by ``length`` (one iterator zipped with itself)
+                flat = iter(names.take(level.itemsets.ravel()).tolist())
+                itemsets[at : at + len(level)] = np.fromiter(
+                    zip(*[flat] * length, strict=True), dtype=object, count=len(level)
+                )
                 at += len(level)
         counts = np.concatenate([level.counts for level in self.levels]) if self.levels else np.zeros(0, np.int64)
         lengths = np.repeat(np.arange(1, len(self.levels) + 1, dtype=np.int64), [len(level) for level in self.levels])
-        return pd.DataFrame({"itemset": itemsets, "length": lengths, "count": counts, "support": counts / self.n_baskets})
+        columns = {"itemset": itemsets, "length": lengths, "count": counts, "support": counts / self.n_baskets}
+        return pd.DataFrame(columns, copy=False)  # the arrays are new: no need to copy them
 
 
 @contextmanager
@@ -221,7 +226,13 @@ def frequent_itemsets(
     position[display] = np.arange(len(display))
     item_ids = miner.item_ids[display]
     levels: list[Level] = []
-    miner.run(max_len, lambda itemsets, counts: levels.append(_display_order(position[itemsets], counts, item_ids)))
+    if len(item_ids) <= 64:  # one bit mask per itemset, carried from level to level
+        display_order = _MaskedDisplayOrder(position, item_ids)
+        miner.run(max_len, lambda itemsets, counts, parents: levels.append(display_order(itemsets, counts, parents)))
+    else:
+        miner.run(
+            max_len, lambda itemsets, counts, _: levels.append(_display_order(position[itemsets], counts, item_ids))
+        )
     return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold)
 
 
@@ -258,31 +269,73 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
     return Level(item_ids[positions[order]].astype(np.int32, copy=False), counts[order])
 
 
-@dataclass
-class _Bitsets:
-    """Bitsets of a sorted level, as runs of rows of one width.
+class _MaskedDisplayOrder:
+    """Levels in display order when there are at most 64 frequent items: one 64-bit mask per itemset.
 
-    A row's width is the number of words of its bitset; widths never decrease
-    from row to row, so each run is a dense 2-D block (rows x width).
+    Item p (its position in the display order of the frequent items) is bit
+    63 - p, so that among sets of equal size the larger mask is the smaller
+    sequence of items. A level's masks come from its parents' (the rows that
+    hold its first k - 1 items, in rank order) with the last item's bit set:
+    one gather and one OR per level, kept in rank order for the next level.
+    The rows' items in display order are read back from the sorted masks,
+    lowest set bit first (the last item), its bit number being the exponent
+    of its value as a float (exact: a power of two).
     """
 
-    blocks: list[tuple[int, np.ndarray]]  # (first row of the run, its words: rows x width)
+    def __init__(self, position: np.ndarray, item_ids: np.ndarray) -> None:
+        self.bit_of_rank = _HIGH_BIT_FIRST[position]
+        self.item_of_exponent = np.full(1087, -1, np.int32)  # biased float64 exponent 1023 + b -> item at bit b
+        self.item_of_exponent[1023 + 63 - np.arange(len(item_ids))] = item_ids
+        self.masks = np.zeros(0, np.uint64)  # of the last level, in rank order
+
+    def __call__(self, itemsets: np.ndarray, counts: np.ndarray, parents: np.ndarray | None) -> Level:
+        last = self.bit_of_rank[itemsets[:, -1]]
+        self.masks = last if parents is None else np.take(self.masks, parents) | last
+        n, k = itemsets.shape
+        order = np.argsort(~self.masks) if n > 1 else np.arange(n)  # distinct sets: unstable is enough
+        rank = counts.max(initial=0) - counts  # then by count, descending (a radix sort for small counts)
+        rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
+        order = order[np.argsort(rank[order], kind="stable")]
+        masks = self.masks[order]
+        items = np.empty((n, k), np.int32)
+        for column in range(k - 1, -1, -1):
+            low = masks & np.negative(masks)
+            items[:, column] = self.item_of_exponent[low.astype(np.float64).view(np.uint64) >> np.uint64(52)]
+            masks ^= low
+        return Level(items, counts[order])
+
+
+@dataclass
+class _Bitsets:
+    """Bitsets of a sorted level, in blocks of rows of one width.
+
+    A row's width is the number of words of its bitset; widths never decrease
+    from row to row, so each block is a dense 2-D array (rows x width). Every
+    prefix group (rows sharing their first k - 1 items) lies within one block.
+    """
+
+    blocks: list[tuple[int, np.ndarray]]  # (first row of the block, its words: rows x width)
 
     @classmethod
     def from_runs(cls, parts: list[np.ndarray], rows: list[int]) -> _Bitsets:
-        """From consecutive 2-D parts (``rows[i]`` = first row of part i): parts of one width are joined."""
+        """From consecutive 2-D parts (``rows[i]`` = first row of part i), each made of whole prefix groups.
+
+        Consecutive small parts of one width are joined (fewer, larger blocks
+        to work on); a part of ``BLOCK_BYTES / 8`` or more stays as it is.
+        """
         blocks: list[tuple[int, np.ndarray]] = []
         run: list[np.ndarray] = []
-        start = 0
+        start = size = 0
         for part, first in zip(parts, rows, strict=True):
             if not len(part):
                 continue
-            if run and part.shape[1] != run[0].shape[1]:
+            if run and (part.shape[1] != run[0].shape[1] or size + part.nbytes > BLOCK_BYTES // 8):
                 blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
-                run = []
+                run, size = [], 0
             if not run:
                 start = first
             run.append(part)
+            size += part.nbytes
         if run:
             blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
         return cls(blocks)
@@ -317,17 +370,18 @@ class _Miner:
     def n_frequent(self) -> int:
         return len(self.item_ids)
 
-    def run(self, max_len: int | None, found: Callable[[np.ndarray, np.ndarray], None]) -> None:
-        """Mine level by level; ``found(itemsets, counts)`` gets each non-empty level as soon as it is
-        complete (itemsets as ranks, sorted lexicographically)."""
-        found(np.arange(self.n_frequent, dtype=np.int32)[:, None], self.item_counts)
+    def run(self, max_len: int | None, found: Callable[[np.ndarray, np.ndarray, np.ndarray | None], None]) -> None:
+        """Mine level by level; ``found(itemsets, counts, parents)`` gets each non-empty level as soon as it
+        is complete (itemsets as ranks, sorted lexicographically; ``parents[i]``: the row of the level below
+        holding ``itemsets[i, :-1]``, None for single items)."""
+        found(np.arange(self.n_frequent, dtype=np.int32)[:, None], self.item_counts, None)
         if self.n_frequent < 2 or max_len == 1:
             return
         length = 2
         itemsets, counts, bits = self._pairs(keep_bits=max_len != 2)
         prefixes = itemsets[:, 0]
         while len(counts):
-            found(itemsets, counts)
+            found(itemsets, counts, prefixes)
             self.held += itemsets.nbytes + counts.nbytes
             self._check_memory(length)
             if bits is None:
@@ -461,33 +515,44 @@ class _Miner:
         self, itemsets: np.ndarray, prefixes: np.ndarray, bits: _Bitsets, keep_bits: bool
     ) -> tuple[np.ndarray, np.ndarray, _Bitsets | None, np.ndarray]:
         """Frequent (k+1)-itemsets from the sorted frequent k-itemsets, their prefix groups (see
-        :func:`_partners`) and bitsets; also returns the new itemsets' parent rows (their prefix groups)."""
+        :func:`_partners`) and bitsets; also returns the new itemsets' parent rows (their prefix groups).
+
+        Candidate ``(a, b)`` (rows of one prefix group, a < b) has the bits
+        ``bits(a) & bits(b)``: the ``a`` side is each row repeated once per
+        partner (``np.repeat``, contiguous copies), the ``b`` side a gather.
+        Frequent candidates keep their words; a part of the new level's
+        bitsets holds whole prefix groups (all candidates of a row ``a`` are in
+        one block), which is all the next level needs, so parts are not joined.
+        """
         k = itemsets.shape[1]
         partners = _partners(prefixes)
         subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widest >= PRUNE_WIDTH else None
+        last = itemsets[:, -1]
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         held = found = 0
         with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
-                sum_type = np.uint16 if width < 1 << 10 else np.int64  # popcount sums below 2**16: faster
-                for a, b in _candidate_blocks(partners[first : first + len(block)], width):
+                for a, b, start, count in _candidate_blocks(partners[first : first + len(block)], width):
                     bar.update(len(a))
                     if subsets is not None and width >= PRUNE_WIDTH:
                         a, b = subsets.prune(a + first, b + first)
                         a -= first
                         b -= first
-                    words = block[a]
-                    words &= block[b]
-                    counts = np.bitwise_count(words).sum(axis=1, dtype=sum_type)
+                        words = np.take(block, a, axis=0)
+                    else:
+                        words = np.repeat(block[start : start + len(count)], count, axis=0)
+                    np.bitwise_and(words, np.take(block, b, axis=0), out=words)
+                    counts = _popcounts(words)
                     frequent = np.flatnonzero(counts >= self.threshold)
                     if not len(frequent):
                         continue
-                    kept_parents.append(a[frequent] + first)
-                    kept_items.append(itemsets[b[frequent] + first, -1])
-                    kept_counts.append(counts[frequent])
+                    every = len(frequent) == len(counts)
+                    kept_parents.append((a if every else a[frequent]) + first)
+                    kept_items.append(last[(b if every else b[frequent]) + first])
+                    kept_counts.append(counts if every else counts[frequent])
                     if keep_bits:
-                        kept_words.append(words if len(frequent) == len(words) else words[frequent])
+                        kept_words.append(words if every else words[frequent])
                         kept_firsts.append(found)
                         held += kept_words[-1].nbytes
                         self._check_memory(k + 1, bits.nbytes + held)
@@ -496,10 +561,22 @@ class _Miner:
             return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None, np.zeros(0, np.int64)
         parents = np.concatenate(kept_parents)
         new = np.empty((len(parents), k + 1), np.int32)
-        new[:, :k] = itemsets[parents]
+        new[:, :k] = np.take(itemsets, parents, axis=0)
         new[:, k] = np.concatenate(kept_items)
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
         return new, np.concatenate(kept_counts).astype(np.int64), new_bits, parents
+
+
+def _popcounts(words: np.ndarray) -> np.ndarray:
+    """Bits set in each row of a 2-D array of 64-bit words."""
+    ones = np.bitwise_count(words)  # uint8, at most 64 per word
+    width = words.shape[1]
+    if width >= NARROW_WIDTH:
+        return ones.sum(axis=1, dtype=np.uint16 if width < 1 << 10 else np.int64)
+    total = ones[:, 0].astype(np.uint16)  # few words: adding columns beats a reduction along short rows
+    for column in range(1, width):
+        total += ones[:, column]
+    return total
 
 
 class _Projection:
@@ -646,8 +723,14 @@ def _partners(prefixes: np.ndarray) -> np.ndarray:
     return ends - np.arange(n) - 1
 
 
-def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Candidate (row a, row b) pairs, a < b in one prefix group, in blocks of about ``BLOCK_BYTES`` of words."""
+def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.ndarray, np.ndarray, int, np.ndarray]]:
+    """Candidate (row a, row b) pairs, a < b in one prefix group, in blocks of about ``BLOCK_BYTES`` of words.
+
+    Yields ``(a, b, start, count)``: row ``start + i`` is ``a`` of ``count[i]``
+    consecutive candidates (with rows ``start + i + 1`` ...), so ``a`` is
+    ``np.repeat(np.arange(start, start + len(count)), count)``. A row's
+    candidates are never split between blocks.
+    """
     per_block = max(1, BLOCK_BYTES // (8 * width + 32))
     ends = np.cumsum(partners)
     start = 0
@@ -657,9 +740,10 @@ def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.nda
         count = partners[start:stop]
         total = int(ends[stop - 1]) - done
         if total:
-            a = np.repeat(np.arange(start, stop), count)
-            b = a + 1 + np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-            yield a, b
+            rows = np.arange(start, stop)
+            a = np.repeat(rows, count)
+            b = np.arange(1, total + 1) + np.repeat(rows - (ends[start:stop] - count - done), count)
+            yield a, b, start, count
         start = stop
 
 
