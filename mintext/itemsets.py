@@ -47,7 +47,8 @@ from mintext.errors import UsageError
 from mintext.progress import progress_bar
 
 DEFAULT_MEMORY = 2 << 30  # bytes of bitsets and itemsets the miner may hold
-BLOCK_BYTES = 1 << 23  # temporaries per block of candidates or pairs
+BLOCK_BYTES = 1 << 23  # temporaries per block of pairs
+CANDIDATE_BYTES = 1 << 21  # words per block of candidates: their AND and popcount stay in cache
 PAIR_TABLE_CELLS = 1 << 24  # largest dense table of pair counts (F x F cells) kept at once
 NARROW_WIDTH = 24  # popcounts of rows narrower than this are added column by column
 PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many words (see _SubsetIndex)
@@ -277,32 +278,46 @@ class _MaskedDisplayOrder:
     sequence of items. A level's masks come from its parents' (the rows that
     hold its first k - 1 items, in rank order) with the last item's bit set:
     one gather and one OR per level, kept in rank order for the next level.
-    The rows' items in display order are read back from the sorted masks,
-    lowest set bit first (the last item), its bit number being the exponent
-    of its value as a float (exact: a power of two).
+    Rows are sorted by one key (count descending, then mask descending) when
+    both fit in 64 bits, else by mask and then stably by count. The rows'
+    items in display order are read back from the sorted masks, lowest set
+    bit first (the last item): its bit number is the exponent of its value
+    as a float32 (exact, a power of two).
     """
 
     def __init__(self, position: np.ndarray, item_ids: np.ndarray) -> None:
+        self.n_items = len(item_ids)
         self.bit_of_rank = _HIGH_BIT_FIRST[position]
-        self.item_of_exponent = np.full(1087, -1, np.int32)  # biased float64 exponent 1023 + b -> item at bit b
-        self.item_of_exponent[1023 + 63 - np.arange(len(item_ids))] = item_ids
+        self.item_of_exponent = np.full(191, -1, np.int32)  # biased float32 exponent 127 + b -> item at bit b
+        self.item_of_exponent[127 + 63 - np.arange(self.n_items)] = item_ids
         self.masks = np.zeros(0, np.uint64)  # of the last level, in rank order
 
     def __call__(self, itemsets: np.ndarray, counts: np.ndarray, parents: np.ndarray | None) -> Level:
         last = self.bit_of_rank[itemsets[:, -1]]
         self.masks = last if parents is None else np.take(self.masks, parents) | last
         n, k = itemsets.shape
-        order = np.argsort(~self.masks) if n > 1 else np.arange(n)  # distinct sets: unstable is enough
-        rank = counts.max(initial=0) - counts  # then by count, descending (a radix sort for small counts)
-        rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
-        order = order[np.argsort(rank[order], kind="stable")]
+        rank = counts.max(initial=0) - counts  # count descending
+        if int(rank.max(initial=0)).bit_length() + self.n_items <= 64:  # masks use their top n_items bits
+            order = np.argsort(
+                (rank.astype(np.uint64) << np.uint64(self.n_items)) | (~self.masks >> np.uint64(64 - self.n_items))
+            )
+        else:  # distinct sets: an unstable sort by mask, then a stable one by count (radix for small counts)
+            order = np.argsort(~self.masks)
+            rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
+            order = order[np.argsort(rank[order], kind="stable")]
         masks = self.masks[order]
-        items = np.empty((n, k), np.int32)
+        low = np.empty_like(masks)
+        as_float = np.empty(n, np.float32)
+        exponents = np.empty(n, np.int32)
+        items = np.empty((k, n), np.int32)
         for column in range(k - 1, -1, -1):
-            low = masks & np.negative(masks)
-            items[:, column] = self.item_of_exponent[low.astype(np.float64).view(np.uint64) >> np.uint64(52)]
+            np.negative(masks, out=low)
+            low &= masks
+            as_float[:] = low
+            np.right_shift(as_float.view(np.int32), 23, out=exponents)
+            np.take(self.item_of_exponent, exponents, out=items[column], mode="clip")
             masks ^= low
-        return Level(items, counts[order])
+        return Level(np.ascontiguousarray(items.T), counts[order])
 
 
 @dataclass
@@ -321,7 +336,7 @@ class _Bitsets:
         """From consecutive 2-D parts (``rows[i]`` = first row of part i), each made of whole prefix groups.
 
         Consecutive small parts of one width are joined (fewer, larger blocks
-        to work on); a part of ``BLOCK_BYTES / 8`` or more stays as it is.
+        to work on); a part of ``CANDIDATE_BYTES / 4`` or more stays as it is.
         """
         blocks: list[tuple[int, np.ndarray]] = []
         run: list[np.ndarray] = []
@@ -329,7 +344,7 @@ class _Bitsets:
         for part, first in zip(parts, rows, strict=True):
             if not len(part):
                 continue
-            if run and (part.shape[1] != run[0].shape[1] or size + part.nbytes > BLOCK_BYTES // 8):
+            if run and (part.shape[1] != run[0].shape[1] or size + part.nbytes > CANDIDATE_BYTES // 4):
                 blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
                 run, size = [], 0
             if not run:
@@ -530,6 +545,7 @@ class _Miner:
         last = itemsets[:, -1]
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         held = found = 0
+        below = bits.nbytes  # bytes of the bitsets of this level
         with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
@@ -555,7 +571,7 @@ class _Miner:
                         kept_words.append(words if every else words[frequent])
                         kept_firsts.append(found)
                         held += kept_words[-1].nbytes
-                        self._check_memory(k + 1, bits.nbytes + held)
+                        self._check_memory(k + 1, below + held)
                     found += len(frequent)
         if not kept_counts:
             return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None, np.zeros(0, np.int64)
@@ -724,14 +740,14 @@ def _partners(prefixes: np.ndarray) -> np.ndarray:
 
 
 def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.ndarray, np.ndarray, int, np.ndarray]]:
-    """Candidate (row a, row b) pairs, a < b in one prefix group, in blocks of about ``BLOCK_BYTES`` of words.
+    """Candidate (row a, row b) pairs, a < b in one prefix group, in blocks of about ``CANDIDATE_BYTES`` of words.
 
     Yields ``(a, b, start, count)``: row ``start + i`` is ``a`` of ``count[i]``
     consecutive candidates (with rows ``start + i + 1`` ...), so ``a`` is
     ``np.repeat(np.arange(start, start + len(count)), count)``. A row's
     candidates are never split between blocks.
     """
-    per_block = max(1, BLOCK_BYTES // (8 * width + 32))
+    per_block = max(1, CANDIDATE_BYTES // (8 * width + 32))
     ends = np.cumsum(partners)
     start = 0
     while start < len(partners):

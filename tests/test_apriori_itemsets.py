@@ -55,6 +55,7 @@ def code_path(request, monkeypatch):
     if request.param == "pruned-small-blocks":
         monkeypatch.setattr(itemsets_module, "PRUNE_WIDTH", 0)
         monkeypatch.setattr(itemsets_module, "BLOCK_BYTES", 1024)
+        monkeypatch.setattr(itemsets_module, "CANDIDATE_BYTES", 1024)
         monkeypatch.setattr(itemsets_module, "PAIR_TABLE_CELLS", 7)
     return request.param
 
