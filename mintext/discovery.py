@@ -41,7 +41,7 @@ from mintext.lattice import Runs, best_segmentation, sorted_by_length, word_span
 from mintext.lexicon import COLUMNS, segmenter_for, sort_lexicon
 from mintext.lookup import CodeIndex
 from mintext.ngrams import DEFAULT_MEMORY, _pool_context, count_ngrams, run_remaining
-from mintext.ngramstats import ChunkRows, NgramStats, RowFinder
+from mintext.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder
 from mintext.progress import progress_bar
 from mintext.segmenter import Segmenter
 from mintext.sources import Corpus
@@ -117,8 +117,9 @@ class Chunk:
 
 
 def with_sentinels(row_costs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-    """Row costs with an ``inf`` appended to each order, read by row -1 (made once per model, not per chunk)."""
-    return {n: np.append(costs, np.inf) for n, costs in row_costs.items()}
+    """Row costs with two ``inf`` appended to each order, read by rows -1 and -2 (:data:`SPELLED`, whose
+    cost is then replaced by the spelling cost); made once per model, not per chunk."""
+    return {n: np.append(costs, [np.inf, np.inf]) for n, costs in row_costs.items()}
 
 
 def cost_matrix(
@@ -130,16 +131,16 @@ def cost_matrix(
     """Cost of each word (length L, start i) in a chunk: the cost of its table row plus gap evidence.
 
     ``row_costs`` come from :func:`with_sentinels`: row -1 (the n-gram would
-    cross a run end) costs ``inf``; rows marked :attr:`LongWordRows.SPELLED`
+    cross a run end) costs ``inf``; rows marked :attr:`SPELLED`
     cost ``spelling_cost`` of their characters.
     """
     max_len = len(row_costs)
     costs = np.empty((max_len, chunk.ids.size))
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
-        # row -1 reads the inf appended by with_sentinels
+        # rows -1 and -2 read the infs appended by with_sentinels
         np.take(row_costs[length], rows, out=costs[length - 1])
-        spelled = np.flatnonzero(rows == LongWordRows.SPELLED)
+        spelled = np.flatnonzero(rows == SPELLED)
         if spelled.size:
             words = np.stack([chunk.ids[spelled + j] for j in range(length)], axis=1).astype(np.int64)
             costs[length - 1, spelled] = spelling_cost(words)
@@ -148,20 +149,26 @@ def cost_matrix(
     return costs
 
 
-def path_counts(chunk: Chunk, word_starts: np.ndarray, stats: NgramStats, max_len: int) -> dict[int, np.ndarray]:
-    """Word counts (per order, per table row) of the segmentation marked by ``word_starts``."""
+def path_counts(
+    chunk: Chunk, word_starts: np.ndarray, stats: NgramStats, max_len: int
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Word counts (per order, per table row) of the segmentation marked by ``word_starts``,
+    and the codes of the words used that the table does not hold (pruned: seen once)."""
     starts, lengths = word_spans(word_starts, chunk.ids)
-    counts = {}
+    counts, unlisted = {}, {}
     for order in range(1, max_len + 1):
         at = starts[lengths == order]
         rows = chunk.rows.rows[order][at].astype(np.int64)
-        spelled = np.flatnonzero(rows == LongWordRows.SPELLED)
-        if spelled.size:  # rows left out by the sparse lookup of the final pass
+        spelled = np.flatnonzero(rows == SPELLED)
+        codes = np.zeros(0, dtype=np.uint64)
+        if spelled.size:  # rows the sparse lookup of the final pass left out, or pruned n-grams
             ids = chunk.ids.astype(np.uint64)
             codes = pack_ids([ids[at[spelled] + j] for j in range(order)], stats.bits)
             rows[spelled] = stats.rows(codes, order)
+            codes = codes[rows[spelled] < 0]
         counts[order] = np.bincount(rows[rows >= 0], minlength=stats.codes[order].size).astype(np.float64)
-    return counts
+        unlisted[order] = codes
+    return counts, unlisted
 
 
 def prepare_chunk(rows: ChunkRows, evidence: GapEvidence) -> Chunk:
@@ -177,11 +184,9 @@ class LongWordRows:
     banned costs its spelling alone, which the character ids give directly, so
     its table row is not needed. Only positions whose leading bigram begins a
     live word (:meth:`WordModel.live`) are looked up. Rows come out as: the
-    table row for a live word, ``SPELLED`` for any other n-gram inside a run,
+    table row for a live word, :data:`SPELLED` for any other n-gram inside a run,
     -1 where the n-gram would cross the end of its run.
     """
-
-    SPELLED = -2
 
     def __init__(self, model: WordModel) -> None:
         stats = model.stats
@@ -196,7 +201,7 @@ class LongWordRows:
 
     def rows(self, ids: np.ndarray, rows2: np.ndarray, remaining: np.ndarray, order: int) -> np.ndarray:
         index, live, starts = self.index[order]
-        rows = np.where(remaining >= order, self.SPELLED, -1).astype(np.int32)
+        rows = np.where(remaining >= order, SPELLED, -1).astype(np.int32)
         candidate = np.flatnonzero((remaining >= order) & starts[rows2])
         if candidate.size:
             ids64 = ids.astype(np.uint64)
@@ -229,41 +234,43 @@ class FinalPass:
         self.finder, self.max_len, self.evidence = stats.row_finder(2), model.max_len, evidence
         self.sizes = {n: stats.codes[n].size for n in range(1, model.max_len + 1)}
         self.costs = with_sentinels(model.costs)
-        self.base, self.log_norm, self.new_mass = model.base, model.log_norm, model.new_mass
+        self.spelling = model.spelling()
         self.long_rows = LongWordRows(model)
         self.path, self.lookup_table = han.path, han.vocabulary.lookup_table
-
-    def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
-        """As :meth:`WordModel.spelling_cost` (same expression)."""
-        return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
 
     def counts(self, span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         """One chunk of the file: per order, counts per table row and the codes of spelled words used."""
         ids = sorted_by_length(read_ids(self.path, span[0], span[1], self.lookup_table))
         chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
-        starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling_cost), chunk.runs)
+        starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling), chunk.runs)
         word_start, word_length = word_spans(starts, ids)
         counts, spelled = {}, {}
         for order, size in self.sizes.items():
             at = word_start[word_length == order]
             rows = chunk.rows.rows[order][at]
             counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
-            left_out = at[rows == LongWordRows.SPELLED]
+            left_out = at[rows == SPELLED]
             ids64 = ids.astype(np.uint64)
             spelled[order] = pack_ids([ids64[left_out + j] for j in range(order)], self.finder.bits)
         return counts, spelled
 
-    def run(self, stats: NgramStats, spans: list[tuple[int, int]], jobs: int = 1, progress: bool = False) -> dict[int, np.ndarray]:
-        """Counts (per order, per table row of ``stats``) over all ``spans``, with ``jobs`` worker processes."""
+    def run(
+        self, stats: NgramStats, spans: list[tuple[int, int]], jobs: int = 1, progress: bool = False
+    ) -> tuple[dict[int, np.ndarray], Unlisted]:
+        """Counts (per order, per table row of ``stats``) over all ``spans``, with ``jobs`` worker
+        processes, and the words used that the table does not hold."""
         total = {n: np.zeros(size) for n, size in self.sizes.items()}
+        unlisted: dict[int, list[np.ndarray]] = {n: [] for n in self.sizes}
         with progress_bar(progress, total=sum(e - s for s, e in spans), desc="segmenting", unit="char", unit_scale=True) as bar:
             for span, (counts, spelled) in zip(spans, _map_spans(self, spans, jobs), strict=True):
                 _add(total, counts)
                 for order, codes in spelled.items():
                     if codes.size:
-                        total[order] += np.bincount(stats.rows(codes, order), minlength=self.sizes[order])
+                        rows = stats.rows(codes, order)
+                        total[order] += np.bincount(rows[rows >= 0], minlength=self.sizes[order])
+                        unlisted[order].append(codes[rows < 0])
                 bar.update(span[1] - span[0])
-        return total
+        return total, _tally(unlisted)
 
 
 _WORKER_PASS: FinalPass | None = None
@@ -283,8 +290,19 @@ def _map_spans(final: FinalPass, spans: list[tuple[int, int]], jobs: int) -> Ite
     if jobs == 1 or len(spans) < 2:
         yield from map(final.counts, spans)
         return
+    workers = min(jobs, len(spans))
+    if sys.platform.startswith("linux"):
+        # forked workers share the parent's read-only tables (copy on write) instead of a pickled copy each
+        global _WORKER_PASS
+        _WORKER_PASS = final
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                yield from pool.imap(_worker_counts, spans)
+        finally:
+            _WORKER_PASS = None
+        return
     payload = pickle.dumps(final, protocol=pickle.HIGHEST_PROTOCOL)
-    with ProcessPoolExecutor(min(jobs, len(spans)), mp_context=_pool_context(), initializer=_worker_init, initargs=(payload,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init, initargs=(payload,)) as pool:
         yield from pool.map(_worker_counts, spans)
 
 
@@ -294,25 +312,53 @@ def segment_chunks(
     stats: NgramStats,
     evidence: GapEvidence | None = None,
     spelling_cost: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> dict[int, np.ndarray]:
-    """Word counts (per order, per table row) of the best segmentation of every chunk under ``row_costs``."""
+) -> tuple[dict[int, np.ndarray], Unlisted]:
+    """Best segmentation of every chunk under ``row_costs``: word counts per order and table row, and
+    the words the table does not hold (per order, distinct codes and their counts)."""
     max_len = len(row_costs)
     counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
+    unlisted: dict[int, list[np.ndarray]] = {n: [] for n in range(1, max_len + 1)}
     row_costs = with_sentinels(row_costs)
     for chunk in chunks:
         starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
-        _add(counts, path_counts(chunk, starts, stats, max_len))
-    return counts
+        found, missing = path_counts(chunk, starts, stats, max_len)
+        _add(counts, found)
+        for order, codes in missing.items():
+            unlisted[order].append(codes)
+    return counts, _tally(unlisted)
+
+
+Unlisted = dict[int, tuple[np.ndarray, np.ndarray]]
+
+
+def _tally(codes: dict[int, list[np.ndarray]]) -> Unlisted:
+    """Distinct codes and their counts, per order."""
+    out = {}
+    for order, parts in codes.items():
+        joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        out[order] = np.unique(joined, return_counts=True)
+    return out
+
+
+def _merge_unlisted(parts: list[Unlisted]) -> Unlisted:
+    """Sum several :data:`Unlisted` tallies."""
+    out = {}
+    for order in {o for p in parts for o in p}:
+        codes = np.concatenate([p[order][0] for p in parts if order in p])
+        counts = np.concatenate([p[order][1] for p in parts if order in p])
+        unique, inverse = np.unique(codes, return_inverse=True)
+        out[order] = (unique, np.bincount(inverse, weights=counts).astype(np.int64))
+    return out
 
 
 _FORKED: dict[str, object] = {}
 
 
-def _forked_counts(task: tuple[list[int], dict[int, np.ndarray], bool]) -> dict[int, np.ndarray]:
-    """In a forked worker: word counts of some of the inherited chunks under the given row costs."""
-    indices, row_costs, with_evidence = task
+def _forked_counts(task: tuple) -> tuple[dict[int, np.ndarray], Unlisted]:
+    """In a forked worker: :func:`segment_chunks` of some of the inherited chunks."""
+    indices, row_costs, spelling, with_evidence = task
     chunks = [_FORKED["chunks"][i] for i in indices]
-    return segment_chunks(chunks, row_costs, _FORKED["stats"], _FORKED["evidence"] if with_evidence else None)
+    return segment_chunks(chunks, row_costs, _FORKED["stats"], _FORKED["evidence"] if with_evidence else None, spelling)
 
 
 class ChunkPool:
@@ -331,14 +377,19 @@ class ChunkPool:
             self._pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
             self._tasks = [list(range(k, len(chunks), min(jobs, len(chunks)))) for k in range(min(jobs, len(chunks)))]
 
-    def counts(self, row_costs: dict[int, np.ndarray], with_evidence: bool = True) -> dict[int, np.ndarray]:
-        """Word counts (per order, per table row) of the best segmentation of every chunk."""
+    def counts(
+        self, row_costs: dict[int, np.ndarray], spelling: Callable[[np.ndarray], np.ndarray], with_evidence: bool = True
+    ) -> tuple[dict[int, np.ndarray], Unlisted]:
+        """:func:`segment_chunks` of every chunk (``spelling`` must be picklable for the workers)."""
         if self._pool is None:
-            return segment_chunks(self.chunks, row_costs, self.stats, self.evidence if with_evidence else None)
+            return segment_chunks(self.chunks, row_costs, self.stats, self.evidence if with_evidence else None, spelling)
         total = {n: np.zeros(self.stats.codes[n].size) for n in range(1, self.max_len + 1)}
-        for part in self._pool.map(_forked_counts, [(task, row_costs, with_evidence) for task in self._tasks]):
+        unlisted = []
+        tasks = [(task, row_costs, spelling, with_evidence) for task in self._tasks]
+        for part, missing in self._pool.map(_forked_counts, tasks):
             _add(total, part)
-        return total
+            unlisted.append(missing)
+        return total, _merge_unlisted(unlisted)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -364,6 +415,11 @@ def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
 # --------------------------------------------------------------------------- stages
 
 
+def _never(ids: np.ndarray) -> np.ndarray:
+    """The threshold stage's lexicon has no words outside the table: they cannot be used."""
+    return np.full(ids.shape[0], np.inf)
+
+
 def initial_counts(
     pool: ChunkPool, stats: NgramStats, max_len: int, min_count: int
 ) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -381,13 +437,13 @@ def initial_counts(
         if n == 1:
             cost[~np.isfinite(cost)] = np.log(tokens)  # unseen single characters
         row_costs[n] = cost
-    threshold_counts = pool.counts(row_costs, with_evidence=False)
+    threshold_counts, _ = pool.counts(row_costs, _never, with_evidence=False)
     cut_counts = {n: np.zeros(size) for n, size in sizes.items()}
     for chunk in chunks:
         cut = np.zeros(chunk.ids.size, dtype=bool)
         cut[chunk.runs.starts] = True
         cut[1:] |= (chunk.gaps[:-1] > 0) & (chunk.ids[1:] != 0)
-        _add(cut_counts, path_counts(chunk, cut, stats, max_len))
+        _add(cut_counts, path_counts(chunk, cut, stats, max_len)[0])
     average = {n: (threshold_counts[n] + cut_counts[n]) / 2 for n in sizes}
     # a character is free at the start only if both segmentations agree it mostly stands alone
     share = np.minimum(threshold_counts[1], cut_counts[1]) / np.maximum(stats.counts[1], 1.0)
@@ -407,7 +463,7 @@ def refine(
     with progress_bar(progress, total=options.rounds, desc="refining", unit="round") as bar:
         for round_number in range(options.rounds):
             model.ban_free_compounds(options.autonomy, options.free_share, initial_share if round_number == 0 else None)
-            counts = pool.counts(model.costs)
+            counts, _ = pool.counts(model.costs, model.spelling())
             length = model.code_length(counts)
             bar.update(1)
             log.debug("refinement round %d: code length %.0f nats, %d word types", len(lengths) + 1, length, model.types)
@@ -443,6 +499,7 @@ class Discovery:
     characters: int
     sample_characters: int
     final: dict[int, np.ndarray] | None = None
+    unlisted: Unlisted = field(default_factory=dict)
 
     def word_table(self, max_len: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per length: ``(ids, counts, banned)`` of the model's words (counts > 0 or banned)."""
@@ -485,7 +542,12 @@ def _discover_in(
     vocabulary = han.vocabulary
     max_len = min(options.max_word_length, max(1, 64 // vocabulary.bits - 1))
     # counted in this process: shipping id batches and tables to workers costs more than it saves
-    table = count_ngrams(han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, progress=progress, tmpdir=tmpdir)
+    # n-grams of three or more characters seen once are dropped: they change no branching entropy
+    # (n log n = 0), pass no threshold, and as words cost their spelling (see SPELLED)
+    min_counts = [1, 1, *[2] * (max_len - 1)]
+    table = count_ngrams(
+        han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir
+    )
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
@@ -499,11 +561,11 @@ def _discover_in(
         counts, initial_share = initial_counts(pool, stats, max_len, min_count)
         model = WordModel(stats, counts, max_len, options.model)
         lengths = refine(model, pool, options, initial_share, progress)
-        final = pool.counts(model.costs) if count_all and sample_characters == characters else None
+        final, unlisted = pool.counts(model.costs, model.spelling()) if count_all and sample_characters == characters else (None, {})
     if count_all and final is None:
         del chunks
-        final = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
-    return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final)
+        final, unlisted = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
+    return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final, unlisted)
 
 
 def describe_options(options: DiscoveryOptions) -> dict[str, object]:
@@ -557,7 +619,13 @@ def row_counts(result: Discovery) -> WordCounts:
     out = {}
     for length, counts in (result.final or {}).items():
         used = np.flatnonzero(counts > 0)
-        out[length] = (unpack_codes(result.stats.codes[length][used], length, result.stats.bits), counts[used])
+        ids = unpack_codes(result.stats.codes[length][used], length, result.stats.bits)
+        freq = counts[used]
+        codes, extra = result.unlisted.get(length, (np.zeros(0, np.uint64), np.zeros(0)))
+        if codes.size:
+            ids = np.concatenate([ids, unpack_codes(codes, length, result.stats.bits)])
+            freq = np.concatenate([freq, extra])
+        out[length] = (ids, freq)
     return out
 
 

@@ -20,7 +20,7 @@ values are computed once per n-gram row and a gap's score is a few gathers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -101,22 +101,23 @@ def gap_features(sites: GapSites, tables: dict[str, np.ndarray]) -> np.ndarray:
 
 @dataclass
 class GapScorer:
-    """Scores gaps: standardised features averaged, minus the Otsu threshold of that average."""
+    """Scores gaps: standardised features averaged, minus the Otsu threshold of that average.
 
-    standard: dict[str, np.ndarray]  # per feature: standardised value per row (0 where undefined)
-    defined: dict[str, np.ndarray]   # per feature: whether the row's value is defined
+    Only three tables are kept, each holding per bigram row ``value + 1j * n``
+    (the sum of standardised features and how many are defined): ``pair`` for
+    the features fixed by the bigram at the gap (-PMI and the entropies of its
+    two characters), ``right_entropy_2``/``left_entropy_2`` for the bigram just
+    before/after it. Each has one more entry, 0, read by row -1 (no bigram).
+    """
+
+    packed: dict[str, np.ndarray]
     threshold: float
-    _pair_characters: tuple[np.ndarray, np.ndarray] = field(repr=False, default=None)
-    _pair_sum: np.ndarray | None = field(repr=False, default=None)
-    _pair_count: np.ndarray | None = field(repr=False, default=None)
-    _packed: dict[str, np.ndarray] | None = field(repr=False, default=None)
 
     @classmethod
     def fit(cls, stats: NgramStats, sample: list[GapSites]) -> GapScorer:
         """Standardise each feature over the gaps of ``sample`` and find the threshold of the average."""
-        tables = feature_tables(stats)
         standard, defined = {}, {}
-        for name, table in tables.items():
+        for name, table in feature_tables(stats).items():
             weights = np.zeros(table.size)
             for sites in sample:
                 rows = _site_rows(sites)[name]
@@ -133,39 +134,16 @@ class GapScorer:
             else:
                 standard[name] = np.where(ok, (values - mean) / spread, 0.0)
             defined[name] = ok
-        scorer = cls(standard, defined, 0.0, pair_characters(stats))
+        scorer = cls(_pack(standard, defined, pair_characters(stats)), 0.0)
         averages = [scorer._average(sites) for sites in sample]
         scorer.threshold = otsu_threshold(np.concatenate(averages)) if averages else 0.0
         return scorer
 
     def _average(self, sites: GapSites) -> np.ndarray:
-        if self._pair_sum is None:
-            self._prepare()
-        total = self._pair_sum[sites.pair].copy()
-        count = self._pair_count[sites.pair].copy()
-        for name, rows in (("right_entropy_2", sites.pair_before), ("left_entropy_2", sites.pair_after)):
-            # row -1 (no such bigram) reads the appended entry: value 0, not defined
-            total += self._extended[name][rows]
-            count += self._extended_defined[name][rows]
-        return total / np.maximum(count, 1)
-
-    def _prepare(self) -> None:
-        """Per bigram row, the sum and number of the features fixed by the bigram at the gap."""
-        # neg_pmi belongs to the bigram; the entropies of a and b are looked up through it
-        first, second = self._pair_characters
-        parts = (
-            (self.standard["neg_pmi"], self.defined["neg_pmi"]),
-            (self.standard["right_entropy_1"][first], self.defined["right_entropy_1"][first]),
-            (self.standard["left_entropy_1"][second], self.defined["left_entropy_1"][second]),
-        )
-        self._pair_sum = sum(np.where(ok, value, 0.0) for value, ok in parts)
-        self._pair_count = sum(ok.astype(np.float64) for _, ok in parts)
-        names = ("right_entropy_2", "left_entropy_2")
-        self._extended = {k: np.append(np.where(self.defined[k], self.standard[k], 0.0), 0.0) for k in names}
-        self._extended_defined = {k: np.append(self.defined[k], False).astype(np.float64) for k in names}
-        self._packed = {"pair": np.append(self._pair_sum + 1j * self._pair_count, 0)}
-        for name in names:
-            self._packed[name] = self._extended[name] + 1j * self._extended_defined[name]
+        part = self.packed["pair"][sites.pair]
+        part += self.packed["right_entropy_2"][sites.pair_before]
+        part += self.packed["left_entropy_2"][sites.pair_after]
+        return part.real / np.maximum(part.imag, 1)
 
     def scores(self, sites: GapSites) -> np.ndarray:
         """Score of the gap after each position of the chunk (0 where there is no gap)."""
@@ -178,19 +156,33 @@ class GapScorer:
 
         Every feature of the gap after position i comes from the bigram there
         (rows2[i]) and the bigrams just before and after it (rows2[i - 1],
-        rows2[i + 1]). Each table holds value + 1j * defined, so one gather
-        fetches both; row -1 reads an appended 0 that adds nothing.
+        rows2[i + 1]); the same three gathers and sums as :meth:`scores`.
         """
-        if self._pair_sum is None:
-            self._prepare()
         n = rows2.size
-        part = np.take(self._packed["pair"], rows2)
+        part = np.take(self.packed["pair"], rows2)
         if n > 1:
-            part[1:] += np.take(self._packed["right_entropy_2"], rows2[:-1])
-            part[:-1] += np.take(self._packed["left_entropy_2"], rows2[1:])
+            part[1:] += np.take(self.packed["right_entropy_2"], rows2[:-1])
+            part[:-1] += np.take(self.packed["left_entropy_2"], rows2[1:])
         score = part.real / np.maximum(part.imag, 1) - self.threshold
         score[rows2 < 0] = 0.0
         return score
+
+
+def _pack(standard: dict[str, np.ndarray], defined: dict[str, np.ndarray], characters: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """The three tables of :class:`GapScorer` from standardised features and where they are defined."""
+    first, second = characters
+
+    def term(value: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        return np.where(ok, value, 0.0) + 1j * ok
+
+    pair = term(standard["neg_pmi"], defined["neg_pmi"])
+    pair += term(standard["right_entropy_1"][first], defined["right_entropy_1"][first])
+    pair += term(standard["left_entropy_1"][second], defined["left_entropy_1"][second])
+    packed = {"pair": np.append(pair, 0)}
+    for name in ("right_entropy_2", "left_entropy_2"):
+        packed[name] = np.append(term(standard[name], defined[name]), 0)
+    return packed
+
 
 def _negligible(spread: float, scale: float) -> bool:
     """Whether a spread is rounding noise relative to the magnitude of the values."""

@@ -30,7 +30,7 @@ class CodeIndex:
         slots = 1 << self._bits
         self._mask = np.int64(slots - 1)
         self._keys = np.full(slots, EMPTY, dtype=np.uint64)
-        self._rows = np.full(slots, -1, dtype=np.int64)
+        self._rows = np.full(slots, -1, dtype=np.int32 if self.size < 2**31 else np.int64)
         self._insert(codes)
 
     def _slot(self, codes: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ class CodeIndex:
         slot = self._slot(flat)
         keys = self._keys[slot]
         # first probe for everyone: found, or an empty slot (absent), or a collision to follow
-        result = np.where(keys == flat, self._rows[slot], -1)
+        result = np.where(keys == flat, self._rows[slot], -1).astype(np.int64, copy=False)
         todo = np.flatnonzero((result < 0) & (keys != EMPTY))
         slot = (slot[todo] + 1) & self._mask
         while todo.size:

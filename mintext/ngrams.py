@@ -245,13 +245,20 @@ class NgramTable:
     order-1 counts before ``min_count`` dropped rare n-grams).
     """
 
-    def __init__(self, codes: Sequence[np.ndarray], counts: Sequence[np.ndarray], *, bits: int, N: int, min_count: int = 1) -> None:
-        """Wrap per-order sorted codes and counts (index k-1 for order k); the arrays are not copied."""
+    def __init__(
+        self, codes: Sequence[np.ndarray], counts: Sequence[np.ndarray], *, bits: int, N: int,
+        min_count: int | Sequence[int] = 1,
+    ) -> None:
+        """Wrap per-order sorted codes and counts (index k-1 for order k); the arrays are not copied.
+
+        ``min_count``: the threshold that was applied, one int for every order or one per order.
+        """
         if len(codes) != len(counts) or not codes:
             raise UsageError("an n-gram table needs codes and counts for orders 1..max_order")
         self.bits = bits
         self.N = int(N)
-        self.min_count = min_count
+        self.min_counts = per_order(min_count, len(codes))
+        self.min_count = self.min_counts[0] if len(set(self.min_counts)) == 1 else self.min_counts
         self._codes = [_read_only(c) for c in codes]
         self._counts = [_read_only(np.asarray(c, dtype=COUNT_DTYPE)) for c in counts]
 
@@ -323,17 +330,25 @@ class NgramTable:
         """Write the table to one ``.npz`` file (uncompressed)."""
         arrays = {f"keys_{k}": key for k, key in enumerate(self._codes, start=1)}
         arrays.update({f"counts_{k}": c for k, c in enumerate(self._counts, start=1)})
-        meta = np.array([self.bits, self.N, self.min_count, self.max_order], dtype=np.int64)
+        meta = np.array([self.bits, self.N, self.max_order, *self.min_counts], dtype=np.int64)
         np.savez(path, meta=meta, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NgramTable:
         """Read a table written by :meth:`save`."""
         with np.load(path) as data:
-            bits, n, min_count, max_order = (int(v) for v in data["meta"])
+            bits, n, max_order, *min_counts = (int(v) for v in data["meta"])
             keys = [data[f"keys_{k}"] for k in range(1, max_order + 1)]
             counts = [data[f"counts_{k}"] for k in range(1, max_order + 1)]
-        return cls(keys, counts, bits=bits, N=n, min_count=min_count)
+        return cls(keys, counts, bits=bits, N=n, min_count=min_counts)
+
+
+def per_order(min_count: int | Sequence[int], max_order: int) -> tuple[int, ...]:
+    """``min_count`` as one threshold per order 1..``max_order`` (each at least 1)."""
+    values = [min_count] * max_order if isinstance(min_count, (int, np.integer)) else list(min_count)
+    if len(values) != max_order:
+        raise UsageError(f"min_count needs one value per order 1..{max_order}, got {len(values)}")
+    return tuple(_check_positive("min_count", int(v)) for v in values)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -419,7 +434,7 @@ class TableAccumulator:
             del inputs
         return merged
 
-    def result(self, *, merge_rows: int, min_count: int) -> list[Table]:
+    def result(self, *, merge_rows: int, min_counts: Sequence[int]) -> list[Table]:
         """The merged tables of everything added (spilled runs included), counts >= ``min_count``.
 
         When runs were spilled, what is still held is spilled too, so that the
@@ -430,7 +445,7 @@ class TableAccumulator:
         runs = self.spill.runs + self.levels
         if not runs:
             return empty_tables(self.max_order, self.bits)
-        return [merge_runs([run[k] for run in runs], max_rows=merge_rows, min_count=min_count) for k in range(self.max_order)]
+        return [merge_runs([run[k] for run in runs], max_rows=merge_rows, min_count=min_counts[k]) for k in range(self.max_order)]
 
 
 def split_chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
@@ -511,7 +526,7 @@ def count_ngrams(
     bits: int,
     memory: int = DEFAULT_MEMORY,
     jobs: int = 1,
-    min_count: int = 1,
+    min_count: int | Sequence[int] = 1,
     progress: bool = False,
     tmpdir: str | os.PathLike | None = None,
     batch_size: int | None = None,
@@ -523,13 +538,14 @@ def count_ngrams(
     cut one long stream). ``memory``: bytes the counting may use; beyond a
     quarter of it, tables are spilled under ``tmpdir`` (removed afterwards).
     ``jobs``: processes for the map step. ``min_count``: n-grams counted fewer
-    times are dropped from the result (``N`` still counts every character).
+    times are dropped from the result (``N`` still counts every character);
+    one int, or one per order.
     ``batch_size``: ids per map task (default from ``memory``).
     The result does not depend on the chunking, ``jobs``, ``memory`` or ``batch_size``.
     """
     max_order, bits = check_max_order(max_order), check_bits(bits)
     memory, jobs = _check_positive("memory", memory), _check_positive("jobs", jobs)
-    min_count = _check_positive("min_count", min_count)
+    min_counts = per_order(min_count, max_order)
     batch_size = None if batch_size is None else _check_positive("batch_size", batch_size)
     plan = MemoryPlan.from_budget(memory, jobs, batch_size)
     with SpillDir(tmpdir) as spill, progress_bar(progress, desc="counting n-grams", unit="char", unit_scale=True) as bar:
@@ -537,8 +553,8 @@ def count_ngrams(
         for counts in _map(_batches(chunks, plan.batch_ids), max_order, bits, jobs):
             accumulator.add(counts)
             bar.update(counts.chars)
-        tables = accumulator.result(merge_rows=plan.merge_rows, min_count=min_count)
-    return NgramTable([t[0] for t in tables], [t[1] for t in tables], bits=bits, N=accumulator.chars, min_count=min_count)
+        tables = accumulator.result(merge_rows=plan.merge_rows, min_counts=min_counts)
+    return NgramTable([t[0] for t in tables], [t[1] for t in tables], bits=bits, N=accumulator.chars, min_count=min_counts)
 
 
 # --------------------------------------------------------------------------- from text

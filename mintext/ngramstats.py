@@ -21,6 +21,10 @@ from mintext.lookup import CodeIndex
 from mintext.ngrams import NgramTable, run_remaining
 from mintext.vocabulary import CharVocabulary, is_wide, pack_ids
 
+# row of an n-gram inside a run that the table does not hold because it was pruned (seen fewer
+# times than the table's min_count for its order): such a word costs its spelling alone
+SPELLED = -2
+
 
 @dataclass
 class ChunkRows:
@@ -33,11 +37,15 @@ class ChunkRows:
 class RowFinder:
     """Finds the table rows of n-grams by code, for a few orders; small enough to send to worker processes."""
 
-    def __init__(self, bits: int, indexes: dict[int, CodeIndex], characters: int, dense_characters: bool) -> None:
+    def __init__(
+        self, bits: int, indexes: dict[int, CodeIndex], characters: int, dense_characters: bool,
+        pruned: frozenset[int] = frozenset(),
+    ) -> None:
         self.bits = bits
         self.indexes = indexes
         self.characters = characters
         self.dense_characters = dense_characters
+        self.pruned = pruned  # orders whose table dropped rare n-grams
 
     def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Row of each code in the order's table, -1 where the n-gram never occurs."""
@@ -50,7 +58,8 @@ class RowFinder:
         """Rows of the n-grams (orders 1..``max_order``) starting at each position of an id chunk.
 
         ``ids`` use the table's vocabulary, with 0 between runs; an n-gram
-        that would cross a 0 (or is absent from the table) gets row -1.
+        that would cross a 0 gets row -1, and one inside a run that a pruned
+        order does not hold gets :data:`SPELLED` (-1 in other orders).
         ``remaining`` (optional): :func:`run_remaining` of ``ids``, if already known.
         """
         remaining = run_remaining(ids) if remaining is None else remaining
@@ -61,7 +70,10 @@ class RowFinder:
             found = np.full(ids.size, -1, dtype=np.int32)
             if start.size:
                 codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
-                found[start] = self.rows(codes, order)
+                looked_up = self.rows(codes, order)
+                if order in self.pruned:
+                    looked_up[looked_up < 0] = SPELLED
+                found[start] = looked_up
             rows[order] = found
         return ChunkRows(ids, rows)
 
@@ -117,7 +129,8 @@ class NgramStats:
     def row_finder(self, max_order: int) -> RowFinder:
         """A :class:`RowFinder` for orders 1..``max_order`` (sharing this table's indexes)."""
         indexes = {n: self.index(n) for n in range(1, max_order + 1) if n > 1 or not self._dense_characters}
-        return RowFinder(self.bits, indexes, self.codes[1].size, self._dense_characters)
+        pruned = frozenset(n for n, m in enumerate(self.table.min_counts, start=1) if m > 1)
+        return RowFinder(self.bits, indexes, self.codes[1].size, self._dense_characters, pruned)
 
     def position_rows(self, ids: np.ndarray, max_order: int) -> ChunkRows:
         """Rows of the n-grams (orders 1..``max_order``) starting at each position (see :class:`RowFinder`)."""
@@ -126,7 +139,7 @@ class NgramStats:
     def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Counts of n-grams given by code (0 where absent)."""
         rows = self.rows(codes, order)
-        return np.where(rows >= 0, self.counts[order][np.maximum(rows, 0)], 0.0)
+        return np.append(self.counts[order], 0.0)[rows]  # row -1 (absent) reads the appended 0
 
     def prefix_codes(self, codes: np.ndarray, order: int, length: int) -> np.ndarray:
         """Codes of the first ``length`` characters of order-``order`` codes."""
@@ -155,11 +168,19 @@ class NgramStats:
         left = log_totals - np.bincount(left_rows, weights=weight, minlength=size) / totals
         return np.maximum(right, 0.0), np.maximum(left, 0.0)
 
+    def occurrences(self, codes: np.ndarray, order: int) -> np.ndarray:
+        """Counts of n-grams known to occur in the corpus: those a pruned order dropped occurred once
+        (the pruned orders of discovery drop exactly the n-grams seen once)."""
+        counts = self.count_of(codes, order)
+        if self.table.min_counts[order - 1] == 2:
+            counts[counts == 0] = 1.0
+        return counts
+
     def solidity(self, codes: np.ndarray, order: int) -> np.ndarray:
-        """Smallest PMI over the binary splits of each n-gram (NaN for order 1)."""
+        """Smallest PMI over the binary splits of each n-gram (NaN for order 1); the n-grams must occur."""
         if order < 2:
             return np.full(len(codes), np.nan)
-        whole = np.log(np.maximum(self.count_of(codes, order), 1e-300))
+        whole = np.log(np.maximum(self.occurrences(codes, order), 1e-300))
         best = np.full(len(codes), np.inf)
         for k in range(1, order):
             left = self.count_of(self.prefix_codes(codes, order, k), k)
@@ -174,8 +195,8 @@ class NgramStats:
             nan = np.full(len(codes), np.nan)
             return nan, nan.copy()
         rows = self.rows(codes, order)
-        found = rows >= 0
-        safe = np.maximum(rows, 0)
-        left = np.where(found, self.left_entropy[order][safe], np.nan)
-        right = np.where(found, self.right_entropy[order][safe], np.nan)
+        # an n-gram a pruned order dropped occurred once: one neighbour on each side, entropy 0
+        absent = 0.0 if self.table.min_counts[order - 1] == 2 else np.nan
+        left = np.append(self.left_entropy[order], absent)[rows]  # row -1 reads the appended value
+        right = np.append(self.right_entropy[order], absent)[rows]
         return left, right

@@ -141,6 +141,18 @@ class BaseDistribution:
         return value
 
 
+@dataclass(frozen=True)
+class Spelling:
+    """The cost of words with no cached mass, detached from the model: ``spelling(ids)``."""
+
+    base: BaseDistribution
+    log_norm: float
+    new_mass: float
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+
 class WordModel:
     """Word counts over the n-gram rows of orders 1..``max_len``, with costs and bans."""
 
@@ -150,7 +162,7 @@ class WordModel:
         self.params = params
         self.counts = {n: np.asarray(counts[n], dtype=np.float64) for n in range(1, max_len + 1)}
         self.banned = {n: np.zeros(self.counts[n].size, dtype=bool) for n in range(1, max_len + 1)}
-        self._ids = {n: unpack_codes(stats.codes[n], n, stats.bits).astype(np.int64) for n in range(1, max_len + 1)}
+        self._ids = {n: unpack_codes(stats.codes[n], n, stats.bits) for n in range(1, max_len + 1)}  # uint32
         self._parts = {n: self._part_rows(n) for n in range(2, max_len + 1)}
         self.refresh()
 
@@ -160,7 +172,7 @@ class WordModel:
         rows = {}
         for length in range(1, order):
             for start in range(order - length + 1):
-                rows[(start, length)] = self.stats.rows(self.stats.infix_codes(codes, order, start, length), length)
+                rows[(start, length)] = self.stats.rows(self.stats.infix_codes(codes, order, start, length), length).astype(np.int32)
         return rows
 
     @property
@@ -239,6 +251,10 @@ class WordModel:
     def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
         """Cost of words (an ``(n, L)`` id matrix) that have no cached mass: spelled by P0 alone."""
         return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+    def spelling(self) -> Spelling:
+        """:meth:`spelling_cost` as a small picklable object (for worker processes)."""
+        return Spelling(self.base, self.log_norm, self.new_mass)
 
     def live(self, order: int) -> np.ndarray:
         """Rows of ``order`` whose cost is not the spelling cost alone: cached mass, or banned."""

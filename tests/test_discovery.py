@@ -136,11 +136,13 @@ def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
     long_rows = LongWordRows(model)
     finder = stats.row_finder(2)
     sparse_chunks = (final_chunk(ids, finder, 3, long_rows, evidence) for ids in chunks)
-    sparse = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling_cost)
+    sparse, sparse_unlisted = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling_cost)
     dense_chunks = (prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks)
-    dense = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling_cost)
+    dense, dense_unlisted = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling_cost)
     for order in dense:
         np.testing.assert_array_equal(sparse[order], dense[order])
+        for a, b in zip(sparse_unlisted[order], dense_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_sampled_refinement_still_counts_the_whole_corpus_in_parallel_too(synthetic):
@@ -160,13 +162,34 @@ def test_forked_pool_counts_equal_serial_counts(synthetic):
     with HanStream(Corpus([str(path)])) as han:
         chunks = [prepare_chunk(result.stats.position_rows(ids, 3), result.evidence) for ids in han.chunks(chunk_chars=9000)]
     assert len(chunks) >= 4
+    costs, spelling = result.model.costs, result.model.spelling()
     with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=1) as serial:
-        expected = serial.counts(result.model.costs)
+        expected, expected_unlisted = serial.counts(costs, spelling)
+        expected_plain, _ = serial.counts(costs, spelling, with_evidence=False)
     with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=2) as forked:
-        got = forked.counts(result.model.costs)
-        again = forked.counts(result.model.costs, with_evidence=False)
-    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=1) as serial:
-        expected_plain = serial.counts(result.model.costs, with_evidence=False)
+        got, got_unlisted = forked.counts(costs, spelling)
+        again, _ = forked.counts(costs, spelling, with_evidence=False)
     for order in expected:
         np.testing.assert_array_equal(got[order], expected[order])
         np.testing.assert_array_equal(again[order], expected_plain[order])
+        for a, b in zip(got_unlisted[order], expected_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_final_pass_in_forked_workers_equals_one_process(synthetic):
+    from mintext.discovery import DiscoveryOptions, FinalPass, run_discovery
+    from mintext.hanstream import HanStream
+    from mintext.sources import Corpus
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=1), count_all=False)
+    with HanStream(Corpus([str(path)])) as han:
+        final = FinalPass(result.model, result.evidence, han)
+        spans = han.spans(chunk_chars=9000)
+        assert len(spans) >= 4
+        one, one_unlisted = final.run(result.stats, spans, jobs=1)
+        two, two_unlisted = final.run(result.stats, spans, jobs=2)
+    for order in one:
+        np.testing.assert_array_equal(one[order], two[order])
+        for a, b in zip(one_unlisted[order], two_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
