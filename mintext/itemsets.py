@@ -53,6 +53,7 @@ PAIR_TABLE_CELLS = 1 << 24  # largest dense table of pair counts (F x F cells) k
 NARROW_WIDTH = 24  # popcounts of rows narrower than this are added column by column
 PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many words (see _SubsetIndex)
 HASH_SEED = 20240611
+MASKED_ITEMS = 64  # with at most this many frequent items, levels are put in display order by bit masks
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -136,8 +137,9 @@ class FrequentItemsets:
         at = 0
         with paused_gc():
             for length, level in enumerate(self.levels, start=1):
-                # the names of a level row after row, then grouped by ``length`` (one iterator zipped with itself)
-                flat = iter(names.take(level.itemsets.ravel()).tolist())
+                # the names of a level row after row (intp ids: take converts none), then grouped by
+                # ``length`` (one iterator zipped with itself)
+                flat = iter(names.take(level.itemsets.ravel().astype(np.intp)).tolist())
                 itemsets[at : at + len(level)] = np.fromiter(
                     zip(*[flat] * length, strict=True), dtype=object, count=len(level)
                 )
@@ -227,12 +229,12 @@ def frequent_itemsets(
     position[display] = np.arange(len(display))
     item_ids = miner.item_ids[display]
     levels: list[Level] = []
-    if len(item_ids) <= 64:  # one bit mask per itemset, carried from level to level
+    if len(item_ids) <= MASKED_ITEMS:  # one bit mask per itemset, carried from level to level
         display_order = _MaskedDisplayOrder(position, item_ids)
-        miner.run(max_len, lambda itemsets, counts, parents: levels.append(display_order(itemsets, counts, parents)))
+        miner.run(max_len, lambda rows, counts: levels.append(display_order(rows, counts)))
     else:
         miner.run(
-            max_len, lambda itemsets, counts, _: levels.append(_display_order(position[itemsets], counts, item_ids))
+            max_len, lambda rows, counts: levels.append(_display_order(position[rows.matrix()], counts, item_ids))
         )
     return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold)
 
@@ -292,10 +294,10 @@ class _MaskedDisplayOrder:
         self.item_of_exponent[127 + 63 - np.arange(self.n_items)] = item_ids
         self.masks = np.zeros(0, np.uint64)  # of the last level, in rank order
 
-    def __call__(self, itemsets: np.ndarray, counts: np.ndarray, parents: np.ndarray | None) -> Level:
-        last = self.bit_of_rank[itemsets[:, -1]]
-        self.masks = last if parents is None else np.take(self.masks, parents) | last
-        n, k = itemsets.shape
+    def __call__(self, rows: _RankRows, counts: np.ndarray) -> Level:
+        last = self.bit_of_rank[rows.last]
+        self.masks = last if rows.parents is None else np.take(self.masks, rows.parents) | last
+        n, k = len(rows), rows.k
         rank = counts.max(initial=0) - counts  # count descending
         if int(rank.max(initial=0)).bit_length() + self.n_items <= 64:  # masks use their top n_items bits
             order = np.argsort(
@@ -318,6 +320,48 @@ class _MaskedDisplayOrder:
             np.take(self.item_of_exponent, exponents, out=items[column], mode="clip")
             masks ^= low
         return Level(np.ascontiguousarray(items.T), counts[order])
+
+
+class _RankRows:
+    """The itemsets of one level in rank space, as mined: each row's last item and its parent row.
+
+    ``parents[i]`` is the row of the level below that holds the first k - 1
+    items of row i (None for single items). The (n, k) matrix of ranks is
+    built only when asked for (pruning, and the display order of more than 64
+    frequent items need it), from the level below's, and then kept.
+    """
+
+    def __init__(
+        self, last: np.ndarray, parents: np.ndarray | None, below: _RankRows | None, matrix: np.ndarray | None = None
+    ) -> None:
+        self.last = last
+        self.parents = parents
+        self.k = 1 if below is None else below.k + 1
+        self._below = below if matrix is None else None
+        self._matrix = matrix
+
+    def __len__(self) -> int:
+        return len(self.last)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the matrix (built or not): what the level's itemsets take in the result."""
+        return 4 * len(self) * self.k
+
+    def matrix(self) -> np.ndarray:
+        """The (n, k) ranks, built from the nearest level below that has its matrix (and kept)."""
+        chain = []
+        level = self
+        while level._matrix is None:
+            chain.append(level)
+            level = level._below
+        for level in reversed(chain):
+            below = level._below._matrix
+            matrix = np.empty((len(level), level.k), np.int32)
+            matrix[:, :-1] = np.take(below, level.parents, axis=0)
+            matrix[:, -1] = level.last
+            level._matrix, level._below = matrix, None
+        return self._matrix
 
 
 @dataclass
@@ -385,24 +429,25 @@ class _Miner:
     def n_frequent(self) -> int:
         return len(self.item_ids)
 
-    def run(self, max_len: int | None, found: Callable[[np.ndarray, np.ndarray, np.ndarray | None], None]) -> None:
-        """Mine level by level; ``found(itemsets, counts, parents)`` gets each non-empty level as soon as it
-        is complete (itemsets as ranks, sorted lexicographically; ``parents[i]``: the row of the level below
-        holding ``itemsets[i, :-1]``, None for single items)."""
-        found(np.arange(self.n_frequent, dtype=np.int32)[:, None], self.item_counts, None)
+    def run(self, max_len: int | None, found: Callable[[_RankRows, np.ndarray], None]) -> None:
+        """Mine level by level; ``found(rows, counts)`` gets each non-empty level as soon as it is complete
+        (rows sorted lexicographically by rank, so rows with the same parent are contiguous)."""
+        singles = np.arange(self.n_frequent, dtype=np.int32)
+        rows = _RankRows(singles, None, None, singles[:, None])
+        found(rows, self.item_counts)
         if self.n_frequent < 2 or max_len == 1:
             return
         length = 2
-        itemsets, counts, bits = self._pairs(keep_bits=max_len != 2)
-        prefixes = itemsets[:, 0]
+        pairs, counts, bits = self._pairs(keep_bits=max_len != 2)
+        rows = _RankRows(pairs[:, 1], pairs[:, 0].astype(np.int64), rows, pairs)
         while len(counts):
-            found(itemsets, counts, prefixes)
-            self.held += itemsets.nbytes + counts.nbytes
+            found(rows, counts)
+            self.held += rows.nbytes + counts.nbytes
             self._check_memory(length)
             if bits is None:
                 break
             length += 1
-            itemsets, counts, bits, prefixes = self._next_level(itemsets, prefixes, bits, keep_bits=max_len != length)
+            rows, counts, bits = self._next_level(rows, bits, keep_bits=max_len != length)
 
     def _check_memory(self, level: int, transient: int = 0) -> None:
         """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
@@ -527,10 +572,9 @@ class _Miner:
     # ----------------------------------------------------------------- levels 3 and up
 
     def _next_level(
-        self, itemsets: np.ndarray, prefixes: np.ndarray, bits: _Bitsets, keep_bits: bool
-    ) -> tuple[np.ndarray, np.ndarray, _Bitsets | None, np.ndarray]:
-        """Frequent (k+1)-itemsets from the sorted frequent k-itemsets, their prefix groups (see
-        :func:`_partners`) and bitsets; also returns the new itemsets' parent rows (their prefix groups).
+        self, rows: _RankRows, bits: _Bitsets, keep_bits: bool
+    ) -> tuple[_RankRows, np.ndarray, _Bitsets | None]:
+        """Frequent (k+1)-itemsets (and with ``keep_bits`` their bitsets) from the frequent k-itemsets.
 
         Candidate ``(a, b)`` (rows of one prefix group, a < b) has the bits
         ``bits(a) & bits(b)``: the ``a`` side is each row repeated once per
@@ -539,10 +583,9 @@ class _Miner:
         bitsets holds whole prefix groups (all candidates of a row ``a`` are in
         one block), which is all the next level needs, so parts are not joined.
         """
-        k = itemsets.shape[1]
-        partners = _partners(prefixes)
-        subsets = _SubsetIndex(itemsets, self.item_counts) if bits.widest >= PRUNE_WIDTH else None
-        last = itemsets[:, -1]
+        k = rows.k
+        partners = _partners(rows.parents)
+        subsets = _SubsetIndex(rows.matrix(), self.item_counts) if bits.widest >= PRUNE_WIDTH else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         held = found = 0
         below = bits.nbytes  # bytes of the bitsets of this level
@@ -565,7 +608,7 @@ class _Miner:
                         continue
                     every = len(frequent) == len(counts)
                     kept_parents.append((a if every else a[frequent]) + first)
-                    kept_items.append(last[(b if every else b[frequent]) + first])
+                    kept_items.append(rows.last[(b if every else b[frequent]) + first])
                     kept_counts.append(counts if every else counts[frequent])
                     if keep_bits:
                         kept_words.append(words if every else words[frequent])
@@ -574,13 +617,10 @@ class _Miner:
                         self._check_memory(k + 1, below + held)
                     found += len(frequent)
         if not kept_counts:
-            return np.zeros((0, k + 1), np.int32), np.zeros(0, np.int64), None, np.zeros(0, np.int64)
-        parents = np.concatenate(kept_parents)
-        new = np.empty((len(parents), k + 1), np.int32)
-        new[:, :k] = np.take(itemsets, parents, axis=0)
-        new[:, k] = np.concatenate(kept_items)
+            return _RankRows(np.zeros(0, np.int32), np.zeros(0, np.int64), rows), np.zeros(0, np.int64), None
+        new = _RankRows(np.concatenate(kept_items), np.concatenate(kept_parents), rows)
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
-        return new, np.concatenate(kept_counts).astype(np.int64), new_bits, parents
+        return new, np.concatenate(kept_counts).astype(np.int64), new_bits
 
 
 def _popcounts(words: np.ndarray) -> np.ndarray:

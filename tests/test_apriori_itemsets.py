@@ -47,11 +47,14 @@ def test_matches_brute_force(baskets, min_count, max_len):
     assert mined(baskets, min_count=min_count, max_len=max_len) == brute_force(baskets, min_count, max_len)
 
 
-@pytest.fixture(params=["auto", "sparse-pairs", "pruned-small-blocks"])
+@pytest.fixture(params=["auto", "sparse-pairs", "pruned-small-blocks", "sorted-display"])
 def code_path(request, monkeypatch):
-    """Run a test on the dense and the sparse pair counting, and with pruning and tiny blocks forced."""
+    """Run a test on the dense and the sparse pair counting, with pruning and tiny blocks forced, and with
+    levels put in display order by sorting their item matrices instead of by bit masks."""
     if request.param == "sparse-pairs":
         monkeypatch.setattr(itemsets_module._Miner, "_pairs_dense", itemsets_module._Miner._pairs_sparse)
+    if request.param == "sorted-display":
+        monkeypatch.setattr(itemsets_module, "MASKED_ITEMS", 0)
     if request.param == "pruned-small-blocks":
         monkeypatch.setattr(itemsets_module, "PRUNE_WIDTH", 0)
         monkeypatch.setattr(itemsets_module, "BLOCK_BYTES", 1024)
@@ -79,7 +82,11 @@ def test_long_itemsets_are_not_truncated(code_path):
 def test_items_in_every_basket_are_reported():
     baskets = [["milk", "bread"], ["milk"], ["milk", "eggs", "bread"]]
     assert mined(baskets, min_support=1.0) == {frozenset({"milk"}): 3}
-    assert mined(baskets, min_count=2) == {frozenset({"milk"}): 3, frozenset({"bread"}): 2, frozenset({"milk", "bread"}): 2}
+    assert mined(baskets, min_count=2) == {
+        frozenset({"milk"}): 3,
+        frozenset({"bread"}): 2,
+        frozenset({"milk", "bread"}): 2,
+    }
 
 
 def test_order_is_documented_and_independent_of_input_order():
@@ -89,6 +96,27 @@ def test_order_is_documented_and_independent_of_input_order():
     second = frequent_itemsets(Baskets.from_iterable(shuffled), min_count=10)
     assert_documented_order(first)
     assert first.to_frame().equals(second.to_frame())
+
+
+@pytest.mark.parametrize(("n_items", "n_baskets"), [(5, 40), (20, 300), (64, 400), (65, 400)])
+def test_display_order_by_masks_is_the_sorted_order(monkeypatch, n_items, n_baskets):
+    """Levels ordered by bit masks (up to 64 frequent items: every bit used at 64, one sort key or two) are
+    the levels ordered by sorting their items, array for array."""
+    rng = np.random.default_rng(n_items)
+    weights = np.linspace(0.15, 0.9, n_items)  # counts far apart: keys (count, mask) too wide for 64 bits
+    names = [str(i) if i % 3 else f"item {i}" for i in range(n_items)]
+    baskets = Baskets.from_iterable(
+        [[names[i] for i in np.flatnonzero(rng.random(n_items) < weights)] for _ in range(n_baskets)]
+    )
+    max_len = 3 if n_items > 20 else None
+    masked = frequent_itemsets(baskets, min_count=n_baskets // 10, max_len=max_len)
+    monkeypatch.setattr(itemsets_module, "MASKED_ITEMS", 0)
+    sorted_ = frequent_itemsets(baskets, min_count=n_baskets // 10, max_len=max_len)
+    assert len(masked.levels) == len(sorted_.levels) >= 2
+    for a, b in zip(masked.levels, sorted_.levels, strict=True):
+        assert a.itemsets.dtype == b.itemsets.dtype == np.int32 and a.itemsets.flags.c_contiguous
+        assert np.array_equal(a.itemsets, b.itemsets) and np.array_equal(a.counts, b.counts)
+    assert_documented_order(masked)
 
 
 def test_natural_item_order():
