@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 
 import click
@@ -35,8 +36,8 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 @input_options
 @click.option("--memory", type=ByteSize(), default="2G", show_default=True, help="Memory for n-gram counting before spilling to a temporary directory.")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
-    help="Processes for the final segmentation pass (corpora over 4 million characters).",
+    "-j", "--jobs", type=click.IntRange(1, 64), default=min(os.cpu_count() or 1, 4), show_default="cores, at most 4",
+    metavar="N", help="Processes for refinement and the final pass (used on corpora over 4 million characters).",
 )
 @quiet_option
 @click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2 up to a million characters, growing with the cube root of the corpus size].")

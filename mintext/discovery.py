@@ -691,8 +691,9 @@ def discover(
     from the corpus size). ``segmented``: a text stream that receives the
     corpus segmented with the lexicon (one line per input line; the lexicon's
     ``freq`` are then the counts in exactly that text). ``memory``: bytes for
-    n-gram counting before spilling to disk. ``jobs``: processes for the final
-    segmentation pass over large corpora. Expert options (``gap_weight``,
+    n-gram counting before spilling to disk. ``jobs``: processes for the
+    refinement rounds and the final segmentation pass of corpora over 4 million
+    characters (results do not depend on it). Expert options (``gap_weight``,
     ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
 
     The DataFrame has the columns of :mod:`mintext.lexicon`, sorted by

@@ -33,6 +33,7 @@ def progress_bar(enabled: bool = True, **kwargs: Any):
         return _Silent()
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: discovery forks worker processes
     kwargs.setdefault("leave", False)
     kwargs.setdefault("dynamic_ncols", True)
     return tqdm(file=sys.stderr, **kwargs)
