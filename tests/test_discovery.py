@@ -116,15 +116,9 @@ def test_single_character_words_only(synthetic):
 
 
 def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
-    from mintext.discovery import (
-        DiscoveryOptions,
-        LongWordRows,
-        final_chunk,
-        prepare_chunk,
-        run_discovery,
-        segment_chunks,
-    )
+    from mintext.discovery import DiscoveryOptions, run_discovery
     from mintext.hanstream import HanStream
+    from mintext.passes import LongWordRows, final_chunk, prepare_chunk, segment_chunks
     from mintext.sources import Corpus
 
     path, _, _ = synthetic
@@ -153,8 +147,9 @@ def test_sampled_refinement_still_counts_the_whole_corpus_in_parallel_too(synthe
 
 
 def test_forked_pool_counts_equal_serial_counts(synthetic):
-    from mintext.discovery import ChunkPool, DiscoveryOptions, prepare_chunk, run_discovery
+    from mintext.discovery import DiscoveryOptions, run_discovery
     from mintext.hanstream import HanStream
+    from mintext.passes import ChunkPool, prepare_chunk
     from mintext.sources import Corpus
 
     path, _, _ = synthetic
@@ -177,8 +172,9 @@ def test_forked_pool_counts_equal_serial_counts(synthetic):
 
 
 def test_final_pass_in_forked_workers_equals_one_process(synthetic):
-    from mintext.discovery import DiscoveryOptions, FinalPass, run_discovery
+    from mintext.discovery import DiscoveryOptions, run_discovery
     from mintext.hanstream import HanStream
+    from mintext.passes import FinalPass
     from mintext.sources import Corpus
 
     path, _, _ = synthetic
