@@ -10,11 +10,12 @@ The pipeline (see README "How discovery works"):
 4. Initial lexicon: the threshold pipeline (solidity per order, rough cut,
    candidate counting, backtracking; :mod:`mintext.threshold`) and the
    segmentation cut at boundary-like gaps, their word counts averaged.
-5. Minimal-entropy refinement (:mod:`mintext.wordmodel`): segment the corpus
-   with the current word model, re-estimate the counts, drop free-form
-   compounds; repeat while the code length of the corpus keeps falling.
-6. Final pass over the whole corpus with the final model: word frequencies,
-   and the segmented corpus if asked for.
+5. Minimal-entropy refinement (:mod:`mintext.refinement` with the word model
+   of :mod:`mintext.wordmodel`): segment the corpus with the current model,
+   re-estimate the counts, drop free-form compounds; repeat while the code
+   length of the corpus keeps falling.
+6. Final pass over the whole corpus with the final model (:mod:`mintext.passes`):
+   word frequencies, and the segmented corpus if asked for.
 
 The result is a :class:`pandas.DataFrame` (see :func:`discover`).
 """
