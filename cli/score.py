@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cli.options import input_options, output_option
+from cli.options import input_options, output_option, warn
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,15 +63,19 @@ def score(
 
 def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str):
     from mintext.scoring import score_segmentation
-    from mintext.sources import read_lines
+    from mintext.sources import DecodeStats, read_lines
 
+    stats = DecodeStats()
     vocabulary = None
     if training_words is not None:
-        vocabulary = {w for line in read_lines(training_words, encoding, errors) for w in line.split()}
-    return score_segmentation(
-        read_lines(gold, encoding, errors),
-        read_lines(predicted, encoding, errors),
+        vocabulary = {w for line in read_lines(training_words, encoding, errors, stats=stats) for w in line.split()}
+    result = score_segmentation(
+        read_lines(gold, encoding, errors, stats=stats),
+        read_lines(predicted, encoding, errors, stats=stats),
         vocabulary,
         gold_name=gold if gold != "-" else "<stdin>",
         predicted_name=predicted if predicted != "-" else "<stdin>",
     )
+    if stats.replaced:
+        warn(f"replaced {stats.replaced} undecodable byte sequences")
+    return result
