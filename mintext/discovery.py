@@ -153,18 +153,27 @@ def _discover_in(
 ) -> Discovery:
     characters = han.characters
     vocabulary = han.vocabulary
-    max_len = min(options.max_word_length, max(1, 64 // vocabulary.bits - 1))
-    # counted in this process: shipping id batches and tables to workers costs more than it saves
+    # a word's code holds max_len ids of `bits` bits in 64 bits; one order more gives the branching
+    # entropies of the longest words, when it fits (otherwise theirs are left empty)
+    fits = max(1, 64 // vocabulary.bits)
+    max_len = min(options.max_word_length, fits)
+    max_order = min(max_len + 1, fits)
+    if max_len < options.max_word_length:
+        log.warning(
+            "warning: words are at most %d characters long here (%d distinct characters take %d bits each)",
+            max_len, vocabulary.size, vocabulary.bits,
+        )
+    # counted in this process: shipping id batches and tables to workers costs more than it saves;
     # n-grams of three or more characters seen once are dropped: they change no branching entropy
     # (n log n = 0), pass no threshold, and as words cost their spelling (see SPELLED)
-    min_counts = [1, 1, *[2] * (max_len - 1)]
+    min_counts = [1, 1, *[2] * max_order][:max_order]
     table = count_ngrams(
-        han.chunks(), max_len + 1, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir
+        han.chunks(), max_order, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir
     )
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
-    rows = [stats.position_rows(sorted_by_length(ids), max_len + 1) for ids in han.chunks(limit=options.sample)]
+    rows = [stats.position_rows(sorted_by_length(ids), max_order) for ids in han.chunks(limit=options.sample)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
     scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
     evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)

@@ -195,3 +195,13 @@ def test_nfkc_maps_compatibility_ideographs_and_full_width_forms(run, write):
     expected = rows(run("discover", plain, "-q").stdout)
     assert rows(run("discover", other, "-q", "--nfkc").stdout) == expected
     assert rows(run("discover", other, "-q").stdout) != expected
+
+
+def test_longest_word_limited_by_the_alphabet_is_announced(run, write):
+    # 1,100 distinct characters take 11 bits each: a 64-bit word code holds at most 5 of them
+    alphabet = [chr(0x4E00 + k) for k in range(1100)]
+    text = "".join("".join(alphabet[(7 * k + j) % 1100] for j in range(8)) + "，" for k in range(2000)) + "\n"
+    result = run("discover", write("wide.txt", text), "-k", "6")
+    assert result.exit_code == 0
+    assert "warning: words are at most 5 characters long here (1100 distinct characters take 11 bits each)" in result.stderr
+    assert max(len(r[0]) for r in rows(result.stdout)) <= 5
