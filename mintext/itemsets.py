@@ -627,8 +627,10 @@ def _popcounts(words: np.ndarray) -> np.ndarray:
     """Bits set in each row of a 2-D array of 64-bit words."""
     ones = np.bitwise_count(words)  # uint8, at most 64 per word
     width = words.shape[1]
-    if width >= NARROW_WIDTH:
-        return ones.sum(axis=1, dtype=np.uint16 if width < 1 << 10 else np.int64)
+    if width >= 1 << 10:  # sums may pass 2**16
+        return ones.sum(axis=1, dtype=np.int64)
+    if width >= NARROW_WIDTH:  # einsum adds along rows in uint16 faster than sum(axis=1, dtype=uint16)
+        return np.einsum("ij->i", ones, dtype=np.uint16)
     total = ones[:, 0].astype(np.uint16)  # few words: adding columns beats a reduction along short rows
     for column in range(1, width):
         total += ones[:, column]
