@@ -348,11 +348,13 @@ def _build(files: ModelFiles, model: str, layer: int):
         except Exception as err:  # noqa: BLE001 - bert4keras raises ValueError, KeyError, TypeError...
             raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}; check that the "
                              "config, checkpoint and --model belong together") from None
-        if model == "nezha":
-            # relative positions: the last layer needs every query position, so run it whole and gather
+        parts = _standard_parts(transformer, model, layer)
+        if parts is None:
+            # NEZHA (relative positions: every query of the last layer is needed) or a bert4keras option the
+            # read-out below does not follow: run the whole model and gather
             forward = _whole_model_forward(tf, transformer.model)
         else:
-            forward = _last_layer_at_reads_forward(tf, models, files, model, layer, transformer)
+            forward = _read_out_forward(tf, parts)
     return transformer.model, forward
 
 
@@ -365,32 +367,146 @@ def _whole_model_forward(tf, keras_model):
     return forward
 
 
-def _last_layer_at_reads_forward(tf, models, files: ModelFiles, model: str, layer: int, transformer):
-    """Run layers 1..layer-1 on every position, and the last layer only where it is read.
+@dataclass(frozen=True)
+class _Parts:
+    """The bert4keras layers of a BERT-shaped model (BERT, RoBERTa, ALBERT), as the read-out uses them."""
 
-    Layer ``layer`` needs keys and values at every position but queries,
-    feed-forward and norms only at the positions read, so its cost drops to
-    about a sixth. The layers are bert4keras's own objects (shared with
-    ``transformer``), wired as in ``BERT.apply_main_layers``:
-    attention -> add -> norm -> feed-forward -> add -> norm.
+    token: object  # Embedding-Token
+    segment: object  # Embedding-Segment
+    position: object  # Embedding-Position
+    norm: object  # Embedding-Norm
+    mapping: object | None  # Embedding-Mapping (ALBERT, embedding size != hidden size)
+    blocks: tuple  # per layer: (attention, attention norm, feed-forward, feed-forward norm)
+
+
+def _standard_parts(transformer, model: str, layer: int) -> _Parts | None:
+    """The layers of ``transformer`` when it is the plain BERT structure the read-out follows, else None.
+
+    Plain: absolute position embeddings added, one segment embedding table,
+    softmax attention scaled by sqrt(key size), no attention bias or
+    residual attention scores, unconditional layer norms.
     """
-    trunk = models.build_transformer_model(
-        files.config, None, model=model, num_hidden_layers=layer - 1, layers=transformer.layers,
-    )
-    if model == "albert":
-        names = ("Transformer-MultiHeadSelfAttention", "Transformer-FeedForward")
-    else:
-        names = (f"Transformer-{layer - 1}-MultiHeadSelfAttention", f"Transformer-{layer - 1}-FeedForward")
-    attention, attention_norm = transformer.layers[names[0]], transformer.layers[names[0] + "-Norm"]
-    feed_forward, feed_forward_norm = transformer.layers[names[1]], transformer.layers[names[1] + "-Norm"]
+    if model not in ("bert", "roberta", "albert"):
+        return None
+    layers = transformer.layers
+    if (getattr(transformer, "attention_bias", None) is not None or transformer.residual_attention_scores
+            or transformer.custom_position_ids or transformer.hierarchical_position
+            or transformer.shared_segment_embeddings or transformer.segment_vocab_size < 1):
+        return None
+    names = ["Embedding-Token", "Embedding-Segment", "Embedding-Position", "Embedding-Norm"]
+    if any(name not in layers for name in names) or layers["Embedding-Position"].merge_mode != "add":
+        return None
+    blocks = []
+    for index in range(layer):
+        prefix = "Transformer" if model == "albert" else f"Transformer-{index}"
+        attention_name, feed_forward_name = f"{prefix}-MultiHeadSelfAttention", f"{prefix}-FeedForward"
+        try:
+            block = (layers[attention_name], layers[attention_name + "-Norm"],
+                     layers[feed_forward_name], layers[feed_forward_name + "-Norm"])
+        except KeyError:
+            return None
+        attention = block[0]
+        if (attention.normalization != "softmax" or not attention.attention_scale
+                or any(norm.conditional for norm in (block[1], block[3]))):
+            return None
+        blocks.append(block)
+    mapping = layers.get("Embedding-Mapping") if transformer.embedding_size != transformer.hidden_size else None
+    return _Parts(layers["Embedding-Token"], layers["Embedding-Segment"], layers["Embedding-Position"],
+                  layers["Embedding-Norm"], mapping, tuple(blocks))
+
+
+def _read_out_forward(tf, parts: _Parts):
+    """The compiled read-out of a BERT-shaped model: exact, with less arithmetic than the whole model.
+
+    Same values as bert4keras's model up to float rounding (the tests compare
+    them), computed so:
+
+    - embeddings and the first layer's query, key and value projections
+      depend only on (token, position): they are computed once per distinct
+      pair in the batch (the masked copies of one sentence share all but a
+      few) and gathered back;
+    - layers ``1..N-1`` run on every position (attention as batched matrix
+      products in (batch, head, position) order);
+    - the last layer runs only at the read positions, and needs no key or
+      value projection at all: with ``K = X Wk + bk`` and ``V = X Wv + bv``,
+      the scores ``q K^T`` are ``(q Wk^T) X^T`` plus a constant per query
+      (``q . bk``, which the softmax cancels), and ``a V = (a X) Wv + bv``
+      since the weights ``a`` sum to 1; so each read position costs a few
+      vector-matrix products instead of two projections of the whole copy.
+    """
+    token_table = parts.token.embeddings
+    segment_zero = parts.segment.embeddings[0]
+    position_table = parts.position.embeddings
+    *trunk, last = parts.blocks
+    first_attention = parts.blocks[0][0]
+
+    def project(dense, x):
+        y = tf.matmul(x, dense.kernel)
+        return y if dense.bias is None else tf.nn.bias_add(y, dense.bias)
+
+    def heads_first(x, batch, heads):  # (batch * length, heads * size) -> (batch, heads, length, size)
+        return tf.transpose(tf.reshape(x, [batch, -1, heads, x.shape[-1] // heads]), [0, 2, 1, 3])
+
+    def attend(attention, q, k, v, bias, batch):
+        """Self-attention of ``attention`` from flat projections; returns (batch * length, hidden)."""
+        h = attention.heads
+        scores = tf.matmul(heads_first(q, batch, h), heads_first(k, batch, h), transpose_b=True)
+        weights = tf.nn.softmax(scores / attention.key_size**0.5 + bias, axis=-1)
+        out = tf.transpose(tf.matmul(weights, heads_first(v, batch, h)), [0, 2, 1, 3])
+        return attention.o_dense(tf.reshape(out, [-1, h * attention.head_size]))
+
+    def block(x, qkv, bias, batch, parts_of_block):
+        attention, attention_norm, feed_forward, feed_forward_norm = parts_of_block
+        if qkv is None:
+            qkv = (project(attention.q_dense, x), project(attention.k_dense, x), project(attention.v_dense, x))
+        x = attention_norm(x + attend(attention, *qkv, bias, batch))
+        return feed_forward_norm(x + feed_forward(x))
+
+    def last_at_reads(x, positions, bias, batch, parts_of_block):
+        """The last layer at ``positions`` only, keys and values folded into the queries (see above)."""
+        attention, attention_norm, feed_forward, feed_forward_norm = parts_of_block
+        h, key_size, head_size = attention.heads, attention.key_size, attention.head_size
+        hidden = tf.reshape(x, [batch, -1, x.shape[-1]])  # (batch, length, hidden)
+        query = tf.gather(hidden, positions, batch_dims=1)  # (batch, reads, hidden)
+        reads = tf.shape(query)[1]
+        q = tf.reshape(project(attention.q_dense, tf.reshape(query, [-1, query.shape[-1]])), [-1, h, key_size])
+        wk = tf.reshape(attention.k_dense.kernel, [-1, h, key_size])  # (hidden, heads, key size)
+        folded = tf.einsum("nhd,ehd->nhe", q, wk)  # q Wk^T per head: (batch * reads, heads, hidden)
+        folded = tf.reshape(folded, [batch, -1, hidden.shape[-1]])  # (batch, reads * heads, hidden)
+        scores = tf.matmul(folded, hidden, transpose_b=True) / key_size**0.5 + bias[:, 0]
+        mixed = tf.matmul(tf.nn.softmax(scores, axis=-1), hidden)  # (batch, reads * heads, hidden)
+        wv = tf.reshape(attention.v_dense.kernel, [-1, h, head_size])
+        values = tf.einsum("nhe,ehd->nhd", tf.reshape(mixed, [-1, h, hidden.shape[-1]]), wv)
+        values = tf.reshape(values, [-1, h * head_size])
+        if attention.v_dense.bias is not None:
+            values = tf.nn.bias_add(values, attention.v_dense.bias)
+        y = attention_norm(tf.reshape(query, [-1, query.shape[-1]]) + attention.o_dense(values))
+        y = feed_forward_norm(y + feed_forward(y))
+        return tf.reshape(y, [batch, reads, -1])
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
     def forward(token_ids, positions):
-        hidden = trunk([token_ids, tf.zeros_like(token_ids)], training=False)
-        query = tf.gather(hidden, positions, batch_dims=1)
-        keep = tf.not_equal(token_ids, 0)
-        x = attention_norm(query + attention([query, hidden, hidden], mask=[None, None, keep]))
-        return feed_forward_norm(x + feed_forward(x))
+        batch, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
+        # padding (id 0) is masked out of attention; the first position never is (bert4keras's Embedding mask)
+        keep = tf.concat([tf.ones([batch, 1], tf.bool), tf.not_equal(token_ids[:, 1:], 0)], axis=1)
+        bias = tf.where(keep, 0.0, float("-inf"))[:, None, None, :]  # (batch, 1, 1, length)
+        # embeddings and the first layer's projections, once per distinct (token, position)
+        where = tf.range(length, dtype=tf.int64)[None, :]
+        keys = tf.reshape(tf.cast(token_ids, tf.int64) * tf.cast(length, tf.int64) + where, [-1])
+        distinct, index = tf.unique(keys)
+        tokens, places = distinct // tf.cast(length, tf.int64), distinct % tf.cast(length, tf.int64)
+        e = tf.gather(token_table, tokens) + segment_zero + tf.gather(position_table, places)
+        e = parts.norm(e)
+        if parts.mapping is not None:
+            e = parts.mapping(e)
+        x = tf.gather(e, index)  # (batch * length, hidden)
+        if trunk:
+            qkv = tuple(tf.gather(project(dense, e), index)
+                        for dense in (first_attention.q_dense, first_attention.k_dense, first_attention.v_dense))
+            x = block(x, qkv, bias, batch, trunk[0])
+            for parts_of_block in trunk[1:]:
+                x = block(x, None, bias, batch, parts_of_block)
+        return last_at_reads(x, positions, bias, batch, last)
 
     return forward
 
