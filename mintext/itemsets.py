@@ -221,22 +221,20 @@ def frequent_itemsets(
     if n == 0:
         raise UsageError("there are no baskets to mine")
     threshold = support_threshold(n, min_support, min_count)
-    miner = _Miner(baskets, threshold, memory, progress)
+    item_counts = baskets.item_counts()
+    masked = int(np.count_nonzero(item_counts >= threshold)) <= MASKED_ITEMS
+    miner = _Miner(baskets, threshold, memory, progress, item_counts, perfect=masked)
     ranks = item_ranks(baskets.items)
     # frequent items in display order: position among them, by rank, and back to item ids
-    display = np.argsort(ranks[miner.item_ids], kind="stable")
+    by_rank = np.concatenate((miner.item_ids, miner.universal_ids))  # the items in every basket rank last
+    display = np.argsort(ranks[by_rank], kind="stable")
     position = np.empty(len(display), np.int32)
     position[display] = np.arange(len(display))
-    item_ids = miner.item_ids[display]
-    levels: list[Level] = []
-    if len(item_ids) <= MASKED_ITEMS:  # one bit mask per itemset, carried from level to level
-        display_order = _MaskedDisplayOrder(position, item_ids)
-        miner.run(max_len, lambda rows, counts: levels.append(display_order(rows, counts)))
-    else:
-        miner.run(
-            max_len, lambda rows, counts: levels.append(_display_order(position[rows.matrix()], counts, item_ids))
-        )
-    return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=n, min_count=threshold)
+    item_ids = by_rank[display]
+    sink = _MaskedLevels(position, item_ids, n, miner.check_level) if masked else _SortedLevels(position, item_ids)
+    miner.run(max_len, sink.add)
+    sink.finish(max_len)
+    return FrequentItemsets(items=baskets.items, levels=sink.levels, n_baskets=n, min_count=threshold)
 
 
 _HIGH_BIT_FIRST = np.left_shift(np.uint64(1), np.arange(63, -1, -1, dtype=np.uint64))  # p -> bit 63 - p
@@ -272,42 +270,109 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
     return Level(item_ids[positions[order]].astype(np.int32, copy=False), counts[order])
 
 
-class _MaskedDisplayOrder:
-    """Levels in display order when there are at most 64 frequent items: one 64-bit mask per itemset.
-
-    Item p (its position in the display order of the frequent items) is bit
-    63 - p, so that among sets of equal size the larger mask is the smaller
-    sequence of items. A level's masks come from its parents' (the rows that
-    hold its first k - 1 items, in rank order) with the last item's bit set:
-    one gather and one OR per level, kept in rank order for the next level.
-    Rows are sorted by one key (count descending, then mask descending) when
-    both fit in 64 bits, else by mask and then stably by count. The rows'
-    items in display order are read back from the sorted masks, lowest set
-    bit first (the last item): its bit number is the exponent of its value
-    as a float32 (exact, a power of two).
-    """
+class _SortedLevels:
+    """Levels in display order by sorting their item matrices (any number of frequent items)."""
 
     def __init__(self, position: np.ndarray, item_ids: np.ndarray) -> None:
+        self.position = position
+        self.item_ids = item_ids
+        self.levels: list[Level] = []
+
+    def add(self, rows: _RankRows, counts: np.ndarray, perfect: tuple[np.ndarray, np.ndarray] | None) -> int:
+        """Put a mined level in display order; returns the bytes it holds."""
+        if len(rows):
+            self.levels.append(_display_order(self.position[rows.matrix()], counts, self.item_ids))
+        return rows.nbytes + counts.nbytes
+
+    def finish(self, max_len: int | None) -> None:
+        pass
+
+
+class _MaskedLevels:
+    """Levels in display order when there are at most 64 frequent items, with perfect extensions.
+
+    Every itemset is a 64-bit mask: item p (its position in the display
+    order of the frequent items) is bit 63 - p, so that among sets of equal
+    size the larger mask is the smaller sequence of items.
+
+    The miner leaves out *perfect extensions* (Borgelt): when a row P + z
+    of a prefix group has the count of P, every basket with P has z, so
+    each itemset P + Y found below P has the twin P + Y + z with the same
+    count. The miner reports such rows (``perfect``: their parent rows and
+    last items) and mines only the other rows, the *core*; here every
+    itemset is a core row X plus a subset S of its extensions ``ext(X)``
+    (the perfect items of the groups from the root down to X's own; at the
+    root, the items in every basket), with the count of X. Level k holds
+    the core rows of length k and, for every row (X, S) of level k - 1 and
+    every extension e of X below the lowest extension in S, the row
+    (X, S + e): each subset is made once, its elements added from the
+    highest bit down. A core row's mask is its parent's with its last
+    item's bit set (one gather and one OR per level).
+
+    Rows are sorted by one key (count descending, then mask descending)
+    when both fit in 64 bits, else by mask and then stably by count. The
+    rows' items in display order are read back from the sorted masks,
+    lowest set bit first: its bit number is the exponent of its value as a
+    float32 (exact, a power of two).
+    """
+
+    def __init__(
+        self, position: np.ndarray, item_ids: np.ndarray, n_baskets: int, check: Callable[[int, int], None]
+    ) -> None:
         self.n_items = len(item_ids)
         self.bit_of_rank = _HIGH_BIT_FIRST[position]
         self.item_of_exponent = np.full(191, -1, np.int32)  # biased float32 exponent 127 + b -> item at bit b
         self.item_of_exponent[127 + 63 - np.arange(self.n_items)] = item_ids
-        self.masks = np.zeros(0, np.uint64)  # of the last level, in rank order
+        self.check = check
+        self.levels: list[Level] = []
+        # the level below, starting from the root (the empty itemset, in every basket): its core rows (masks,
+        # counts, extensions inherited from above) and its other rows (masks, counts, extensions left)
+        self.k = 0
+        self.core = (np.zeros(1, np.uint64), np.array([n_baskets], np.int64), np.zeros(1, np.uint64))
+        self.twins = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64))
 
-    def __call__(self, rows: _RankRows, counts: np.ndarray) -> Level:
-        last = self.bit_of_rank[rows.last]
-        self.masks = last if rows.parents is None else np.take(self.masks, rows.parents) | last
-        n, k = len(rows), rows.k
+    def add(self, rows: _RankRows, counts: np.ndarray, perfect: tuple[np.ndarray, np.ndarray] | None) -> int:
+        """Level k from its core ``rows`` (parents: core rows of level k - 1) and the perfect rows found with
+        them; returns the bytes the level holds."""
+        masks, below_counts, inherited = self.core
+        extensions = inherited.copy()  # the core rows below get the perfect items of their own groups
+        if perfect is not None and len(perfect[0]):
+            np.bitwise_or.at(extensions, perfect[0], self.bit_of_rank[perfect[1]])
+        parents = rows.parents if rows.parents is not None else np.zeros(len(rows), np.intp)
+        core = (np.take(masks, parents) | self.bit_of_rank[rows.last], counts, np.take(extensions, parents))
+        below = tuple(np.concatenate(pair) for pair in zip((masks, below_counts, extensions), self.twins, strict=True))
+        return self._level(rows.k, core, _extended(*below))
+
+    def finish(self, max_len: int | None) -> None:
+        """The levels above the last mined one: extensions of its rows only (the miner found no longer core
+        rows, or stopped at ``max_len``)."""
+        empty = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64))
+        while max_len is None or self.k < max_len:
+            below = tuple(np.concatenate(pair) for pair in zip(self.core, self.twins, strict=True))
+            if not np.any(below[2]):
+                break
+            self.check(self.k + 1, self._level(self.k + 1, empty, _extended(*below)))
+
+    def _level(self, k: int, core: tuple[np.ndarray, ...], twins: tuple[np.ndarray, ...]) -> int:
+        self.k, self.core, self.twins = k, core, twins
+        masks = np.concatenate((core[0], twins[0]))
+        counts = np.concatenate((core[1], twins[1]))
+        if len(masks):
+            self.levels.append(self._display(masks, counts, k))
+        return len(masks) * (4 * k + 8)
+
+    def _display(self, masks: np.ndarray, counts: np.ndarray, k: int) -> Level:
+        n = len(masks)
         rank = counts.max(initial=0) - counts  # count descending
         if int(rank.max(initial=0)).bit_length() + self.n_items <= 64:  # masks use their top n_items bits
             order = np.argsort(
-                (rank.astype(np.uint64) << np.uint64(self.n_items)) | (~self.masks >> np.uint64(64 - self.n_items))
+                (rank.astype(np.uint64) << np.uint64(self.n_items)) | (~masks >> np.uint64(64 - self.n_items))
             )
         else:  # distinct sets: an unstable sort by mask, then a stable one by count (radix for small counts)
-            order = np.argsort(~self.masks)
+            order = np.argsort(~masks)
             rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
             order = order[np.argsort(rank[order], kind="stable")]
-        masks = self.masks[order]
+        masks = masks[order]
         low = np.empty_like(masks)
         as_float = np.empty(n, np.float32)
         exponents = np.empty(n, np.int32)
@@ -320,6 +385,25 @@ class _MaskedDisplayOrder:
             np.take(self.item_of_exponent, exponents, out=items[column], mode="clip")
             masks ^= low
         return Level(np.ascontiguousarray(items.T), counts[order])
+
+
+def _extended(masks: np.ndarray, counts: np.ndarray, extensions: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every row with one more of its extensions, each below the row's remaining extensions' bits:
+    (mask | e, count, extensions & (e - 1)) for every bit e of a row's extensions."""
+    rows = np.flatnonzero(extensions)
+    masks, counts, extensions = masks[rows], counts[rows], extensions[rows]
+    rest = extensions.copy()
+    found: list[tuple[np.ndarray, ...]] = []
+    while len(rest):
+        low = rest & np.negative(rest)
+        found.append((masks | low, counts, extensions & (low - np.uint64(1))))
+        rest ^= low
+        more = np.flatnonzero(rest)
+        if len(more) < len(rest):
+            masks, counts, extensions, rest = masks[more], counts[more], extensions[more], rest[more]
+    if not found:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return tuple(np.concatenate(part) for part in zip(*found, strict=True))
 
 
 class _RankRows:
@@ -399,6 +483,18 @@ class _Bitsets:
             blocks.append((start, run[0] if len(run) == 1 else np.concatenate(run)))
         return cls(blocks)
 
+    def select(self, keep: np.ndarray) -> _Bitsets:
+        """The bitsets of the rows where ``keep`` (a boolean per row) is set, renumbered."""
+        blocks = []
+        row = 0
+        for first, words in self.blocks:
+            chosen = keep[first : first + len(words)]
+            n = int(np.count_nonzero(chosen))
+            if n:
+                blocks.append((row, words if n == len(words) else words[chosen]))
+            row += n
+        return _Bitsets(blocks)
+
     @property
     def nbytes(self) -> int:
         return sum(block.nbytes for _, block in self.blocks)
@@ -411,13 +507,22 @@ class _Bitsets:
 class _Miner:
     """State of one mining run, in rank space (rank r = the r-th least frequent frequent item)."""
 
-    def __init__(self, baskets: Baskets, threshold: int, memory: int, progress: bool) -> None:
+    def __init__(
+        self, baskets: Baskets, threshold: int, memory: int, progress: bool, counts: np.ndarray, perfect: bool
+    ) -> None:
+        """``counts``: of every item. With ``perfect``, perfect extensions are left out of the mining (see
+        :class:`_MaskedLevels`): the items in every basket (perfect at the root) get no rank but are listed
+        in ``universal_ids``, and ``found`` gets the perfect rows of each level."""
         self.baskets = baskets
         self.threshold = threshold
         self.memory = memory
         self.progress = progress
-        counts = baskets.item_counts()
+        self.perfect = perfect
         frequent = np.flatnonzero(counts >= threshold)
+        universal = counts[frequent] == baskets.n_baskets
+        self.universal_ids = frequent[universal].astype(np.int32) if perfect else np.zeros(0, np.int32)
+        if perfect:
+            frequent = frequent[~universal]
         order = np.lexsort((frequent, counts[frequent]))
         self.item_ids = frequent[order].astype(np.int32)  # rank -> item id
         self.item_counts = counts[self.item_ids]
@@ -429,25 +534,35 @@ class _Miner:
     def n_frequent(self) -> int:
         return len(self.item_ids)
 
-    def run(self, max_len: int | None, found: Callable[[_RankRows, np.ndarray], None]) -> None:
-        """Mine level by level; ``found(rows, counts)`` gets each non-empty level as soon as it is complete
-        (rows sorted lexicographically by rank, so rows with the same parent are contiguous)."""
+    def run(self, max_len: int | None, found: Callable[..., int]) -> None:
+        """Mine level by level; ``found(rows, counts, perfect)`` gets each level as soon as it is complete
+        (rows sorted lexicographically by rank, so rows with the same parent are contiguous) and returns the
+        bytes it keeps. ``perfect`` (None unless ``self.perfect``) holds the parent rows and last items of
+        the level's perfect rows, which ``rows`` leave out; at level 1 the parent is the root (row 0)."""
         singles = np.arange(self.n_frequent, dtype=np.int32)
         rows = _RankRows(singles, None, None, singles[:, None])
-        found(rows, self.item_counts)
+        at_root = len(self.universal_ids)  # the items in every basket rank after the others
+        perfect = (np.zeros(at_root, np.intp), self.n_frequent + np.arange(at_root)) if self.perfect else None
+        self.check_level(1, found(rows, self.item_counts, perfect))
         if self.n_frequent < 2 or max_len == 1:
             return
         length = 2
         pairs, counts, bits = self._pairs(keep_bits=max_len != 2)
+        perfect = None
+        if self.perfect:
+            pairs, counts, bits, perfect = _without_perfect_pairs(pairs, counts, bits, self.item_counts)
         rows = _RankRows(pairs[:, 1], pairs[:, 0].astype(np.int64), rows, pairs)
-        while len(counts):
-            found(rows, counts)
-            self.held += rows.nbytes + counts.nbytes
-            self._check_memory(length)
-            if bits is None:
+        while True:
+            self.check_level(length, found(rows, counts, perfect))
+            if bits is None or not len(counts):
                 break
             length += 1
-            rows, counts, bits = self._next_level(rows, bits, keep_bits=max_len != length)
+            rows, counts, bits, perfect = self._next_level(rows, counts, bits, keep_bits=max_len != length)
+
+    def check_level(self, level: int, nbytes: int) -> None:
+        """Count ``nbytes`` more of frequent itemsets (of length ``level``) against the memory limit."""
+        self.held += nbytes
+        self._check_memory(level)
 
     def _check_memory(self, level: int, transient: int = 0) -> None:
         """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
@@ -572,9 +687,10 @@ class _Miner:
     # ----------------------------------------------------------------- levels 3 and up
 
     def _next_level(
-        self, rows: _RankRows, bits: _Bitsets, keep_bits: bool
-    ) -> tuple[_RankRows, np.ndarray, _Bitsets | None]:
-        """Frequent (k+1)-itemsets (and with ``keep_bits`` their bitsets) from the frequent k-itemsets.
+        self, rows: _RankRows, below: np.ndarray, bits: _Bitsets, keep_bits: bool
+    ) -> tuple[_RankRows, np.ndarray, _Bitsets | None, tuple[np.ndarray, np.ndarray] | None]:
+        """Frequent (k+1)-itemsets (with ``keep_bits``, their bitsets too) from the frequent k-itemsets
+        ``rows``, their counts ``below`` and bitsets; with ``self.perfect`` also the perfect rows, apart.
 
         Candidate ``(a, b)`` (rows of one prefix group, a < b) has the bits
         ``bits(a) & bits(b)``: the ``a`` side is each row repeated once per
@@ -582,13 +698,19 @@ class _Miner:
         Frequent candidates keep their words; a part of the new level's
         bitsets holds whole prefix groups (all candidates of a row ``a`` are in
         one block), which is all the next level needs, so parts are not joined.
+        A frequent candidate with the count of its row ``a`` is perfect (see
+        :class:`_MaskedLevels`): with ``self.perfect`` it is reported apart and
+        not joined further. Pruning by subsets needs every frequent k-itemset
+        as a row, so it is off then.
         """
         k = rows.k
         partners = _partners(rows.parents)
-        subsets = _SubsetIndex(rows.matrix(), self.item_counts) if bits.widest >= PRUNE_WIDTH else None
+        prune = not self.perfect and bits.widest >= PRUNE_WIDTH
+        subsets = _SubsetIndex(rows.matrix(), self.item_counts) if prune else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
+        perfect_parents, perfect_items = [], []
         held = found = 0
-        below = bits.nbytes  # bytes of the bitsets of this level
+        below_bytes = bits.nbytes  # bytes of the bitsets of this level
         with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
@@ -604,6 +726,12 @@ class _Miner:
                     np.bitwise_and(words, np.take(block, b, axis=0), out=words)
                     counts = _popcounts(words)
                     frequent = np.flatnonzero(counts >= self.threshold)
+                    if self.perfect and len(frequent):
+                        perfect = counts[frequent] == below[a[frequent] + first]
+                        if perfect.any():
+                            perfect_parents.append(a[frequent[perfect]] + first)
+                            perfect_items.append(rows.last[b[frequent[perfect]] + first])
+                            frequent = frequent[~perfect]
                     if not len(frequent):
                         continue
                     every = len(frequent) == len(counts)
@@ -614,13 +742,31 @@ class _Miner:
                         kept_words.append(words if every else words[frequent])
                         kept_firsts.append(found)
                         held += kept_words[-1].nbytes
-                        self._check_memory(k + 1, below + held)
+                        self._check_memory(k + 1, below_bytes + held)
                     found += len(frequent)
-        if not kept_counts:
-            return _RankRows(np.zeros(0, np.int32), np.zeros(0, np.int64), rows), np.zeros(0, np.int64), None
-        new = _RankRows(np.concatenate(kept_items), np.concatenate(kept_parents), rows)
+        perfect = None
+        if self.perfect:
+            perfect = (_joined(perfect_parents, np.int64), _joined(perfect_items, np.int32))
+        new = _RankRows(_joined(kept_items, np.int32), _joined(kept_parents, np.int64), rows)
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
-        return new, np.concatenate(kept_counts).astype(np.int64), new_bits
+        return new, _joined(kept_counts, np.int64).astype(np.int64), new_bits, perfect
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _without_perfect_pairs(
+    pairs: np.ndarray, counts: np.ndarray, bits: _Bitsets | None, item_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, _Bitsets | None, tuple[np.ndarray, np.ndarray]]:
+    """The pairs that are not perfect (count below their first item's), and the perfect ones as
+    (parent row: the first item's, last item)."""
+    perfect = counts == item_counts[pairs[:, 0]]
+    core = ~perfect
+    found = (pairs[perfect, 0].astype(np.int64), pairs[perfect, 1])
+    if not perfect.any():
+        return pairs, counts, bits, found
+    return pairs[core], counts[core], bits.select(core) if bits is not None else None, found
 
 
 def _popcounts(words: np.ndarray) -> np.ndarray:

@@ -21,7 +21,9 @@ def mined(baskets: list[list[str]], **options) -> dict[frozenset, int]:
     result = frequent_itemsets(Baskets.from_iterable(baskets), **options)
     frame = result.to_frame()
     assert len(frame) == len(result)
-    return {frozenset(itemset): count for itemset, count in zip(frame["itemset"], frame["count"], strict=True)}
+    found = {frozenset(itemset): count for itemset, count in zip(frame["itemset"], frame["count"], strict=True)}
+    assert len(found) == len(frame), "an itemset was reported twice"
+    return found
 
 
 def assert_documented_order(result) -> None:
@@ -117,6 +119,41 @@ def test_display_order_by_masks_is_the_sorted_order(monkeypatch, n_items, n_bask
         assert a.itemsets.dtype == b.itemsets.dtype == np.int32 and a.itemsets.flags.c_contiguous
         assert np.array_equal(a.itemsets, b.itemsets) and np.array_equal(a.counts, b.counts)
     assert_documented_order(masked)
+
+
+def perfect_extension_baskets(seed: int) -> list[list[str]]:
+    """Baskets where "u" is in every basket, "b" always comes with "a", "d" with "c" and "e" with "c" and
+    "a" together: perfect extensions at the root, below single items and below a pair."""
+    rng = np.random.default_rng(seed)
+    baskets = []
+    for _ in range(60):
+        basket = ["u"] + [name for name in ("a", "c", "f", "g", "h") if rng.random() < 0.6]
+        if "a" in basket and rng.random() < 0.7:
+            basket.append("b")
+        if "c" in basket:
+            basket.append("d")
+            if "a" in basket:
+                basket.append("e")
+        baskets.append(basket)
+    return baskets
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("max_len", [None, 1, 2, 3, 5])
+def test_perfect_extensions_match_brute_force(code_path, seed, max_len):
+    baskets = perfect_extension_baskets(seed)
+    for min_count in (1, 8, 20):
+        assert mined(baskets, min_count=min_count, max_len=max_len) == brute_force(baskets, min_count, max_len)
+
+
+def test_every_item_in_every_basket():
+    """All items are perfect at the root: every subset, with the count of all baskets, and nothing mined."""
+    baskets = [["x", "y", "z", "w"]] * 5
+    expected = {frozenset(c): 5 for k in range(1, 5) for c in itertools.combinations("xyzw", k)}
+    assert mined(baskets, min_count=5) == expected
+    result = frequent_itemsets(Baskets.from_iterable(baskets), min_count=1, max_len=2)
+    assert [len(level) for level in result.levels] == [4, 6]
+    assert_documented_order(result)
 
 
 def test_natural_item_order():
