@@ -587,28 +587,52 @@ class _Miner:
         return self._pairs_sparse(projected, keep_bits)
 
     def _pairs_dense(self, projected: _Projection, keep_bits: bool):
-        """Pairs from a dense baskets x items table: for each item, pack the columns of the later items."""
-        table = projected.dense()
+        """Pairs from a dense items x baskets table: for each item, the later items' bits over its baskets.
+
+        Every item's baskets get a slot each, padded to whole words (item a's
+        i-th basket at bit ``64 * offsets[a] + i``; padding points at an extra
+        basket with no items). First items go in batches: one gather of the
+        later items' columns at the batch's slots (at most ``BLOCK_BYTES`` of
+        booleans), one ``packbits``; then each first item's words are a slice.
+        """
         f = self.n_frequent
-        itemsets, counts, blocks = [], [], []
+        n = projected.n_baskets
+        widths = self._widths(np.arange(f))
+        offsets = np.zeros(f + 1, np.int64)
+        np.cumsum(widths, out=offsets[1:])
+        basket = np.repeat(np.arange(n), np.diff(projected.indptr))
+        table = np.zeros((f, n + 1), bool)
+        table[projected.ranks, basket] = True
+        starts = projected.item_starts
+        slots = np.full(int(offsets[-1]) * 64, n, np.intp)
+        slots[np.repeat(offsets[:-1] * 64 - starts[:-1], np.diff(starts)) + np.arange(starts[-1])] = basket[
+            projected.by_item
+        ]
+        later, counts, blocks = [], [], []
+        held = 0
         with _progress(self.progress, total=f, desc="pairs", unit="item") as bar:
-            for first in range(f - 1):
-                width = int(self._widths(first))
-                rows = table[projected.baskets_of(first), first + 1 :]
-                packed = np.zeros((width * 64, f - first - 1), bool)
-                packed[: len(rows)] = rows
-                words = np.packbits(packed, axis=0, bitorder="little").T.copy().view(np.uint64)
-                found = np.bitwise_count(words).sum(axis=1, dtype=np.int64)
-                frequent = np.flatnonzero(found >= self.threshold)
-                itemsets.append(np.column_stack((np.full(len(frequent), first), frequent + first + 1)))
-                counts.append(found[frequent])
-                if keep_bits:
-                    blocks.append(words[frequent])
-                    self._check_memory(2, sum(b.nbytes for b in blocks))
-                bar.update(1)
-        firsts = np.cumsum([0] + [len(c) for c in counts[:-1]]).tolist()
-        itemsets = np.concatenate(itemsets).astype(np.int32)
-        bits = _Bitsets.from_runs(blocks, firsts) if keep_bits else None
+            first = 0
+            while first < f - 1:
+                last = first + 1  # this batch: first items first .. last - 1
+                while last < f - 1 and (f - first) * int(offsets[last + 1] - offsets[first]) * 64 <= BLOCK_BYTES:
+                    last += 1
+                columns = np.take(table[first + 1 :], slots[offsets[first] * 64 : offsets[last] * 64], axis=1)
+                words = np.packbits(columns, axis=1, bitorder="little").view(np.uint64)
+                for a in range(first, last):
+                    part = words[a - first :, offsets[a] - offsets[first] : offsets[a + 1] - offsets[first]]
+                    found = np.bitwise_count(part).sum(axis=1, dtype=np.int64)
+                    frequent = np.flatnonzero(found >= self.threshold)
+                    later.append(frequent + a + 1)
+                    counts.append(found[frequent])
+                    if keep_bits:
+                        blocks.append(part[frequent])
+                        held += blocks[-1].nbytes
+                        self._check_memory(2, held)
+                    bar.update(1)
+                first = last
+        sizes = [len(c) for c in counts]
+        itemsets = np.column_stack((np.repeat(np.arange(len(sizes)), sizes), np.concatenate(later))).astype(np.int32)
+        bits = _Bitsets.from_runs(blocks, np.cumsum([0] + sizes[:-1]).tolist()) if keep_bits else None
         return itemsets, np.concatenate(counts), bits
 
     def _pairs_sparse(self, projected: _Projection, keep_bits: bool):
@@ -810,18 +834,6 @@ class _Projection:
 
     def dense_bytes(self) -> int:
         return self.n_baskets * self.n_items
-
-    def dense(self) -> np.ndarray:
-        """A baskets x items boolean table (only for small inputs: see ``dense_bytes``)."""
-        table = np.zeros((self.n_baskets, self.n_items), bool)
-        basket = np.repeat(np.arange(self.n_baskets), np.diff(self.indptr))
-        table[basket, self.ranks] = True
-        return table
-
-    def baskets_of(self, rank: int) -> np.ndarray:
-        """The baskets that contain item ``rank``, ascending."""
-        occurrences = self.by_item[self.item_starts[rank] : self.item_starts[rank + 1]]
-        return np.searchsorted(self.indptr, occurrences, side="right") - 1
 
     def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every pair of frequent items of every basket, in blocks of (code, position).
