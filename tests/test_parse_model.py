@@ -136,3 +136,22 @@ def test_config_errors(tmp_path):
     (tmp_path / "bert_config.json").write_text(json.dumps(bert_config(5)))
     with pytest.raises(InputError, match=r"bert_model.ckpt is not a BERT-family checkpoint"):
         load_encoder(tmp_path)
+
+
+def test_tensorflow_imported_with_keras_3_first_is_a_one_line_error():
+    """A notebook that imported tensorflow before mintext.parse gets the fix, not a Keras traceback."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import tensorflow\n"
+            "from mintext.errors import UsageError\n"
+            "from mintext.parse.tfenv import import_bert4keras\n"
+            "try:\n    import_bert4keras()\nexcept UsageError as err:\n    print('UsageError:', err)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "TF_KERAS")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    assert "UsageError: TensorFlow runs with Keras 3 here" in done.stdout
+    assert "TF_USE_LEGACY_KERAS=1" in done.stdout

@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Iterator
 from types import ModuleType
 
+from mintext.errors import UsageError
+
 
 def _set_environment() -> None:
     os.environ.setdefault("TF_KERAS", "1")
@@ -47,8 +49,20 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+_keras_3: bool | None = None  # decided on the first call of import_tensorflow
+
+
+def _legacy_keras_requested() -> bool:
+    return os.environ.get("TF_USE_LEGACY_KERAS") in ("true", "True", "1")  # as TensorFlow reads it
+
+
 def import_tensorflow() -> ModuleType:
     """``tensorflow``, imported with mintext's environment and its Python logging set to errors only."""
+    global _keras_3
+    if _keras_3 is None:  # TensorFlow imported earlier without TF_USE_LEGACY_KERAS has Keras 3 as tf.keras
+        if "tensorflow" not in sys.modules:
+            _set_environment()
+        _keras_3 = not _legacy_keras_requested()
     _set_environment()
     quiet = quiet_native_stderr() if "tensorflow" not in sys.modules else contextlib.nullcontext()
     with warnings.catch_warnings(), quiet:
@@ -65,8 +79,17 @@ def import_tensorflow() -> ModuleType:
 
 
 def import_bert4keras() -> tuple[ModuleType, ModuleType]:
-    """``(bert4keras.models, bert4keras.tokenizers)``, imported after :func:`import_tensorflow`."""
+    """``(bert4keras.models, bert4keras.tokenizers)``, imported after :func:`import_tensorflow`.
+
+    Raises :class:`UsageError` when TensorFlow has Keras 3 as ``tf.keras``
+    (imported before mintext set ``TF_USE_LEGACY_KERAS``, or the user set it
+    to 0), with which bert4keras cannot build models.
+    """
     import_tensorflow()
+    if _keras_3:
+        raise UsageError("TensorFlow runs with Keras 3 here (it was imported before mintext.parse, or "
+                         "TF_USE_LEGACY_KERAS is not 1) and bert4keras needs tf-keras: set TF_USE_LEGACY_KERAS=1 "
+                         "before tensorflow is imported")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # distutils and keras deprecation notices
         import bert4keras.models as models
