@@ -259,7 +259,8 @@ class Run:
     def report(self, encoder, seconds: float) -> None:
         if self.unknown.count:
             warn(f"{_count(self.unknown.count, 'sentence')} without any character in the model's vocabulary "
-                 f"(first: sentence {self.unknown.first}): not run; each character is its own word")
+                 f"(first: sentence {self.unknown.first}): not run; each character (or run of letters, digits "
+                 "or symbols) is its own word")
         if self.empty.count and self.output_format == "conllu":
             warn(f"{_count(self.empty.count, 'empty sentence')} left out of the CoNLL-U output (first: sentence "
                  f"{self.empty.first}); the sent_ids of the others still count input lines")
