@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 import statistics
-from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ngram_oracle import branching, build, counts_of, han_runs
 
 from mintext.chars import han_stream
 from mintext.gaps import FEATURES, GapEvidence, GapScorer, GapSites, feature_tables, gap_features, otsu_threshold
-from mintext.ngrams import count_ngrams
 from mintext.ngramstats import NgramStats
-from mintext.vocabulary import CharVocabulary
 
 HAN = "中文国人的𠀀𪚥"
 ALPHABET = HAN + "，a "
@@ -24,32 +21,10 @@ texts = st.text(alphabet=ALPHABET, min_size=1, max_size=50).filter(lambda t: any
 NAN = float("nan")
 
 
-def build(text: str, max_order: int) -> NgramStats:
-    vocab = CharVocabulary.from_text(text)
-    table = count_ngrams([vocab.to_ids(han_stream(text))], max_order, bits=vocab.bits)
-    return NgramStats(table, vocab)
-
-
-def entropy(events: list) -> float:
-    t = len(events)
-    return -sum(c / t * math.log(c / t) for c in Counter(events).values())
-
-
-def branching(runs: list[str], x: str) -> tuple[float, float]:
-    """(left, right) branching entropy of x, each run start/end a distinct event."""
-    n, before, after = len(x), [], []
-    for r, run in enumerate(runs):
-        for i in range(len(run) - n + 1):
-            if run[i : i + n] == x:
-                before.append(run[i - 1] if i > 0 else ("start", r, i))
-                after.append(run[i + n] if i + n < len(run) else ("end", r, i))
-    return entropy(before), entropy(after)
-
-
 def oracle_features(text: str, max_order: int) -> list[list[float]]:
     """Five features of the gap after each position of han_stream(text) (NaN rows where no gap)."""
-    runs = [r for r in re.split(f"[^{HAN}]+", text) if r]
-    counts = Counter(run[i : i + n] for run in runs for n in (1, 2) for i in range(len(run) - n + 1))
+    runs = han_runs(text, HAN)
+    counts = counts_of(runs, 2)
     N = sum(len(r) for r in runs)
     rows = []
     for run in runs:

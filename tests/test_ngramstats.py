@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ngram_oracle import branching, build, counts_of, han_runs, solidity
 
 from mintext.chars import han_stream
 from mintext.ngrams import count_ngrams
@@ -19,49 +18,6 @@ from mintext.vocabulary import CharVocabulary
 HAN = "中文国人的𠀀𪚥"
 ALPHABET = HAN + "，a1 \n"
 texts = st.text(alphabet=ALPHABET, min_size=1, max_size=60).filter(lambda t: any(c in HAN for c in t))
-
-
-def build(text: str, max_order: int) -> NgramStats:
-    vocab = CharVocabulary.from_text(text)
-    table = count_ngrams([vocab.to_ids(han_stream(text))], max_order, bits=vocab.bits)
-    return NgramStats(table, vocab)
-
-
-def han_runs(text: str, han: str = HAN) -> list[str]:
-    return [r for r in re.split(f"[^{han}]+", text) if r]
-
-
-# ---- plain-Python oracles
-
-
-def counts_of(runs: list[str], max_order: int) -> Counter:
-    counts: Counter = Counter()
-    for run in runs:
-        for n in range(1, max_order + 1):
-            counts.update(run[i : i + n] for i in range(len(run) - n + 1))
-    return counts
-
-
-def entropy(events: list) -> float:
-    """Shannon entropy (nats) of the empirical distribution of ``events``."""
-    t = len(events)
-    return -sum(c / t * math.log(c / t) for c in Counter(events).values())
-
-
-def branching(runs: list[str], x: str) -> tuple[float, float]:
-    """(left, right) entropy of x: what precedes / follows each occurrence; each run edge its own event."""
-    n, before, after = len(x), [], []
-    for r, run in enumerate(runs):
-        for i in range(len(run) - n + 1):
-            if run[i : i + n] != x:
-                continue
-            before.append(run[i - 1] if i > 0 else ("start", r, i))
-            after.append(run[i + n] if i + n < len(run) else ("end", r, i))
-    return entropy(before), entropy(after)
-
-
-def solidity(counts: Counter, N: int, w: str) -> float:
-    return min(math.log(N * counts[w] / (counts[w[:k]] * counts[w[k:]])) for k in range(1, len(w)))
 
 
 def table_words(stats: NgramStats, order: int) -> list[str]:
@@ -75,7 +31,7 @@ def table_words(stats: NgramStats, order: int) -> list[str]:
 @settings(max_examples=60, deadline=None)
 def test_counts_entropies_and_solidity_equal_plain_python(text, max_order):
     stats = build(text, max_order)
-    runs = han_runs(text)
+    runs = han_runs(text, HAN)
     counts = counts_of(runs, max_order)
     N = sum(len(r) for r in runs)
     assert stats.N == N

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 
 import numpy as np
 import pytest
+from ngram_oracle import build, counts_of, han_runs, solidity
 
 from mintext.chars import han_stream
-from mintext.ngrams import count_ngrams
 from mintext.ngramstats import NgramStats
 from mintext.threshold import candidate_counts, kept_ngrams, rough_cut, theta_for
-from mintext.vocabulary import CharVocabulary
 
 HAN_CHARS = [chr(0x4E00 + 7 * k) for k in range(22)] + ["𠀀", "𪚥", "𠀁"]
-HAN_CLASS = "[" + "".join(HAN_CHARS) + "]"
-
-
-def build(text: str, max_order: int) -> NgramStats:
-    vocab = CharVocabulary.from_text(text)
-    table = count_ngrams([vocab.to_ids(han_stream(text))], max_order, bits=vocab.bits)
-    return NgramStats(table, vocab)
 
 
 def synthetic_text(seed: int, words: int = 14, runs: int = 70) -> str:
@@ -40,20 +30,13 @@ def synthetic_text(seed: int, words: int = 14, runs: int = 70) -> str:
 # ---- plain-Python oracle of steps 3-5
 
 
-def han_runs(text: str) -> list[str]:
-    return re.findall(HAN_CLASS + "+", text)
-
-
 def oracle(text: str, max_order: int, max_len: int, min_count: int):
-    runs = han_runs(text)
-    counts = Counter(run[i : i + n] for run in runs for n in range(1, max_order + 1) for i in range(len(run) - n + 1))
+    runs = han_runs(text, "".join(HAN_CHARS))
+    counts = counts_of(runs, max_order)
     N = sum(len(r) for r in runs)
     theta = {2: 2.0, 3: 4.0, 4: 6.0}
-
-    def solidity(w):
-        return min(math.log(N * counts[w] / (counts[w[:k]] * counts[w[k:]])) for k in range(1, len(w)))
-
-    kept = {w for w, c in counts.items() if len(w) >= 2 and c >= min_count and solidity(w) >= theta.get(len(w), 2.0 * (len(w) - 1))}
+    kept = {w for w, c in counts.items()
+            if len(w) >= 2 and c >= min_count and solidity(counts, N, w) >= theta.get(len(w), 2.0 * (len(w) - 1))}
     pieces: Counter = Counter()
     cuts = []
     for run in runs:

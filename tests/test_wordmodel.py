@@ -7,18 +7,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from ngram_oracle import build
 
-from mintext.chars import han_stream
-from mintext.ngrams import count_ngrams
 from mintext.ngramstats import NgramStats
 from mintext.vocabulary import CharVocabulary
 from mintext.wordmodel import BaseDistribution, ModelParameters, WordModel, compositions
-
-
-def build(text: str, max_order: int) -> NgramStats:
-    vocab = CharVocabulary.from_text(text)
-    table = count_ngrams([vocab.to_ids(han_stream(text))], max_order, bits=vocab.bits)
-    return NgramStats(table, vocab)
 
 
 def words_of(stats: NgramStats, order: int) -> list[str]:
