@@ -42,7 +42,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import REPO, find_shared, table
+
 ROWS = [  # (data set, min support, frequent itemsets per ../shared/baskets/README.md)
     ("retail.dat", 0.0005, 19_242),
     ("T10I4D100K.dat", 0.001, 27_532),
@@ -58,14 +59,6 @@ TARGET_PYFIM_RATIO = 3.0  # at most this much slower than pyfim
 TARGET_RSS = 1 << 30
 TARGET_RSS_REPEATED = 1.5 * (1 << 30)
 CLOCKS = {"seconds": "wall clock", "cpu": "CPU"}
-
-
-def find_shared() -> Path | None:
-    """The shared data folder: $MINTEXT_SHARED, ../shared beside the repo, or /work/shared."""
-    for candidate in (os.environ.get("MINTEXT_SHARED"), REPO.parent / "shared", "/work/shared"):
-        if candidate and (Path(candidate) / "baskets").is_dir():
-            return Path(candidate)
-    return None
 
 
 # --------------------------------------------------------------------------- child runs
@@ -253,15 +246,6 @@ def show_ratio(value: tuple[float, bool] | None) -> str:
     return f">{value[0]:.0f}x" if value[1] else f"{value[0]:.1f}x"
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in [header, *rows]
-    ]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
-
-
 def main(args: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench apriori", description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", nargs=3, metavar=("TOOL", "PATH", "SUPPORT"), help=argparse.SUPPRESS)
@@ -274,7 +258,7 @@ def main(args: list[str]) -> None:
         tool, path, support = options.child
         print(json.dumps(child(tool, path, float(support))))
         return
-    shared = find_shared()
+    shared = find_shared("baskets")
     if shared is None:
         print("bench apriori: ../shared/baskets not found (set MINTEXT_SHARED); nothing measured")
         return
@@ -335,7 +319,7 @@ def report(rows, tools, results, timeout: float) -> None:
         cells = [f"{show_time(results[(name, t)], timeout)} x{results[(name, t)]['runs']} / "
                  f"{show_rss(results[(name, t)])}" for t in tools]
         lines.append([f"{name.split('.')[0]} @{support}", f"{expected:,}", *cells])
-    print(table(["data @ support", "itemsets", *tools], lines))
+    print(table(["data @ support", "itemsets", *tools], lines, right=True))
     peers = tools[1:]
     misses = [f"{name} @{support}: peak RSS {show_rss(results[(name, 'mintext')])} (target: under 1 GB)"
               for name, support, _ in rows if results[(name, "mintext")].get("rss", 0) > TARGET_RSS]
@@ -357,7 +341,7 @@ def report(rows, tools, results, timeout: float) -> None:
                 if not peer.startswith("pyfim") and value[0] < TARGET_PEER_RATIO:
                     misses.append(f"{name} @{support} ({clock_name}): {value[0]:.1f}x faster than {peer}, not 10x")
             lines.append([f"{name.split('.')[0]} @{support}", *cells])
-        print(table(["data @ support", *peers], lines))
+        print(table(["data @ support", *peers], lines, right=True))
     for peer in peers:
         stopped = [name.split(".")[0] for name, _, _ in rows if results[(name, peer)].get("timeout")]
         if stopped:
@@ -382,7 +366,7 @@ def phase_report(shared: Path, rows, repeat: int) -> None:
             continue
         best = {p: min(r["phases"][p] for r in runs) for p in names}
         lines.append([f"{name.split('.')[0]} @{support}", *(f"{best[p]:.2f}" for p in names), f"{runs[0]['rules']:,}"])
-    print(table(["data @ support", *names, "rules found"], lines))
+    print(table(["data @ support", *names, "rules found"], lines, right=True))
 
 
 def memory_report(shared: Path, timeout: float) -> None:

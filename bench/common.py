@@ -8,6 +8,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,9 +77,21 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    """A plain text table with aligned columns."""
+def table(header: list[str], rows: list[list[str]], right: bool = False) -> str:
+    """A plain text table with aligned columns (with ``right``, all but the first aligned right)."""
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines = [
+        "  ".join(str(c).rjust(w) if right and i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def main_or_child(main: Callable[[list[str]], None], child: Callable[[dict], dict]) -> None:
+    """A benchmark module's entry: ``--child CONFIG`` runs one measurement and prints its JSON, else ``main(args)``."""
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--child":
+        print(json.dumps(child(json.loads(args[1]))))
+    else:
+        main(args)

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import BOOKS, REPO, book_text, find_shared, mib, rate, verdict
+from bench.common import BOOKS, REPO, book_text, find_shared, main_or_child, mib, rate, verdict
 
 COUNTER_SLICE_CHARS = 2_000_000
 TARGET_CHARS_PER_S = 5e6
@@ -162,9 +162,6 @@ def print_row(label: str, r: dict) -> None:
 
 def main(args: list[str]) -> None:
     """Build the corpus, run every configuration, print the table and the targets."""
-    if args and args[0] == "--child":
-        print(json.dumps(child(json.loads(args[1]))))
-        return
     parser = argparse.ArgumentParser(prog="python -m bench counting")
     parser.add_argument("--chars", type=int, default=25_000_000, help="Han characters in the base corpus (default 25M)")
     parser.add_argument("--spill-memory", default="32M", help="--memory of the run that must spill (default 32M)")
@@ -234,4 +231,4 @@ def report(results: dict, counter_seconds: float, counter_chars: int, options: a
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main_or_child(main, child)

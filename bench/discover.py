@@ -20,14 +20,24 @@ characters under 15 s; peak RSS under 2 GB and within 20% when the corpus double
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import book_text, find_shared, mib, python_child, rate, table, timed_run, verdict, write_repeated
+from bench.common import (
+    book_text,
+    find_shared,
+    main_or_child,
+    mib,
+    python_child,
+    rate,
+    table,
+    timed_run,
+    verdict,
+    write_repeated,
+)
 
 COUNTER_SLICE = 2_000_000
 
@@ -118,7 +128,4 @@ def report(counted: dict, counter_total: float, sliced: int, runs: list) -> None
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(child(json.loads(sys.argv[2]))))
-    else:
-        main(sys.argv[1:])
+    main_or_child(main, child)

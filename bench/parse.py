@@ -40,21 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from bench.common import REPO, find_shared
+
 BENCH_MODEL = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
                "max_position_embeddings": 512}
 SMALL_MODEL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 256,
                "max_position_embeddings": 512}
 TARGET_SEG_RATIO = 3.0
 PREDICT_BATCH = 32  # model.predict's default batch_size
-
-
-def find_shared() -> Path | None:
-    """The shared data folder: $MINTEXT_SHARED, ../shared beside the repo, or /work/shared."""
-    for candidate in (os.environ.get("MINTEXT_SHARED"), REPO.parent / "shared", "/work/shared"):
-        if candidate and (Path(candidate) / "eval" / "ud").is_dir():
-            return Path(candidate)
-    return None
 
 
 # --------------------------------------------------------------------------- the published script
@@ -254,7 +247,7 @@ def main(args: list[str]) -> None:
     parser.add_argument("--ud-model", choices=["small", "bench", "none"], default="small")
     options = parser.parse_args(args)
 
-    shared = find_shared()
+    shared = find_shared("eval/ud")
     if shared is None:
         print("../shared/eval/ud not found (set MINTEXT_SHARED): parse benchmark skipped")
         return

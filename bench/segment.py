@@ -12,13 +12,22 @@ Target (issue 2): at least 5x jieba.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import book_text, find_shared, python_child, rate, table, timed_run, verdict, write_repeated
+from bench.common import (
+    book_text,
+    find_shared,
+    main_or_child,
+    python_child,
+    rate,
+    table,
+    timed_run,
+    verdict,
+    write_repeated,
+)
 
 
 def child(config: dict) -> dict:
@@ -113,7 +122,4 @@ def report(chars: int, best: dict[str, dict], command: dict, same: float) -> Non
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(child(json.loads(sys.argv[2]))))
-    else:
-        main(sys.argv[1:])
+    main_or_child(main, child)
