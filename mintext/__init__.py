@@ -17,8 +17,8 @@ __version__ = "0.1.0"
 # public name -> "module:attribute", resolved lazily (PEP 562)
 _LAZY = {
     "discover": "mintext.discovery:discover",
-    "segment": "mintext.segmenter:segment",
-    "Lexicon": "mintext.lexicon:Lexicon",
+    "read_lexicon": "mintext.lexicon:read_lexicon",
+    "segmenter_for": "mintext.lexicon:segmenter_for",
     "Corpus": "mintext.sources:Corpus",
     "score_segmentation": "mintext.scoring:score_segmentation",
     "apriori": "mintext.association:apriori",

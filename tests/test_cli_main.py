@@ -50,3 +50,10 @@ def test_top_help_is_light():
     loaded = _modules_after(["--help"])
     assert "pandas" not in loaded
     assert "numpy" not in loaded
+
+
+def test_every_public_name_of_the_package_resolves():
+    import mintext
+
+    for name in mintext.__all__:
+        assert getattr(mintext, name) is not None, name
