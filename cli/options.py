@@ -60,14 +60,6 @@ def quiet_option(f: F) -> F:
     )(f)
 
 
-def jobs_option(f: F) -> F:
-    """``-j/--jobs N``: worker processes for the parallel steps."""
-    return click.option(
-        "-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, metavar="N",
-        help="Worker processes for the parallel steps.",
-    )(f)
-
-
 class ByteSize(click.ParamType):
     """A size such as ``2G``, ``512M``, ``800k`` or a plain number of bytes."""
 

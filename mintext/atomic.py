@@ -18,28 +18,25 @@ STDOUT = "-"
 
 
 @contextmanager
-def atomic_output(path: str | os.PathLike | None, *, binary: bool = False) -> Iterator[IO]:
-    """Yield a UTF-8 text stream (``\\n`` line ends) or a binary stream for ``path``.
+def atomic_output(path: str | os.PathLike | None) -> Iterator[IO[str]]:
+    """Yield a UTF-8 text stream (``\\n`` line ends) for ``path``.
 
     For a file, data goes to ``.<name>.<random>.tmp`` in the same directory,
     which replaces ``path`` only when the block finishes without an exception.
     For ``-``/``None``, data goes to standard output (always UTF-8).
     """
     if path is None or os.fspath(path) == STDOUT:
-        yield from _stdout(binary)
+        yield from _stdout()
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as raw:
-            if binary:
-                yield raw
-            else:
-                text = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
-                yield text
-                text.flush()
-                text.detach()
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+            yield text
+            text.flush()
+            text.detach()
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -48,13 +45,9 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False) -> It
         raise
 
 
-def _stdout(binary: bool) -> Iterator[IO]:
+def _stdout() -> Iterator[IO[str]]:
     sys.stdout.flush()
     buffer = sys.stdout.buffer
-    if binary:
-        yield buffer
-        buffer.flush()
-        return
     text = io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=False)
     try:
         yield text

@@ -18,7 +18,6 @@ import unicodedata
 import numpy as np
 
 HAN, DIGIT, LETTER, SPACE, PUNCT = 1, 2, 3, 4, 5
-KIND_NAMES = {HAN: "han", DIGIT: "alnum", LETTER: "alnum", SPACE: "space", PUNCT: "punct"}
 
 # Unicode blocks of Han ideographs (unified, extensions A-I, compatibility),
 # plus 々 (iteration mark), 〇 (ideographic zero) and ○ (used for zero in

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 from conftest import SHARED, needs_shared
+from test_parse_conllu import SAMPLE as CONLLU  # comments, a multiword token, an empty node
 
 from mintext.parse.conllu import read_conllu, validate_heads
 from mintext.parse.decoders import is_projective, top_down_tree
@@ -31,21 +32,6 @@ LINES = [
 ]
 TEXT = "\n".join(LINES) + "\n"
 SEGMENTED = "计算机 的 鼠标 有 什么 比较 特殊 的 用途 呢\n我 爱 北京\n好\n"
-CONLLU = """\
-# newdoc id = d1
-# sent_id = s1
-# text = 我们到了北京。
-1\t我们\t我们\tPRON\tPRP\t_\t3\tnsubj\t_\tSpaceAfter=No
-2\t到\t到\tVERB\tVV\t_\t0\troot\t_\tSpaceAfter=No
-2.1\t去\t去\tVERB\tVV\t_\t_\t_\t0:root\t_
-3-4\t了北京\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No
-3\t了\t了\tAUX\tAS\t_\t2\taux\t_\tSpaceAfter=No
-4\t北京\t北京\tPROPN\tNNP\t_\t2\tobj\t_\tSpaceAfter=No
-5\t。\t。\tPUNCT\t.\t_\t2\tpunct\t_\tSpaceAfter=No
-
-# sent_id = s2
-1\t好\t好\tADJ\tJJ\t_\t0\troot\t_\t_
-"""
 
 _LOADED: dict = {}
 

@@ -17,6 +17,8 @@ from typing import TypeAlias
 
 import numpy as np
 
+from mintext.parse.conllu import validate_heads
+
 Tree: TypeAlias = "int | tuple[Tree, Tree]"  # a word index, or (left, right)
 
 
@@ -48,22 +50,8 @@ def tree_score(heads: np.ndarray, arcs: np.ndarray, root: np.ndarray) -> float:
 
 def is_tree(heads: np.ndarray) -> bool:
     """True when ``heads`` is a tree: heads in ``0..n``, no self-loop, exactly one root, no cycle."""
-    heads = np.asarray(heads)
-    n = len(heads)
-    if n == 0:
-        return True
-    if heads.min() < 0 or heads.max() > n or np.any(heads == np.arange(1, n + 1)):
-        return False
-    if np.count_nonzero(heads == 0) != 1:
-        return False
-    for start in range(1, n + 1):
-        node, steps = start, 0
-        while node != 0:
-            node = heads[node - 1]
-            steps += 1
-            if steps > n:
-                return False
-    return True
+    heads = [int(h) for h in heads]
+    return not heads or validate_heads(heads) is None  # a self-loop is a cycle there
 
 
 def is_projective(heads: np.ndarray) -> bool:

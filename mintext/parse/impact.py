@@ -101,16 +101,14 @@ class Impacts:
 class _Window:
     sentence: _Sentence
     lo: int  # first unit
-    hi: int  # one past the last unit
-    ids: np.ndarray  # [CLS] tokens of units lo..hi-1 [SEP]
-    offsets: np.ndarray  # token position of each unit lo..hi (last = end), +1 for [CLS]
+    ids: np.ndarray  # [CLS] tokens of the window's units [SEP]
+    offsets: np.ndarray  # token position of each unit of the window and of its end, +1 for [CLS]
     pending: int = 0  # copies not run yet
     singles: dict[int, np.ndarray] = field(default_factory=dict)  # unit -> vector with the unit masked
 
 
 @dataclass
 class _Sentence:
-    index: int
     units: list[str]
     tokens: list[list[int]]
     all_pairs: bool
@@ -221,7 +219,7 @@ class _Batcher:
             ids = np.array([self.encoder.cls_id, *flat, self.encoder.sep_id], dtype=np.int32)
             offsets = 1 + np.concatenate([[0], np.cumsum(counts[lo:hi])])
             units = sorted({u for pair in pairs for u in pair})
-            win = _Window(sentence, lo, hi, ids, offsets, pending=len(units) + len(pairs))
+            win = _Window(sentence, lo, ids, offsets, pending=len(units) + len(pairs))
             sentence.pending += len(units) + len(pairs)
             sentence.impacts.copies += len(units) + len(pairs)
             for u in units:
@@ -312,7 +310,7 @@ class _Batcher:
         win.sentence.pending -= 1
         win.pending -= 1
         if len(units) == 1:
-            win.singles[units[0]] = vectors[0]
+            win.singles[units[0]] = vectors[0].astype(np.float64)  # compared with up to n - 1 pairs
             return
         i, j = units
         f_ij = self._dist(win.singles[i], vectors[0])
@@ -326,7 +324,7 @@ class _Batcher:
             win.singles.clear()
 
     def _dist(self, a: np.ndarray, b: np.ndarray) -> float:
-        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if self.distance == "euclidean":
             return float(np.sqrt(np.sum((a64 - b64) ** 2)))
         denominator = np.sqrt(np.sum(a64 * a64) * np.sum(b64 * b64))
@@ -361,9 +359,9 @@ def adjacent_impacts(
     batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
 
     def sentences() -> Iterator[_Sentence]:
-        for index, text in enumerate(texts):
+        for text in texts:
             units = [text[a:b] for a, b in atom_spans(text)]
-            yield _Sentence(index, units, [encoder.token_ids(u) for u in units], all_pairs=False)
+            yield _Sentence(units, [encoder.token_ids(u) for u in units], all_pairs=False)
 
     return batcher.run(sentences())
 
@@ -386,9 +384,9 @@ def impact_matrices(
     batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
 
     def items() -> Iterator[_Sentence]:
-        for index, words in enumerate(sentences):
+        for words in sentences:
             words = list(words)
-            yield _Sentence(index, words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
+            yield _Sentence(words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
 
     return batcher.run(items())
 

@@ -240,13 +240,13 @@ class Encoder:
         self.hidden_size = int(config["hidden_size"])
         self.max_tokens = int(config.get("max_position_embeddings", 512)) - 2
         ids = {token: i for i, token in reversed(list(enumerate(vocab)))}  # ids are rows of the embedding
-        self.pad_id = 0
         self.unk_id = ids["[UNK]"]
         self.cls_id = ids["[CLS]"]
         self.sep_id = ids["[SEP]"]
         self.mask_id = ids["[MASK]"]
         self.lowercase = is_uncased(vocab)
         _, tokenizers = import_bert4keras()
+        self._tf_errors = import_tensorflow().errors  # looked up once: hidden_at runs in several threads
         self.tokenizer = tokenizers.Tokenizer(ids, do_lower_case=self.lowercase)
         self.keras_model = keras_model
         self._forward = forward
@@ -282,12 +282,11 @@ class Encoder:
         with self._count_lock:  # batches may run in several threads
             self.forward_passes += 1
             self.sequences += token_ids.shape[0]
-        tf = import_tensorflow()
         try:
             return self._forward(token_ids, positions).numpy()
-        except tf.errors.ResourceExhaustedError:
+        except self._tf_errors.ResourceExhaustedError:
             raise MemoryError(f"batch of {token_ids.shape[0]} x {token_ids.shape[1]} tokens") from None
-        except tf.errors.OpError as err:
+        except self._tf_errors.OpError as err:
             raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
                              f"tokens: {_first_line(err)}") from None
 
@@ -510,9 +509,3 @@ def _read_out_forward(tf, parts: _Parts):
 
     return forward
 
-
-def layer_outputs(encoder: Encoder, token_ids: Sequence[Sequence[int]]) -> np.ndarray:
-    """The whole model's output for a padded batch (``model.predict``-free): for checks and the benchmark."""
-    tf = import_tensorflow()
-    ids = np.asarray(token_ids, dtype=np.int32)
-    return encoder.keras_model([tf.constant(ids), tf.zeros_like(ids)], training=False).numpy()

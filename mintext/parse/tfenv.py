@@ -63,7 +63,7 @@ def import_tensorflow() -> ModuleType:
         if "tensorflow" not in sys.modules:
             _set_environment()
         _keras_3 = not _legacy_keras_requested()
-    _set_environment()
+    _set_environment()  # TF_KERAS too, which bert4keras reads when it is imported
     quiet = quiet_native_stderr() if "tensorflow" not in sys.modules else contextlib.nullcontext()
     with warnings.catch_warnings(), quiet:
         warnings.simplefilter("ignore")
