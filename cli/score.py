@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.options import input_options, output_option, warn
+from mintext.errors import UsageError
+
+if TYPE_CHECKING:
+    from mintext.sources import DecodeStats
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,13 +49,20 @@ def score(
       mintext discover test.txt -q -o lexicon.tsv --segment - | mintext score gold.txt -
       mintext score --conllu zh_gsdsimp-ud-test.conllu parsed.conllu
     """
+    from mintext.atomic import atomic_output
+    from mintext.sources import DecodeStats
+
+    stats = DecodeStats()
     if conllu:
+        if training_words is not None:
+            raise UsageError("--words goes with word-segmentation scores, not with --conllu")
         from mintext.parse.scoring import score_conllu
 
-        result = score_conllu(gold, predicted, encoding, errors, training_words=training_words)
+        result = score_conllu(gold, predicted, encoding, errors, stats=stats)
     else:
-        result = _score_words(gold, predicted, training_words, encoding, errors)
-    from mintext.atomic import atomic_output
+        result = _score_words(gold, predicted, training_words, encoding, errors, stats)
+    if stats.replaced:
+        warn(f"replaced {stats.replaced} undecodable byte sequences")
 
     with atomic_output(output) as out:
         if output_format == "json":
@@ -61,21 +73,17 @@ def score(
             out.write(f"{result}\n")
 
 
-def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str):
+def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str, stats: DecodeStats):
     from mintext.scoring import score_segmentation
-    from mintext.sources import DecodeStats, read_lines
+    from mintext.sources import read_lines
 
-    stats = DecodeStats()
     vocabulary = None
     if training_words is not None:
         vocabulary = {w for line in read_lines(training_words, encoding, errors, stats=stats) for w in line.split()}
-    result = score_segmentation(
+    return score_segmentation(
         read_lines(gold, encoding, errors, stats=stats),
         read_lines(predicted, encoding, errors, stats=stats),
         vocabulary,
         gold_name=gold if gold != "-" else "<stdin>",
         predicted_name=predicted if predicted != "-" else "<stdin>",
     )
-    if stats.replaced:
-        warn(f"replaced {stats.replaced} undecodable byte sequences")
-    return result

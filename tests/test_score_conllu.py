@@ -82,3 +82,12 @@ def test_gsdsimp_chains(run, tmp_path):
     published = [26.2, 28.8, 14.9, 13.7]
     ours = [record[k] for k in ("right_chain_uas", "right_chain_uas_no_punct", "left_chain_uas", "left_chain_uas_no_punct")]
     assert [round(100 * x, 1) for x in ours] == published
+
+
+def test_replaced_bytes_are_reported(run, write, tmp_path):
+    """--errors replace carries on past bad bytes and says how many, as the word scorer does."""
+    bad = tmp_path / "gbk-comment.conllu"  # 你好 in GBK in a comment: 3 invalid UTF-8 sequences (c4 | e3 ba | c3)
+    bad.write_bytes(GOLD.replace("# sent_id = s2", "# note = NOTE").encode("utf-8").replace(b"NOTE", "你好".encode("gbk")))
+    result = run("score", "--conllu", "--errors", "replace", write("gold.conllu", GOLD), bad)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "mintext: warning: replaced 3 undecodable byte sequences\n"

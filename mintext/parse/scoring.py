@@ -16,11 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mintext.errors import InputError, UsageError
 from mintext.parse.conllu import ConlluSentence, read_conllu, validate_heads
+
+if TYPE_CHECKING:
+    from mintext.sources import DecodeStats
 
 PUNCTUATION_UPOS = "PUNCT"
 
@@ -142,23 +146,22 @@ def _sentence_counts(gold: ConlluSentence, predicted: ConlluSentence, gold_name:
 
 
 def score_conllu(
-    gold: str, predicted: str, encoding: str = "utf-8", errors: str = "strict", *, training_words: str | None = None
+    gold: str, predicted: str, encoding: str = "utf-8", errors: str = "strict", *, stats: DecodeStats | None = None
 ) -> AttachmentScores:
-    """:func:`score_dependencies` of two CoNLL-U files (``-`` for standard input), read as mintext reads text.
+    """:func:`score_dependencies` of two CoNLL-U files (``-`` for standard input, at most one of them).
 
-    ``training_words`` is refused (it belongs to word-segmentation scoring).
+    Read as mintext reads text; ``stats`` counts the byte sequences ``errors``
+    replaced or dropped.
     """
     from mintext.sources import read_lines
 
-    if training_words is not None:
-        raise UsageError("--words goes with word-segmentation scores, not with --conllu")
     if gold == "-" and predicted == "-":
         raise UsageError("GOLD and PRED cannot both be - (stdin)")
     gold_name = gold if gold != "-" else "<stdin>"
     predicted_name = predicted if predicted != "-" else "<stdin>"
     return score_dependencies(
-        read_conllu(read_lines(gold, encoding, errors), gold_name),
-        read_conllu(read_lines(predicted, encoding, errors), predicted_name),
+        read_conllu(read_lines(gold, encoding, errors, stats=stats), gold_name),
+        read_conllu(read_lines(predicted, encoding, errors, stats=stats), predicted_name),
         gold_name=gold_name,
         predicted_name=predicted_name,
     )
