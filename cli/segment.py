@@ -49,22 +49,10 @@ def segment(
     segmenter = segmenter_for(lexicon, max_len=max_word_length or 6)
     corpus = Corpus(list(inputs) or ["-"], encoding, errors)
     with atomic_output(output) as out, progress_bar(not quiet, desc="segmenting", unit="char", unit_scale=True) as bar:
-        for batch in segmenter.segment_text(_pieces(corpus)):
+        for batch in segmenter.segment_text(corpus.line_pieces(restartable=False)):  # stdin read once, not spooled
             out.write(batch.text)
             out.flush()
             bar.update(len(batch.text))
     if corpus.stats.replaced:
         warn(f"replaced {corpus.stats.replaced} undecodable byte sequences")
 
-
-def _pieces(corpus):
-    """Line pieces of every input, read once (stdin is not spooled)."""
-    from mintext.sources import iter_blocks, iter_lines
-
-    for source in corpus.sources:
-        last_ended = True
-        for piece in iter_lines(iter_blocks(source, corpus.encoding, corpus.errors, stats=corpus.stats)):
-            last_ended = piece[1]
-            yield piece
-        if not last_ended:
-            yield "", True

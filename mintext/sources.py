@@ -412,20 +412,23 @@ class Corpus:
         names = ", ".join(s.name for s in self.sources[:3]) + (", ..." if len(self.sources) > 3 else "")
         return f"Corpus([{names}], encoding={self.encoding!r})"
 
-    def blocks(self) -> Iterator[str]:
-        """Decoded text blocks of every source in order; each source ends with a newline."""
+    def blocks(self, restartable: bool = True) -> Iterator[str]:
+        """Decoded text blocks of every source in order; each source ends with a newline.
+
+        ``restartable=False`` reads standard input directly, for a single pass.
+        """
         self.stats.replaced = 0
         for source in self.sources:
             last = ""
-            for block in iter_blocks(source, self.encoding, self.errors, restartable=True, stats=self.stats):
+            for block in iter_blocks(source, self.encoding, self.errors, restartable=restartable, stats=self.stats):
                 last = block
                 yield nfkc(block) if self.normalize else block
             if last and not last.endswith("\n"):
                 yield "\n"
 
-    def line_pieces(self) -> Iterator[tuple[str, bool]]:
-        """``(text, ends_line)`` pieces of every line, as :func:`iter_lines`."""
-        return iter_lines(self.blocks(), self.max_line_chars)
+    def line_pieces(self, restartable: bool = True) -> Iterator[tuple[str, bool]]:
+        """``(text, ends_line)`` pieces of every line, as :func:`iter_lines` (``restartable``: see :meth:`blocks`)."""
+        return iter_lines(self.blocks(restartable), self.max_line_chars)
 
     def __iter__(self) -> Iterator[str]:
         for text, _ in self.line_pieces():
