@@ -36,22 +36,23 @@ class HanStream:
     def __init__(self, corpus: Corpus, *, tmpdir: str | os.PathLike | None = None, progress: bool = False) -> None:
         self._dir = tempfile.mkdtemp(prefix="mintext-han-", dir=tmpdir)
         self.path = os.path.join(self._dir, "han.u32")
+        self.size = 0
         try:
-            self.size = self._write(corpus, progress)
+            with open(self.path, "wb") as out, progress_bar(progress, desc="reading", unit="char", unit_scale=True) as bar:
+                counts = count_codepoints(self._written(han_streams(corpus.blocks()), out, bar))
         except BaseException:
             self.close()
             raise
         self._codepoints = np.memmap(self.path, dtype=np.uint32, mode="r") if self.size else np.zeros(0, np.uint32)
-        self.vocabulary = CharVocabulary.from_counts(*count_codepoints(self._pieces()))
+        self.vocabulary = CharVocabulary.from_counts(*counts)  # characters counted as they are written
 
-    def _write(self, corpus: Corpus, progress: bool) -> int:
-        written = 0
-        with open(self.path, "wb") as out, progress_bar(progress, desc="reading", unit="char", unit_scale=True) as bar:
-            for stream in han_streams(corpus.blocks()):
-                out.write(np.ascontiguousarray(stream, dtype=np.uint32).tobytes())
-                written += stream.size
-                bar.update(stream.size)
-        return written
+    def _written(self, streams: Iterator[np.ndarray], out, bar) -> Iterator[np.ndarray]:
+        """``streams``, each written to ``out`` (as uint32 code points) before it is passed on."""
+        for stream in streams:
+            out.write(np.ascontiguousarray(stream, dtype=np.uint32).tobytes())
+            self.size += stream.size
+            bar.update(stream.size)
+            yield stream
 
     @property
     def characters(self) -> int:
