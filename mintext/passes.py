@@ -88,8 +88,7 @@ def path_counts(
         spelled = np.flatnonzero(rows == SPELLED)
         codes = np.zeros(0, dtype=np.uint64)
         if spelled.size:  # rows the sparse lookup of the final pass left out, or pruned n-grams
-            ids = chunk.ids.astype(np.uint64)
-            codes = pack_ids([ids[at[spelled] + j] for j in range(order)], stats.bits)
+            codes = pack_ids([chunk.ids[at[spelled] + j].astype(np.uint64) for j in range(order)], stats.bits)
             rows[spelled] = stats.rows(codes, order)
             codes = codes[rows[spelled] < 0]
         counts[order] = np.bincount(rows[rows >= 0], minlength=stats.codes[order].size).astype(np.float64)
@@ -175,9 +174,8 @@ class FinalPass:
             at = word_start[word_length == order]
             rows = chunk.rows.rows[order][at]
             counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
-            left_out = at[rows == SPELLED]
-            ids64 = ids.astype(np.uint64)
-            spelled[order] = pack_ids([ids64[left_out + j] for j in range(order)], self.finder.bits)
+            left_out = at[rows == SPELLED]  # only the gathered ids are widened, not the whole chunk per order
+            spelled[order] = pack_ids([ids[left_out + j].astype(np.uint64) for j in range(order)], self.finder.bits)
         return counts, spelled
 
     def run(
