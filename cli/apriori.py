@@ -137,7 +137,7 @@ def apriori(
     from mintext.baskets import read_baskets
     from mintext.itemset_tables import TableWriter
     from mintext.itemsets import frequent_itemsets
-    from mintext.rules import association_rules, item_ids
+    from mintext.rules import association_rules, rule_item_ids
     from mintext.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
@@ -160,8 +160,7 @@ def apriori(
     )
     if stats.replaced:
         warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
-    item_ids(baskets.items, antecedent, "--antecedent")  # unknown item names fail now, not after mining
-    item_ids(baskets.items, consequent, "--consequent")
+    rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
     found = frequent_itemsets(
         baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=not quiet

@@ -25,12 +25,11 @@ from typing import TextIO
 
 import numpy as np
 
-from mintext.itemsets import FrequentItemsets
+from mintext.itemsets import ITEMSET_COLUMNS, FrequentItemsets
 from mintext.rules import COLUMNS as RULE_COLUMNS
 from mintext.rules import RuleBlock
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
-ITEMSET_COLUMNS = ("itemset", "length", "count", "support")
 ROWS_PER_WRITE = 1 << 16
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 

@@ -54,6 +54,7 @@ NARROW_WIDTH = 24  # popcounts of rows narrower than this are added column by co
 PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many words (see _SubsetIndex)
 HASH_SEED = 20240611
 MASKED_ITEMS = 64  # with at most this many frequent items, levels are put in display order by bit masks
+ITEMSET_COLUMNS = ("itemset", "length", "count", "support")  # of to_frame and of the itemset tables
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -146,7 +147,7 @@ class FrequentItemsets:
                 at += len(level)
         counts = np.concatenate([level.counts for level in self.levels]) if self.levels else np.zeros(0, np.int64)
         lengths = np.repeat(np.arange(1, len(self.levels) + 1, dtype=np.int64), [len(level) for level in self.levels])
-        columns = {"itemset": itemsets, "length": lengths, "count": counts, "support": counts / self.n_baskets}
+        columns = dict(zip(ITEMSET_COLUMNS, (itemsets, lengths, counts, counts / self.n_baskets), strict=True))
         return pd.DataFrame(columns, copy=False)  # the arrays are new: no need to copy them
 
 
@@ -163,34 +164,21 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-class _NoBar:
-    """Stands in for a progress bar when none is wanted (so that tqdm is not even imported)."""
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def update(self, n: int = 1) -> None:
-        pass
-
-
-def _progress(enabled: bool, **kwargs):
-    """A progress bar on stderr (see :func:`mintext.progress.progress_bar`) or, when not enabled, a no-op."""
-    return progress_bar(True, **kwargs) if enabled else _NoBar()
-
-
 _INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _natural_key(name: str) -> tuple[int, int, str]:
+    return (0, int(name), name) if _INTEGER.fullmatch(name) else (1, 0, name)
+
+
+def natural_order(names: list[str]) -> list[int]:
+    """Indices of ``names`` in natural order: whole numbers by value first, then by code point."""
+    return sorted(range(len(names)), key=lambda i: _natural_key(names[i]))
 
 
 def item_ranks(names: list[str]) -> np.ndarray:
     """Display position of each name in natural order: whole numbers by value first, then by code point."""
-
-    def key(name: str) -> tuple[int, int, str]:
-        return (0, int(name), name) if _INTEGER.fullmatch(name) else (1, 0, name)
-
-    order = sorted(range(len(names)), key=lambda i: key(names[i]))
+    order = natural_order(names)
     ranks = np.empty(len(names), np.int64)
     ranks[order] = np.arange(len(names))
     return ranks
@@ -224,10 +212,10 @@ def frequent_itemsets(
     item_counts = baskets.item_counts()
     masked = int(np.count_nonzero(item_counts >= threshold)) <= MASKED_ITEMS
     miner = _Miner(baskets, threshold, memory, progress, item_counts, perfect=masked)
-    ranks = item_ranks(baskets.items)
-    # frequent items in display order: position among them, by rank, and back to item ids
+    # frequent items in display order: position among them, by rank, and back to item ids (only the frequent
+    # items' names are sorted; names are distinct, so their order is that of all names)
     by_rank = np.concatenate((miner.item_ids, miner.universal_ids))  # the items in every basket rank last
-    display = np.argsort(ranks[by_rank], kind="stable")
+    display = np.array(natural_order([baskets.items[i] for i in by_rank.tolist()]), np.intp)
     position = np.empty(len(display), np.int32)
     position[display] = np.arange(len(display))
     item_ids = by_rank[display]
@@ -263,11 +251,15 @@ def _display_order(positions: np.ndarray, counts: np.ndarray, item_ids: np.ndarr
         order = np.lexsort(keys[::-1])
     else:
         order = np.lexsort(positions.T[::-1])
-    # then by count, descending, keeping that order among equal counts (radix sort for small counts)
+    order = _then_by_count(order, counts)
+    return Level(item_ids[positions[order]].astype(np.int32, copy=False), counts[order])
+
+
+def _then_by_count(order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``order`` sorted by count, descending, keeping it among equal counts (radix sort for small counts)."""
     rank = counts.max(initial=0) - counts
     rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
-    order = order[np.argsort(rank[order], kind="stable")]
-    return Level(item_ids[positions[order]].astype(np.int32, copy=False), counts[order])
+    return order[np.argsort(rank[order], kind="stable")]
 
 
 class _SortedLevels:
@@ -368,10 +360,8 @@ class _MaskedLevels:
             order = np.argsort(
                 (rank.astype(np.uint64) << np.uint64(self.n_items)) | (~masks >> np.uint64(64 - self.n_items))
             )
-        else:  # distinct sets: an unstable sort by mask, then a stable one by count (radix for small counts)
-            order = np.argsort(~masks)
-            rank = rank.astype(np.uint16) if rank.max(initial=0) < 1 << 16 else rank
-            order = order[np.argsort(rank[order], kind="stable")]
+        else:  # distinct sets: an unstable sort by mask, then a stable one by count
+            order = _then_by_count(np.argsort(~masks), counts)
         masks = masks[order]
         low = np.empty_like(masks)
         as_float = np.empty(n, np.float32)
@@ -610,7 +600,7 @@ class _Miner:
         ]
         later, counts, blocks = [], [], []
         held = 0
-        with _progress(self.progress, total=f, desc="pairs", unit="item") as bar:
+        with progress_bar(self.progress, total=f, desc="pairs", unit="item") as bar:
             first = 0
             while first < f - 1:
                 last = first + 1  # this batch: first items first .. last - 1
@@ -640,7 +630,7 @@ class _Miner:
         f = self.n_frequent
         # keep the pairs between the two passes when they are small enough, else enumerate them again
         stored = [] if 16 * projected.n_pairs() <= self.memory // 4 else None
-        with _progress(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
+        with progress_bar(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
             codes, counts, row_of = self._count_pairs(projected, stored)
             bar.update(1)
             itemsets = np.column_stack((codes // f, codes % f)).astype(np.int32)
@@ -735,7 +725,7 @@ class _Miner:
         perfect_parents, perfect_items = [], []
         held = found = 0
         below_bytes = bits.nbytes  # bytes of the bitsets of this level
-        with _progress(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
+        with progress_bar(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
                 for a, b, start, count in _candidate_blocks(partners[first : first + len(block)], width):
@@ -859,6 +849,13 @@ class _Projection:
                     yield (firsts[:, i] + ranks[:, j]).ravel(), positions[:, i].ravel()
 
 
+def odd_item_codes(n: int, seed: int) -> np.ndarray:
+    """``n`` random odd 64-bit codes (from ``seed``), one per item: an itemset's hash is the sum of its items'
+    codes (mod 2**64), so adding or dropping an item is one addition or subtraction."""
+    codes = np.random.default_rng(seed).integers(0, 2**63, n, dtype=np.uint64)
+    return codes * np.uint64(2) + np.uint64(1)
+
+
 class _SubsetIndex:
     """Looks up k-itemsets of a level by hash, to prune candidates that have an infrequent k-subset.
 
@@ -872,11 +869,10 @@ class _SubsetIndex:
     """
 
     def __init__(self, itemsets: np.ndarray, item_counts: np.ndarray) -> None:
-        codes = np.random.default_rng(HASH_SEED).integers(0, 2**63, len(item_counts), dtype=np.uint64)
-        self.item_hash = codes * np.uint64(2) + np.uint64(1)
+        self.item_hash = odd_item_codes(len(item_counts), HASH_SEED)
         self.itemsets = itemsets
         self.hashes = self.item_hash[itemsets].sum(axis=1, dtype=np.uint64)
-        self.sorted = np.sort(self.hashes)
+        self.lookup = _Lookup(np.sort(self.hashes))
 
     def prune(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keep the candidates ``itemsets[a] + itemsets[b][-1]`` whose k-subsets are all frequent."""
@@ -884,10 +880,7 @@ class _SubsetIndex:
         keep = np.arange(len(a))
         whole = self.hashes[a] + self.item_hash[self.itemsets[b, -1]]
         for d in range(k - 1):  # dropping item k-1 or k gives itemsets[b] or itemsets[a]
-            subset = whole - self.item_hash[self.itemsets[a[keep], d]]
-            at = np.searchsorted(self.sorted, subset)
-            at[at == len(self.sorted)] = 0
-            found = self.sorted[at] == subset
+            found = self.lookup(whole - self.item_hash[self.itemsets[a[keep], d]]) >= 0
             keep, whole = keep[found], whole[found]
         return a[keep], b[keep]
 
@@ -905,6 +898,8 @@ def _bits_at(places: np.ndarray, n_words: int) -> np.ndarray:
 
 class _Lookup:
     """Position of each code in a sorted array of distinct codes, -1 when absent.
+
+    (With repeated codes, a present code gets the position of its first copy.)
 
     With ``table`` (a dense array indexed by code, -1 where absent) a lookup
     is one gather; otherwise it is a binary search.
@@ -964,8 +959,8 @@ def _candidate_blocks(partners: np.ndarray, width: int) -> Iterator[tuple[np.nda
 
 
 def _size(nbytes: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if nbytes < 1024 or unit == "GiB":
+    for unit in ("bytes", "KiB", "MiB"):
+        if nbytes < 1024:
             return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
         nbytes /= 1024
-    return f"{nbytes:.1f} TiB"
+    return f"{nbytes:.1f} GiB"

@@ -33,7 +33,7 @@ from math import comb
 import numpy as np
 
 from mintext.errors import UsageError
-from mintext.itemsets import FrequentItemsets, paused_gc
+from mintext.itemsets import FrequentItemsets, odd_item_codes, paused_gc
 
 METRICS = ("support", "confidence", "lift", "leverage", "conviction", "zhang", "jaccard")
 COLUMNS = ("antecedent", "consequent", "count", *METRICS)
@@ -120,7 +120,7 @@ class RuleBlock:
 class CountIndex:
     """Basket counts of the frequent itemsets, looked up by the itemset's hash.
 
-    The hash of an itemset is the sum (mod 2**64) of random 64-bit codes of
+    The hash of an itemset is the sum (mod 2**64) of random odd 64-bit codes of
     its items, so the hash of ``Z - Y`` is ``hash(Z) - hash(Y)``. Codes are
     redrawn until no two frequent itemsets share a hash; since every subset of
     a frequent itemset is frequent, every lookup then finds its own itemset.
@@ -129,8 +129,7 @@ class CountIndex:
     def __init__(self, found: FrequentItemsets) -> None:
         seed = HASH_SEED
         while True:
-            codes = np.random.default_rng(seed).integers(0, 2**63, len(found.items), dtype=np.uint64)
-            self.item_hash = codes * np.uint64(2) + np.uint64(1)
+            self.item_hash = odd_item_codes(len(found.items), seed)
             hashes = np.concatenate([self.hash(level.itemsets) for level in found.levels] or [np.zeros(0, np.uint64)])
             order = np.argsort(hashes)
             self.hashes = hashes[order]
@@ -169,10 +168,7 @@ def association_rules(
     once, before the first block).
     """
     _check_options(min_confidence, min_lift, max_consequent)
-    left = item_ids(found.items, antecedent, "--antecedent")
-    right = item_ids(found.items, consequent, "--consequent")
-    if set(left) & set(right):
-        raise UsageError("an item cannot be required on both sides of a rule")
+    left, right = rule_item_ids(found.items, antecedent, consequent)
     return _blocks(found, min_confidence, min_lift, max_consequent or 1 << 30, left, right)
 
 
@@ -222,6 +218,18 @@ def item_ids(items: list[str], names: Sequence[str] | str, option: str) -> list[
             raise UsageError(f"{option} {name!r}: no such item in the baskets{hint}")
         chosen.append(ids[name])
     return chosen
+
+
+def rule_item_ids(
+    items: list[str], antecedent: Sequence[str] = (), consequent: Sequence[str] = ()
+) -> tuple[list[int], list[int]]:
+    """The ids of the items required on the left and on the right of rules (see :func:`item_ids`);
+    :class:`UsageError` for an unknown name or an item required on both sides."""
+    left = item_ids(items, antecedent, "--antecedent")
+    right = item_ids(items, consequent, "--consequent")
+    if set(left) & set(right):
+        raise UsageError("an item cannot be required on both sides of a rule")
+    return left, right
 
 
 def _level_rules(

@@ -195,6 +195,13 @@ def test_conflicting_options(run, write):
     assert_one_line_error(run("apriori", path, "--tid", "x"), 2, "--tid and --item name the columns of --format long")
 
 
+def test_item_on_both_sides_fails_before_mining(run, write):
+    # -n 5 of 4 baskets would fail in mining: the rule options are checked first, and no mining note is written
+    result = run("apriori", write("g.csv", GROCERIES), "-n", "5", "--antecedent", "milk", "--consequent", "milk")
+    assert_one_line_error(result, 2, "an item cannot be required on both sides of a rule")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_long_format_missing_column(run, write):
     path = write("l.csv", "tid,item\n1,a\n2,b\n3\n")
     assert_one_line_error(run("apriori", path, "--format", "long"), 1,
