@@ -63,11 +63,12 @@ def pair_characters(stats: NgramStats) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-def feature_tables(stats: NgramStats) -> dict[str, np.ndarray]:
+def feature_tables(stats: NgramStats, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Raw feature values per n-gram row: ``neg_pmi`` and ``*_entropy_2`` per bigram row,
-    ``*_entropy_1`` per character row (NaN where the table is too short to define them)."""
+    ``*_entropy_1`` per character row (NaN where the table is too short to define them).
+    ``pairs``: :func:`pair_characters` of ``stats`` when the caller has them."""
     counts1, counts2 = stats.counts[1], stats.counts[2]
-    first, second = pair_characters(stats)
+    first, second = pair_characters(stats) if pairs is None else pairs
     tables = {
         "neg_pmi": np.log(counts1[first]) + np.log(counts1[second]) - np.log(stats.N) - np.log(counts2),
         "right_entropy_1": stats.right_entropy[1],
@@ -117,7 +118,8 @@ class GapScorer:
     def fit(cls, stats: NgramStats, sample: list[GapSites]) -> GapScorer:
         """Standardise each feature over the gaps of ``sample`` and find the threshold of the average."""
         standard, defined = {}, {}
-        for name, table in feature_tables(stats).items():
+        pairs = pair_characters(stats)
+        for name, table in feature_tables(stats, pairs).items():
             weights = np.zeros(table.size)
             for sites in sample:
                 rows = _site_rows(sites)[name]
@@ -134,7 +136,7 @@ class GapScorer:
             else:
                 standard[name] = np.where(ok, (values - mean) / spread, 0.0)
             defined[name] = ok
-        scorer = cls(_pack(standard, defined, pair_characters(stats)), 0.0)
+        scorer = cls(_pack(standard, defined, pairs), 0.0)
         averages = [scorer._average(sites) for sites in sample]
         scorer.threshold = otsu_threshold(np.concatenate(averages)) if averages else 0.0
         return scorer
@@ -224,10 +226,10 @@ class GapEvidence:
     def text_scores(self, ids: np.ndarray) -> np.ndarray:
         """Gap scores of an id chunk (ids of the statistics' vocabulary, 0 between runs)."""
         rows = self.finder.position_rows(ids, 2)
-        return self.scores(rows.rows[1], rows.rows[2])
+        return self.scores(rows.rows[2])
 
-    def scores(self, rows1: np.ndarray, rows2: np.ndarray) -> np.ndarray:
-        """Gap scores of an id chunk given the rows of its 1-grams and 2-grams."""
+    def scores(self, rows2: np.ndarray) -> np.ndarray:
+        """Gap scores of an id chunk given the rows of its 2-grams."""
         return self.scorer.chunk_scores(rows2)
 
     def add_word_costs(self, costs: np.ndarray, gaps: np.ndarray) -> None:

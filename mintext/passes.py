@@ -98,7 +98,7 @@ def path_counts(
 
 def prepare_chunk(rows: ChunkRows, evidence: GapEvidence) -> Chunk:
     """A chunk with its runs and gap scores, ready to be segmented."""
-    gaps = evidence.scores(rows.rows[1], rows.rows[2]) if 2 in rows.rows else np.zeros(rows.ids.size)
+    gaps = evidence.scores(rows.rows[2]) if 2 in rows.rows else np.zeros(rows.ids.size)
     return Chunk(rows, Runs.of(rows.ids), gaps)
 
 
@@ -140,9 +140,8 @@ def final_chunk(ids: np.ndarray, finder: RowFinder, max_len: int, long_rows: Lon
     """A chunk for the final pass: full rows up to bigrams, sparse rows for longer words."""
     remaining = run_remaining(ids)
     rows = finder.position_rows(ids, min(2, max_len), remaining)
-    if max_len >= 3:
-        for order in range(3, max_len + 1):
-            rows.rows[order] = long_rows.rows(ids, rows.rows[2], remaining, order)
+    for order in range(3, max_len + 1):
+        rows.rows[order] = long_rows.rows(ids, rows.rows[2], remaining, order)
     return prepare_chunk(rows, evidence)
 
 
