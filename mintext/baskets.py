@@ -38,7 +38,7 @@ from itertools import repeat
 import numpy as np
 
 from mintext.errors import InputError, UsageError
-from mintext.sources import COMPRESSED_SUFFIXES, DecodeStats, Source, iter_blocks, resolve_inputs
+from mintext.sources import DecodeStats, Source, data_suffix, iter_blocks, resolve_inputs
 
 FORMATS = ("basket", "fimi", "long")
 FIMI_SUFFIXES = (".dat",)
@@ -341,11 +341,7 @@ def default_sep(path: str | None) -> str:
 def _suffix(path: str | None) -> str:
     if path is None:
         return ""
-    name = os.path.basename(path).lower()
-    for comp in COMPRESSED_SUFFIXES:
-        if name.endswith(comp):
-            name = name[: -len(comp)]
-    return os.path.splitext(name)[1]
+    return data_suffix(os.path.basename(path).lower())
 
 
 def read_baskets(

@@ -144,13 +144,17 @@ def _text_files_below(directory: str, suffixes: Sequence[str]) -> list[str]:
         for name in files:
             if name.startswith("."):
                 continue
-            stem = name
-            for comp in COMPRESSED_SUFFIXES:
-                if stem.endswith(comp):
-                    stem = stem[: -len(comp)]
-            if os.path.splitext(stem)[1].lower() in suffixes:
+            if data_suffix(name).lower() in suffixes:
                 found.append(os.path.join(root, name))
     return sorted(found)
+
+
+def data_suffix(name: str) -> str:
+    """The suffix of a file name once compression suffixes are taken off: ``a.txt.gz`` -> ``.txt``."""
+    for comp in COMPRESSED_SUFFIXES:
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    return os.path.splitext(name)[1]
 
 
 # --------------------------------------------------------------------------- decoding
