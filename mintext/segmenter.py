@@ -22,7 +22,7 @@ from mintext.lattice import Runs, best_segmentation, word_spans
 from mintext.lookup import CodeIndex
 from mintext.ngrams import run_remaining
 from mintext.vocabulary import CharVocabulary, pack_ids
-from mintext.wordmodel import BaseDistribution, ModelParameters
+from mintext.wordmodel import BaseDistribution, ModelParameters, Spelling
 
 SPACE, NEWLINE = np.uint32(ord(" ")), np.uint32(ord("\n"))
 
@@ -68,9 +68,7 @@ class Segmenter:
         tokens = float(sum(np.sum(counts[n]) for n in counts if n <= self.max_len))
         types = int(sum(np.count_nonzero(counts[n]) for n in counts if n <= self.max_len))
         self.base = base or BaseDistribution.from_words(vocabulary, words, counts, params, self.max_len)
-        beta = params.concentration * max(tokens, 1.0)
-        self._new_mass = beta + params.discount * types
-        self._log_norm = np.log(max(tokens, 1.0) + beta)
+        self._spelling = Spelling.of(self.base, tokens, types, params)
         # one cost per character id (unknown characters included); 0 is the separator
         self._char_cost = self._spelling(np.arange(self.unknown_id + 1, dtype=np.int64)[:, None])
         self._char_cost[0] = np.inf
@@ -81,7 +79,7 @@ class Segmenter:
             ids = np.asarray(words[n], dtype=np.int64)
             count = np.asarray(counts[n], dtype=np.float64)
             ban = np.asarray(banned[n], dtype=bool) if n in banned else np.zeros(count.size, dtype=bool)
-            cost = self._cost(count, ids)
+            cost = self._spelling.word_costs(count, ids, params.discount)
             cost[ban] = np.inf
             if n == 1:
                 self._char_cost[ids[:, 0]] = cost
@@ -99,18 +97,6 @@ class Segmenter:
         table[self.vocabulary.codepoints] = np.arange(1, self.vocabulary.size + 1, dtype=np.uint32)
         return table
 
-    def _spelling(self, ids: np.ndarray) -> np.ndarray:
-        """Cost of words with no cached mass: P0 alone (the word model's expression, bit for bit)."""
-        return self._log_norm - np.log(self._new_mass) - self.base.log_p0(ids)
-
-    def _cost(self, counts: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        log_p0 = self.base.log_p0(ids)
-        cost = self._log_norm - np.log(self._new_mass) - log_p0
-        cached = np.maximum(counts - self.params.discount, 0.0)
-        has = cached > 0
-        cost[has] = self._log_norm - np.log(cached[has] + self._new_mass * np.exp(log_p0[has]))
-        return cost
-
     def __repr__(self) -> str:
         return f"Segmenter({self._codes.size} cached words, max length {self.max_len}, {self.vocabulary.size} characters)"
 
@@ -126,7 +112,7 @@ class Segmenter:
             position = self.base.log_position
             first, middle, last = position["B"][ids64], position["M"][ids64], position["E"][ids64]
             remaining = run_remaining(ids)
-            spelled = self._log_norm - np.log(self._new_mass)
+            spelled = self._spelling.log_norm - np.log(self._spelling.new_mass)  # Spelling's expression, in its order
             for length in range(2, self.max_len + 1):
                 start = np.flatnonzero(remaining >= length)
                 if start.size == 0:

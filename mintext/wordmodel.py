@@ -143,14 +143,39 @@ class BaseDistribution:
 
 @dataclass(frozen=True)
 class Spelling:
-    """The cost of words with no cached mass, detached from the model: ``spelling(ids)``."""
+    """Word costs under the Pitman-Yor unigram model, detached from the counts (picklable).
+
+    ``spelling(ids)`` is the cost of words with no cached mass (spelled by P0
+    alone); :meth:`word_costs` the cost of words with counts. The word model
+    and the segmenter both cost words through this one class, so their costs
+    agree bit for bit.
+    """
 
     base: BaseDistribution
-    log_norm: float
-    new_mass: float
+    log_norm: float  # log(T + beta)
+    new_mass: float  # beta + discount * V
+
+    @classmethod
+    def of(cls, base: BaseDistribution, tokens: float, types: int, params: ModelParameters) -> Spelling:
+        """The costs of a lexicon of ``types`` words seen ``tokens`` times (beta = concentration * tokens)."""
+        tokens = max(tokens, 1.0)
+        beta = params.concentration * tokens
+        return cls(base, float(np.log(tokens + beta)), float(beta + params.discount * types))
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+    def word_costs(self, counts: np.ndarray, ids: np.ndarray, discount: float) -> np.ndarray:
+        """Costs of words (an ``(n, L)`` id matrix) with ``counts``: ``-log((max(c - d, 0) + new_mass P0) / (T + beta))``.
+
+        Words without cached mass cost exactly ``self(ids)`` (the same expression).
+        """
+        log_p0 = self.base.log_p0(ids)
+        cost = self.log_norm - np.log(self.new_mass) - log_p0
+        cached = np.maximum(counts - discount, 0.0)
+        has_cache = cached > 0
+        cost[has_cache] = self.log_norm - np.log(cached[has_cache] + self.new_mass * np.exp(log_p0[has_cache]))
+        return cost
 
 
 class WordModel:
@@ -187,19 +212,10 @@ class WordModel:
         """Re-fit P0 and recompute the cost of every n-gram as a word from the current counts."""
         p = self.params
         self.base = BaseDistribution.from_words(self.stats.vocabulary, self._ids, self.counts, p, self.max_len)
-        tokens = max(self.tokens, 1.0)
-        beta = p.concentration * tokens
-        new_mass = beta + p.discount * self.types
-        log_norm = np.log(tokens + beta)
-        self.log_norm, self.new_mass = float(log_norm), float(new_mass)
+        self._spelling = Spelling.of(self.base, self.tokens, self.types, p)
         self.costs = {}
         for n in range(1, self.max_len + 1):
-            log_p0 = self.base.log_p0(self._ids[n])
-            cached = np.maximum(self.counts[n] - p.discount, 0.0)
-            # words without cached mass cost exactly spelling_cost (the same expression, bit for bit)
-            cost = self.log_norm - np.log(self.new_mass) - log_p0
-            has_cache = cached > 0
-            cost[has_cache] = log_norm - np.log(cached[has_cache] + new_mass * np.exp(log_p0[has_cache]))
+            cost = self._spelling.word_costs(self.counts[n], self._ids[n], p.discount)
             cost[self.banned[n]] = np.inf
             self.costs[n] = cost
 
@@ -250,11 +266,11 @@ class WordModel:
 
     def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
         """Cost of words (an ``(n, L)`` id matrix) that have no cached mass: spelled by P0 alone."""
-        return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+        return self._spelling(ids)
 
     def spelling(self) -> Spelling:
         """:meth:`spelling_cost` as a small picklable object (for worker processes)."""
-        return Spelling(self.base, self.log_norm, self.new_mass)
+        return self._spelling
 
     def live(self, order: int) -> np.ndarray:
         """Rows of ``order`` whose cost is not the spelling cost alone: cached mass, or banned."""
