@@ -34,6 +34,12 @@ class ChunkRows:
     rows: dict[int, np.ndarray]
 
 
+def dense_character_rows(codes: np.ndarray, characters: int) -> np.ndarray:
+    """Rows of 1-gram codes when every character id ``1..characters`` has a row (id i at row i - 1), else -1."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return np.where((codes >= 1) & (codes <= characters), codes - 1, -1)
+
+
 class RowFinder:
     """Finds the table rows of n-grams by code, for a few orders; small enough to send to worker processes."""
 
@@ -50,8 +56,7 @@ class RowFinder:
     def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Row of each code in the order's table, -1 where the n-gram never occurs."""
         if order == 1 and self.dense_characters:
-            codes = np.asarray(codes, dtype=np.int64)
-            return np.where((codes >= 1) & (codes <= self.characters), codes - 1, -1)
+            return dense_character_rows(codes, self.characters)
         return self.indexes[order].find(codes)
 
     def position_rows(self, ids: np.ndarray, max_order: int, remaining: np.ndarray | None = None) -> ChunkRows:
@@ -118,8 +123,7 @@ class NgramStats:
     def rows(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Row of each code in the order's table, -1 where the n-gram never occurs."""
         if order == 1 and self._dense_characters:
-            codes = np.asarray(codes, dtype=np.int64)
-            return np.where((codes >= 1) & (codes <= self.codes[1].size), codes - 1, -1)
+            return dense_character_rows(codes, self.codes[1].size)
         return self.index(order).find(codes)
 
     def sorted_rows(self, sorted_codes: np.ndarray, order: int) -> np.ndarray:
