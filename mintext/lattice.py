@@ -144,9 +144,17 @@ def sorted_by_length(ids: np.ndarray) -> np.ndarray:
     lengths = runs.lengths[order]
     out = np.zeros(int(lengths.sum()) + lengths.size, dtype=ids.dtype)
     first = np.cumsum(lengths + 1) - (lengths + 1)
-    offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    out[np.repeat(first, lengths) + offset] = ids[np.repeat(runs.starts[order], lengths) + offset]
+    out[concatenated_ranges(first, lengths)] = ids[concatenated_ranges(runs.starts[order], lengths)]
     return out
+
+
+def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of the ranges ``starts[k] .. starts[k] + lengths[k]`` (int64)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
 
 
 def word_spans(word_starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

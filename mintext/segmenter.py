@@ -18,7 +18,7 @@ import numpy as np
 
 from mintext.chars import HAN, codepoints, pretokenize
 from mintext.gaps import GapEvidence
-from mintext.lattice import Runs, best_segmentation, word_spans
+from mintext.lattice import Runs, best_segmentation, concatenated_ranges, word_spans
 from mintext.lookup import CodeIndex
 from mintext.ngrams import run_remaining
 from mintext.vocabulary import CharVocabulary, pack_ids
@@ -155,7 +155,7 @@ class Segmenter:
         han_len = ends[han] - starts[han]
         chunk = np.zeros(int(han_len.sum()) + han.size, dtype=np.uint32)
         where = np.arange(chunk.size - han.size) + np.repeat(np.arange(han.size), han_len)
-        source = _expand(starts[han], han_len)
+        source = concatenated_ranges(starts[han], han_len)
         chunk[where] = self._table[cps[source]]
         word_start, word_len = word_spans(self.segment_ids(chunk), chunk) if chunk.size else (np.zeros(0, np.int64),) * 2
         words = _words_by_length(chunk, word_start, word_len, self.max_len)
@@ -190,15 +190,6 @@ class Segmenter:
             yield self.segment_batch(batch)
 
 
-def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of the ranges ``starts[k] .. starts[k] + lengths[k]``."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + offsets
-
-
 def _words_by_length(chunk: np.ndarray, starts: np.ndarray, lengths: np.ndarray, max_len: int) -> dict[int, np.ndarray]:
     words = {}
     for n in range(1, max_len + 1):
@@ -224,7 +215,7 @@ def _render(cps: np.ndarray, token_start: np.ndarray, token_len: np.ndarray, pie
     first_of_piece = np.cumsum(tokens_in) - tokens_in
     within = before - np.repeat(before[first_of_piece[tokens_in > 0]], tokens_in[tokens_in > 0])
     token_out = piece_out[piece_of_token] + within
-    out[token_out.repeat(token_len) + _expand(np.zeros(token_len.size, np.int64), token_len)] = cps[_expand(token_start, token_len)]
+    out[token_out.repeat(token_len) + concatenated_ranges(np.zeros(token_len.size, np.int64), token_len)] = cps[concatenated_ranges(token_start, token_len)]
     line_end = np.flatnonzero(ends_line_arr)
     out[piece_out[line_end] + size[line_end] - 1] = NEWLINE
     return out.tobytes().decode("utf-32-le")
