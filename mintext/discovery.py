@@ -43,7 +43,7 @@ from mintext.progress import progress_bar
 from mintext.refinement import initial_counts, refine
 from mintext.segmenter import Segmenter
 from mintext.sources import Corpus
-from mintext.vocabulary import pack_ids, unpack_codes
+from mintext.vocabulary import pack_rows, unpack_codes
 from mintext.wordmodel import ModelParameters, WordModel
 
 log = logging.getLogger("mintext")
@@ -227,7 +227,7 @@ def text_counts(corpus: Corpus, segmenter: Segmenter, segmented: IO[str], progre
             bar.update(len(batch.text))
             for length, ids in batch.words.items():
                 if len(ids):
-                    codes = pack_ids([ids[:, j].astype(np.uint64) for j in range(length)], segmenter.bits)
+                    codes = pack_rows(ids, segmenter.bits)
                     found.setdefault(length, []).append(codes)
     result = {}
     for length, parts in found.items():
@@ -258,7 +258,7 @@ def lexicon_table(stats: NgramStats, words: WordCounts) -> pd.DataFrame:
         if len(ids) == 0:
             continue
         text = stats.vocabulary.codepoints[ids.astype(np.int64) - 1].astype(np.uint32).tobytes().decode("utf-32-le")
-        codes = pack_ids([ids[:, j].astype(np.uint64) for j in range(length)], stats.bits)
+        codes = pack_rows(ids, stats.bits)
         left, right = stats.entropies_of(codes, length)
         parts.append(
             pd.DataFrame(

@@ -51,7 +51,7 @@ from mintext.spill import (
     sum_sorted,
     table_nbytes,
 )
-from mintext.vocabulary import CODE_BITS, WIDE_DTYPE, CharVocabulary, code_words, is_wide, pack_ids
+from mintext.vocabulary import CODE_BITS, WIDE_DTYPE, CharVocabulary, code_words, is_wide, pack_at
 
 MAX_ORDER_LIMIT = 8
 MAX_BITS = 32
@@ -228,7 +228,7 @@ def _narrow_tables(ids: np.ndarray, width: int, bits: int) -> list[Table]:
 def _wide_table(ids: np.ndarray, remaining: np.ndarray, order: int, bits: int) -> Table:
     """The table of an order whose codes need several 64-bit words (rows sorted with lexsort)."""
     starts = np.flatnonzero(remaining >= order)
-    rows = pack_ids([ids[starts + j] for j in range(order)], bits)
+    rows = pack_at(ids, starts, order, bits)
     rows = rows[stable_order(rows)]
     return sum_sorted(rows, np.ones(rows.shape[0], dtype=COUNT_DTYPE))
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from mintext.lookup import CodeIndex
 from mintext.ngrams import NgramTable, run_remaining
-from mintext.vocabulary import CharVocabulary, is_wide, pack_ids
+from mintext.vocabulary import CharVocabulary, is_wide, pack_at
 
 # row of an n-gram inside a run that the table does not hold because it was pruned (seen fewer
 # times than the table's min_count for its order): such a word costs its spelling alone
@@ -68,13 +68,13 @@ class RowFinder:
         ``remaining`` (optional): :func:`run_remaining` of ``ids``, if already known.
         """
         remaining = run_remaining(ids) if remaining is None else remaining
-        ids64 = ids.astype(np.uint64)
+        ids64 = ids.astype(np.uint64)  # widened once for every order
         rows = {}
         for order in range(1, max_order + 1):
             start = np.flatnonzero(remaining >= order)
             found = np.full(ids.size, -1, dtype=np.int32)
             if start.size:
-                codes = pack_ids([ids64[start + j] for j in range(order)], self.bits)
+                codes = pack_at(ids64, start, order, self.bits)
                 looked_up = self.rows(codes, order)
                 if order in self.pruned:
                     looked_up[looked_up < 0] = SPELLED

@@ -25,7 +25,7 @@ from mintext.lookup import CodeIndex
 from mintext.ngrams import _pool_context, run_remaining
 from mintext.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder
 from mintext.progress import progress_bar
-from mintext.vocabulary import pack_ids
+from mintext.vocabulary import pack_at
 from mintext.wordmodel import WordModel
 
 
@@ -88,7 +88,7 @@ def path_counts(
         spelled = np.flatnonzero(rows == SPELLED)
         codes = np.zeros(0, dtype=np.uint64)
         if spelled.size:  # rows the sparse lookup of the final pass left out, or pruned n-grams
-            codes = pack_ids([chunk.ids[at[spelled] + j].astype(np.uint64) for j in range(order)], stats.bits)
+            codes = pack_at(chunk.ids, at[spelled], order, stats.bits)
             rows[spelled] = stats.rows(codes, order)
             codes = codes[rows[spelled] < 0]
         counts[order] = np.bincount(rows[rows >= 0], minlength=stats.codes[order].size).astype(np.float64)
@@ -129,8 +129,7 @@ class LongWordRows:
         rows = np.where(remaining >= order, SPELLED, -1).astype(np.int32)
         candidate = np.flatnonzero((remaining >= order) & starts[rows2])
         if candidate.size:
-            ids64 = ids.astype(np.uint64)
-            codes = pack_ids([ids64[candidate + j] for j in range(order)], self.bits)
+            codes = pack_at(ids, candidate, order, self.bits)
             found = index.find(codes)
             rows[candidate[found >= 0]] = live[found[found >= 0]]
         return rows
@@ -173,8 +172,7 @@ class FinalPass:
             at = word_start[word_length == order]
             rows = chunk.rows.rows[order][at]
             counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
-            left_out = at[rows == SPELLED]  # only the gathered ids are widened, not the whole chunk per order
-            spelled[order] = pack_ids([ids[left_out + j].astype(np.uint64) for j in range(order)], self.finder.bits)
+            spelled[order] = pack_at(ids, at[rows == SPELLED], order, self.finder.bits)
         return counts, spelled
 
     def run(

@@ -21,7 +21,7 @@ from mintext.gaps import GapEvidence
 from mintext.lattice import Runs, best_segmentation, concatenated_ranges, word_spans
 from mintext.lookup import CodeIndex
 from mintext.ngrams import run_remaining
-from mintext.vocabulary import CharVocabulary, pack_ids
+from mintext.vocabulary import CharVocabulary, pack_at, pack_rows
 from mintext.wordmodel import BaseDistribution, ModelParameters, Spelling
 
 SPACE, NEWLINE = np.uint32(ord(" ")), np.uint32(ord("\n"))
@@ -86,7 +86,7 @@ class Segmenter:
                 continue
             # a word without cached mass costs its spelling, which needs no lookup
             keep = (count > params.discount) | ban
-            codes.append(pack_ids([ids[keep, j].astype(np.uint64) for j in range(n)], self.bits))
+            codes.append(pack_rows(ids[keep], self.bits))
             costs.append(cost[keep])
         self._codes = np.concatenate(codes) if codes else np.zeros(0, np.uint64)
         self._costs = np.concatenate(costs) if costs else np.zeros(0)
@@ -122,7 +122,7 @@ class Segmenter:
                 for j in range(1, length - 1):
                     log_p0 = log_p0 + middle[start + j]
                 value = spelled - log_p0
-                codes = pack_ids([ids64[start + j].astype(np.uint64) for j in range(length)], self.bits)
+                codes = pack_at(ids64, start, length, self.bits)
                 rows = self._index.find(codes)
                 known = rows >= 0
                 value[known] = self._costs[rows[known]]

@@ -59,6 +59,16 @@ def _word_spans(order: int, bits: int) -> list[tuple[int, int]]:
     return [(start, min(order, start + per_word)) for start in range(0, order, per_word)]
 
 
+def pack_at(ids: np.ndarray, starts: np.ndarray, order: int, bits: int) -> np.ndarray:
+    """Codes of the ``order``-grams of the id stream ``ids`` that start at ``starts`` (as :func:`pack_ids`)."""
+    return pack_ids([np.asarray(ids[starts + j], dtype=np.uint64) for j in range(order)], bits)
+
+
+def pack_rows(matrix: np.ndarray, bits: int) -> np.ndarray:
+    """Codes of the rows of an ``(n, order)`` id matrix (as :func:`pack_ids`)."""
+    return pack_ids([np.asarray(matrix[:, j], dtype=np.uint64) for j in range(matrix.shape[1])], bits)
+
+
 def pack_ids(columns: Sequence[np.ndarray], bits: int) -> np.ndarray:
     """Codes of n-grams given column-wise: ``columns[j][i]`` is the id of character j of n-gram i.
 
@@ -260,7 +270,7 @@ class CharVocabulary:
             raise UsageError(f"every word must have {order} characters, got {bad!r}")
         cps = text_codepoints("".join(words)).reshape(len(words), order)
         ids = self.to_ids(cps, strict=strict)
-        return pack_ids([ids[:, j] for j in range(order)], bits)
+        return pack_rows(ids, bits)
 
     def encode(self, word: str, *, bits: int | None = None) -> Code:
         """The code of one word: an ``int``, or a tuple of word values when wide."""
