@@ -80,18 +80,14 @@ def refine(
             bar.update(1)
             log.debug("refinement round %d: code length %.0f nats, %d word types", len(lengths) + 1, length, model.types)
             unchanged = all(np.array_equal(counts[n], model.counts[n]) for n in sizes)
-            if lengths and length >= lengths[-1] * (1 - CODE_LENGTH_TOLERANCE):
-                lengths.append(length)
-                if length >= lengths[-2]:
-                    break  # no better: keep the previous round's counts
-                model.counts = counts
-                model.refresh()
-                break
+            previous = lengths[-1] if lengths else np.inf
             lengths.append(length)
+            if length >= previous:
+                break  # no better: keep the previous round's counts
             model.counts = counts
             model.refresh()
-            if unchanged:
-                break
+            if unchanged or length >= previous * (1 - CODE_LENGTH_TOLERANCE):
+                break  # converged, or it gained less than the tolerance
     return lengths
 
 
