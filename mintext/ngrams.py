@@ -20,8 +20,8 @@ with a 0 after each run; n-grams never contain a 0. Counting is map-reduce:
   ``min_count``) grows with the corpus.
 
 :func:`count_ngrams` drives it over an iterable of id chunks (``jobs > 1`` runs
-the map step in a process pool); :func:`count_corpus` does both passes over a
-:class:`~mintext.sources.Corpus` (characters, then n-grams).
+the map step in a process pool); :func:`count_corpus` counts a
+:class:`~mintext.sources.Corpus` through :class:`mintext.hanstream.HanStream` (decoded once).
 """
 
 from __future__ import annotations
@@ -584,13 +584,6 @@ def han_streams(blocks: Iterable[str]) -> Iterator[np.ndarray]:
         yield han_stream(carry)
 
 
-def _tallied(streams: Iterable[np.ndarray], bar) -> Iterator[np.ndarray]:
-    """The streams unchanged, counting their lengths on a progress bar."""
-    for stream in streams:
-        bar.update(stream.size)
-        yield stream
-
-
 def count_corpus(
     corpus: Corpus,
     max_order: int = DEFAULT_MAX_ORDER,
@@ -601,17 +594,18 @@ def count_corpus(
     progress: bool = False,
     tmpdir: str | os.PathLike | None = None,
 ) -> tuple[CharVocabulary, NgramTable]:
-    """Count the n-grams of a corpus in two streaming passes: characters, then n-grams.
+    """Count the n-grams of a corpus: its Han runs are decoded once into a
+    :class:`~mintext.hanstream.HanStream` (which counts the characters), then counted.
 
     Returns the character vocabulary (ids by frequency) and the n-gram table
     whose codes use its ids. Parameters as in :func:`count_ngrams`.
     """
+    from mintext.hanstream import HanStream  # it imports this module
+
     max_order = check_max_order(max_order)
-    with progress_bar(progress, desc="counting characters", unit="char", unit_scale=True) as bar:
-        vocabulary = CharVocabulary.from_streams(_tallied(han_streams(corpus.blocks()), bar))
-    chunks = (vocabulary.to_ids(stream) for stream in han_streams(corpus.blocks()))
-    table = count_ngrams(
-        chunks, max_order, bits=vocabulary.bits, memory=memory, jobs=jobs,
-        min_count=min_count, progress=progress, tmpdir=tmpdir,
-    )
-    return vocabulary, table
+    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
+        table = count_ngrams(
+            han.chunks(), max_order, bits=han.vocabulary.bits, memory=memory, jobs=jobs,
+            min_count=min_count, progress=progress, tmpdir=tmpdir,
+        )
+        return han.vocabulary, table
