@@ -13,10 +13,12 @@ All arrays are aligned with the rows of an :class:`~mintext.ngrams.NgramTable`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from mintext.lattice import word_spans
 from mintext.lookup import CodeIndex
 from mintext.ngrams import NgramTable, run_remaining
 from mintext.vocabulary import CharVocabulary, is_wide, pack_at
@@ -32,6 +34,19 @@ class ChunkRows:
 
     ids: np.ndarray
     rows: dict[int, np.ndarray]
+
+    def words(self, word_starts: np.ndarray, max_len: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """For each length 1..``max_len``: ``(length, starts, rows)`` of the words ``word_starts`` marks
+        (see :func:`mintext.lattice.word_spans`), rows as in :attr:`rows`."""
+        starts, lengths = word_spans(word_starts, self.ids)
+        for order in range(1, max_len + 1):
+            at = starts[lengths == order]
+            yield order, at, self.rows[order][at]
+
+
+def row_counts(rows: np.ndarray, size: int) -> np.ndarray:
+    """How often each of ``size`` table rows occurs in ``rows`` (negative rows ignored), as float64."""
+    return np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
 
 
 def dense_character_rows(codes: np.ndarray, characters: int) -> np.ndarray:

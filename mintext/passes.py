@@ -20,10 +20,10 @@ import numpy as np
 
 from mintext.gaps import GapEvidence
 from mintext.hanstream import HanStream, read_ids
-from mintext.lattice import Runs, best_segmentation, sorted_by_length, word_spans
+from mintext.lattice import Runs, best_segmentation, sorted_by_length
 from mintext.lookup import CodeIndex
 from mintext.ngrams import _pool_context, run_remaining
-from mintext.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder
+from mintext.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder, row_counts
 from mintext.progress import progress_bar
 from mintext.vocabulary import pack_at
 from mintext.wordmodel import WordModel
@@ -80,18 +80,16 @@ def path_counts(
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Word counts (per order, per table row) of the segmentation marked by ``word_starts``,
     and the codes of the words used that the table does not hold (pruned: seen once)."""
-    starts, lengths = word_spans(word_starts, chunk.ids)
     counts, unlisted = {}, {}
-    for order in range(1, max_len + 1):
-        at = starts[lengths == order]
-        rows = chunk.rows.rows[order][at].astype(np.int64)
+    for order, at, rows in chunk.rows.words(word_starts, max_len):
+        rows = rows.astype(np.int64)
         spelled = np.flatnonzero(rows == SPELLED)
         codes = np.zeros(0, dtype=np.uint64)
         if spelled.size:  # rows the sparse lookup of the final pass left out, or pruned n-grams
             codes = pack_at(chunk.ids, at[spelled], order, stats.bits)
             rows[spelled] = stats.rows(codes, order)
             codes = codes[rows[spelled] < 0]
-        counts[order] = np.bincount(rows[rows >= 0], minlength=stats.codes[order].size).astype(np.float64)
+        counts[order] = row_counts(rows, stats.codes[order].size)
         unlisted[order] = codes
     return counts, unlisted
 
@@ -166,12 +164,9 @@ class FinalPass:
         ids = sorted_by_length(read_ids(self.path, span[0], span[1], self.lookup_table))
         chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
         starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling), chunk.runs)
-        word_start, word_length = word_spans(starts, ids)
         counts, spelled = {}, {}
-        for order, size in self.sizes.items():
-            at = word_start[word_length == order]
-            rows = chunk.rows.rows[order][at]
-            counts[order] = np.bincount(rows[rows >= 0], minlength=size).astype(np.float64)
+        for order, at, rows in chunk.rows.words(starts, self.max_len):
+            counts[order] = row_counts(rows, self.sizes[order])
             spelled[order] = pack_at(ids, at[rows == SPELLED], order, self.finder.bits)
         return counts, spelled
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mintext.lattice import word_spans
-from mintext.ngramstats import ChunkRows, NgramStats
+from mintext.ngramstats import ChunkRows, NgramStats, row_counts
 
 # published thresholds on solidity (natural log) for n = 2, 3, 4; 5+ continue by +2
 DEFAULT_THETA = {2: 2.0, 3: 4.0, 4: 6.0}
@@ -64,13 +63,7 @@ def rough_cut(chunk: ChunkRows, kept: dict[int, np.ndarray]) -> np.ndarray:
 
 def piece_counts(chunk: ChunkRows, word_starts: np.ndarray, max_len: int, sizes: dict[int, int]) -> dict[int, np.ndarray]:
     """Counts, per order and table row, of the pieces of length <= ``max_len`` marked by ``word_starts``."""
-    starts, lengths = word_spans(word_starts, chunk.ids)
-    counts = {}
-    for order in range(1, max_len + 1):
-        pick = starts[lengths == order]
-        rows = chunk.rows[order][pick]
-        counts[order] = np.bincount(rows[rows >= 0], minlength=sizes[order]).astype(np.float64)
-    return counts
+    return {order: row_counts(rows, sizes[order]) for order, _, rows in chunk.words(word_starts, max_len)}
 
 
 def candidate_counts(
