@@ -125,11 +125,6 @@ class ChunkCounts:
         """``(keys, counts)`` per order."""
         return list(zip(self.codes, self.counts, strict=True))
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the tables."""
-        return sum(table_nbytes(t) for t in self.tables)
-
 
 def run_remaining(ids: np.ndarray) -> np.ndarray:
     """For each position, how many non-zero ids start there (0 on a separator).
