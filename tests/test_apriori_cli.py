@@ -265,3 +265,13 @@ def test_memory_limit(run, write):
     path = write("m.csv", f"{basket}\n{basket}\n")
     assert_one_line_error(run("apriori", path, "-n", "2", "--memory", "16M", "--itemsets"), 2,
                           "over the memory limit of 16.0 MiB")
+
+
+def test_cli_choices_match_the_library():
+    """cli/apriori.py keeps its own copies of the choices so that --help imports no numpy: they must not drift."""
+    from cli import apriori as command
+    from mintext.baskets import FORMATS
+    from mintext.itemset_tables import OUTPUT_FORMATS
+
+    assert command.BASKET_FORMATS == FORMATS
+    assert command.OUTPUT_FORMATS == OUTPUT_FORMATS
