@@ -152,22 +152,11 @@ def read_records(sources: list, input_format: str, encoding: str, errors: str, s
         if input_format == "conllu":
             for sentence in read_conllu(lines(source), source.name):
                 number += 1
-                text = sentence.text if sentence.text is not None else _text_of(sentence)
-                yield Record(sentence.sent_id or str(number), text, sentence.words, sentence)
+                yield Record(sentence.sent_id or str(number), sentence.surface, sentence.words, sentence)
         else:
             for line in lines(source):
                 number += 1
                 yield Record(str(number), line, line.split() if input_format == "segmented" else None)
-
-
-def _text_of(sentence) -> str:
-    """The text of a CoNLL-U sentence without ``# text``: FORMs with a space unless MISC says SpaceAfter=No."""
-    parts = []
-    for row in sentence.rows:
-        parts.append(row[1])
-        if "SpaceAfter=No" not in row[9].split("|"):
-            parts.append(" ")
-    return "".join(parts).strip()
 
 
 # --------------------------------------------------------------------------- running and writing

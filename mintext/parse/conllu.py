@@ -38,6 +38,19 @@ class ConlluSentence:
     line: int = 0
 
     @property
+    def surface(self) -> str:
+        """The sentence's text: ``# text`` when the file has it, else the FORMs, each followed by a space
+        unless its MISC column says ``SpaceAfter=No``."""
+        if self.text is not None:
+            return self.text
+        parts = []
+        for row in self.rows:
+            parts.append(row[1])
+            if "SpaceAfter=No" not in row[9].split("|"):
+                parts.append(" ")
+        return "".join(parts).strip()
+
+    @property
     def words(self) -> list[str]:
         """The FORM column of the syntactic words."""
         return [row[1] for row in self.rows]
