@@ -1,6 +1,6 @@
 """Perturbed masking: mintext's batched pipeline against the published per-sentence script.
 
-``python -m bench parse [--sentences=200] [--batch-size=32] [--blocks=4] [--ud-model=small|bench|none]``
+``python -m bench parse [--sentences=200] [--batch-size=128] [--blocks=4] [--ud-model=small|bench|none]``
 
 Data: the first ``--sentences`` sentences of UD Chinese GSDSimp test
 (../shared/eval/ud; skipped when absent): their ``# text`` for segmentation,
@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import REPO, find_shared
+from mintext.parse.impact import DEFAULT_BATCH_SIZE
 
 BENCH_MODEL = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
                "max_position_embeddings": 512}
@@ -161,7 +162,7 @@ def run_task(task: str, encoder, baseline: PublishedScript, sentences: list, n_b
     from mintext.parse.decoders import dependency_scores, eisner
     from mintext.parse.pipeline import dependency_trees, segment
 
-    options = {"batch_size": batch_size, "batch_tokens": 128 * batch_size}
+    options = {"batch_size": batch_size}
     base_clock, our_clock = Clock(), Clock()
     base_results, our_results = [], []
     copies_before, passes_before = encoder.sequences, encoder.forward_passes
@@ -241,7 +242,7 @@ def ud_run(model_dir: Path, gold: Path, work: Path) -> None:
 def main(args: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench parse")
     parser.add_argument("--sentences", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--blocks", type=int, default=4)
     parser.add_argument("--tasks", default="seg,dep")
     parser.add_argument("--ud-model", choices=["small", "bench", "none"], default="small")

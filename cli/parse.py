@@ -18,6 +18,7 @@ import click
 from cli.options import input_options, note, output_option, quiet_option, warn
 
 MODEL_CHOICES = ("bert", "albert", "nezha", "roberta")  # = mintext.parse.model.MODEL_TYPES
+DEFAULT_BATCH_SIZE = 128  # = mintext.parse.impact.DEFAULT_BATCH_SIZE
 FORMATS = {  # task -> output formats, the default first
     "seg": ("words", "json"),
     "tree": ("bracketed", "json", "pretty"),
@@ -59,8 +60,9 @@ class Record:
                    "dep: conllu (default), json or pretty.")
 @click.option("--layer", type=click.IntRange(min=1), default=None, metavar="N",
               help="Hidden layer to read, 1 = first Transformer layer.  [default: the last]")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, metavar="N",
-              help="Masked copies per forward pass (fewer for long sentences: at most 128 x N tokens).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True, metavar="N",
+              help="Masked copies per forward pass (fewer for long sentences: at most 128 x N tokens, "
+                   "and 128 x 128 x N attention scores a head).")
 @click.option("--window", type=click.IntRange(min=2), default=None, metavar="TOKENS",
               help="Longest token window; longer sentences go through overlapping windows.  "
                    "[default: the model's max_position_embeddings - 2]")
@@ -122,7 +124,7 @@ def parse(
     stats = DecodeStats()
     run = Run(task, output_format, input_format != "text", quiet)
     records = read_records(sources, input_format, encoding, errors, stats)
-    options = {"batch_size": batch_size, "batch_tokens": 128 * batch_size, "window": window, "distance": distance}
+    options = {"batch_size": batch_size, "window": window, "distance": distance}
     results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
     run.write(results, output)
 

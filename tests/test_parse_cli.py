@@ -252,11 +252,14 @@ def test_nezha_end_to_end(run, write, tiny_nezha):
     check_conllu(result.stdout)
 
 
-def test_model_choices_match_the_library():
+def test_model_choices_and_batch_size_match_the_library():
     import cli.parse
+    from mintext.parse.impact import DEFAULT_BATCH_SIZE
     from mintext.parse.model import MODEL_TYPES
 
-    assert cli.parse.MODEL_CHOICES == MODEL_TYPES  # spelt out in cli/parse.py so that --help stays light
+    # spelt out in cli/parse.py so that --help stays light
+    assert cli.parse.MODEL_CHOICES == MODEL_TYPES
+    assert cli.parse.DEFAULT_BATCH_SIZE == DEFAULT_BATCH_SIZE
 
 
 # --------------------------------------------------------------------------- bad input

@@ -143,6 +143,33 @@ def test_bad_options(bert_encoder):
         list(adjacent_impacts(bert_encoder, ["好"], batch_size=0))
 
 
+class ShapeRecorder:
+    """A stand-in encoder (one token per character) that records the shape of every batch."""
+
+    max_tokens, unk_id, cls_id, sep_id, mask_id = 510, 1, 2, 3, 4
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, int]] = []
+
+    def token_ids(self, atom: str) -> list[int]:
+        return [5 + ord(c) % 100 for c in atom]
+
+    def hidden_at(self, token_ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        self.shapes.append(token_ids.shape)
+        return np.zeros((*positions.shape, 4), dtype=np.float32)
+
+
+def test_batches_respect_the_token_and_attention_budgets():
+    """batch_size 8: at most 8 copies, 8 * 128 tokens and 8 * 128 * 128 attention scores a batch."""
+    recorder = ShapeRecorder()
+    results = list(adjacent_impacts(recorder, ["好" * 10, "好" * 200, "好" * 60], batch_size=8))
+    assert [r.copies for r in results] == [19, 399, 119]
+    assert sum(rows for rows, _ in recorder.shapes) == 19 + 399 + 119
+    assert all(rows <= 8 and rows * length <= 1024 and rows * length**2 <= 1024 * 128 for rows, length in recorder.shapes)
+    by_length = {length: max(rows for rows, n in recorder.shapes if n == length) for _, length in recorder.shapes}
+    assert by_length == {12: 8, 62: 8, 202: 3}  # 202 tokens: 5 copies fit the tokens, 3 the scores
+
+
 # --------------------------------------------------------------------------- order and streaming
 
 

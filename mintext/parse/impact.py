@@ -14,7 +14,9 @@ How the work is organised:
   all pairs (``n (n + 1) / 2`` copies);
 - copies of many sentences are pooled, sorted by length (a stable sort) and
   cut into batches of at most ``batch_size`` copies (fewer for long copies:
-  at most ``batch_tokens`` padded tokens per batch), padded with id 0, which
+  at most ``batch_tokens`` padded tokens per batch, and at most ``batch_tokens
+  * 128`` attention scores per head, ``copies * length ** 2``, so that a batch
+  of long copies does not hold a huge score tensor), padded with id 0, which
   the model masks out of attention, so that a copy's vectors do not depend on
   its batch (checked by the tests);
 - each batch is one call of a compiled TensorFlow function that returns the
@@ -57,8 +59,8 @@ from mintext.errors import UsageError
 from mintext.parse.tokens import atom_spans
 
 DISTANCES = ("euclidean", "cosine")
-DEFAULT_BATCH_SIZE = 32
-DEFAULT_BATCH_TOKENS = 4096
+DEFAULT_BATCH_SIZE = 128  # copies per call: fewer, larger calls spread TensorFlow's per-call cost (docs/parse.md)
+TOKENS_PER_COPY = 128  # batch_tokens defaults to TOKENS_PER_COPY * batch_size
 BUFFER_BATCHES = 16  # copies pooled (and sorted by length) at a time: batch_size * BUFFER_BATCHES
 CONCURRENT_BATCHES = 2  # batches in the model at once: one call rarely keeps two CPU cores busy
 
@@ -183,7 +185,7 @@ class _Batcher:
     """Pools masked copies of many sentences, runs them in batches, yields finished sentences in order."""
 
     def __init__(self, encoder: TokenEncoder, batch_size: int, window: int | None, distance: str,
-                 batch_tokens: int) -> None:
+                 batch_tokens: int | None) -> None:
         if batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
         if distance not in DISTANCES:
@@ -191,6 +193,8 @@ class _Batcher:
         window = check_window(encoder, window)
         self.encoder = encoder
         self.batch_size = batch_size
+        if batch_tokens is None:
+            batch_tokens = TOKENS_PER_COPY * batch_size
         self.batch_tokens = max(batch_tokens, window + 2)
         self.window = window
         self.distance = distance
@@ -264,7 +268,7 @@ class _Batcher:
             while start < len(rows):
                 end = min(start + self.batch_size, len(rows))
                 # fewer copies per batch when they are long (the last, longest copy sets the padding)
-                while end - start > 1 and (end - start) * len(rows[end - 1][0].ids) > self.batch_tokens:
+                while end - start > 1 and not self._fits(end - start, len(rows[end - 1][0].ids)):
                     end -= 1
                 batch = rows[start:end]
                 ids, positions, spans = self._batch_arrays(batch, len(rows[end - 1][0].ids))
@@ -274,6 +278,10 @@ class _Batcher:
                 start = end
             while in_flight:
                 self._record_batch(*in_flight.popleft())
+
+    def _fits(self, copies: int, length: int) -> bool:
+        """Whether ``copies`` padded to ``length`` tokens stay within the token and attention-score budgets."""
+        return copies * length <= self.batch_tokens and copies * length * length <= self.batch_tokens * TOKENS_PER_COPY
 
     def _batch_arrays(self, rows: list[tuple], length: int) -> tuple[np.ndarray, np.ndarray, list]:
         """Token ids (masked copies padded with 0), read positions, and each row's masked spans."""
@@ -301,8 +309,8 @@ class _Batcher:
         hidden = future.result()
         for r, (win, units) in enumerate(rows):
             k, vectors = 0, []
-            for a, b in spans[r]:
-                vectors.append(hidden[r, k : k + b - a].mean(axis=0))
+            for a, b in spans[r]:  # a unit's vector: the mean over its tokens (most units are one token)
+                vectors.append(hidden[r, k] if b - a == 1 else hidden[r, k : k + b - a].mean(axis=0))
                 k += b - a
             self._record(win, units, vectors)
 
@@ -347,7 +355,7 @@ def adjacent_impacts(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
-    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    batch_tokens: int | None = None,
 ) -> Iterator[Impacts]:
     """Impacts between neighbouring atoms of each text, in input order (for segmentation).
 
@@ -373,7 +381,7 @@ def impact_matrices(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
-    batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    batch_tokens: int | None = None,
 ) -> Iterator[Impacts]:
     """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
 
