@@ -52,6 +52,8 @@ def score(
     from mintext.atomic import atomic_output
     from mintext.sources import DecodeStats
 
+    if [gold, predicted, training_words].count("-") > 1:
+        raise UsageError("only one of GOLD, PRED and --words can be - (stdin)")
     stats = DecodeStats()
     if conllu:
         if training_words is not None:

@@ -98,6 +98,14 @@ def test_cli_mismatched_characters(run, write):
     assert result.stderr.startswith("Error: line 1 differs in its characters")
 
 
+@pytest.mark.parametrize("args", [["-", "-"], ["-", "-", "--conllu"], ["GOLD", "-", "--words", "-"]])
+def test_cli_two_stdins_is_usage_error(run, write, args):
+    gold = write("gold.txt", GOLD)
+    result = run("score", *[str(gold) if a == "GOLD" else a for a in args], input=PRED)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: only one of GOLD, PRED and --words can be - (stdin)\n"
+
+
 def test_cli_missing_file_is_usage_error(run, write, tmp_path):
     gold = write("gold.txt", "a\n")
     result = run("score", gold, tmp_path / "nope.txt")
