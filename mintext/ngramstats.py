@@ -158,7 +158,7 @@ class NgramStats:
     def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Counts of n-grams given by code (0 where absent)."""
         rows = self.rows(codes, order)
-        return np.append(self.counts[order], 0.0)[rows]  # row -1 (absent) reads the appended 0
+        return np.where(rows >= 0, self.counts[order][np.maximum(rows, 0)], 0.0)  # gathers only the queried rows
 
     def prefix_codes(self, codes: np.ndarray, order: int, length: int) -> np.ndarray:
         """Codes of the first ``length`` characters of order-``order`` codes."""
@@ -216,6 +216,7 @@ class NgramStats:
         rows = self.rows(codes, order)
         # an n-gram a pruned order dropped occurred once: one neighbour on each side, entropy 0
         absent = 0.0 if self.table.min_counts[order - 1] == 2 else np.nan
-        left = np.append(self.left_entropy[order], absent)[rows]  # row -1 reads the appended value
-        right = np.append(self.right_entropy[order], absent)[rows]
+        found, safe = rows >= 0, np.maximum(rows, 0)
+        left = np.where(found, self.left_entropy[order][safe], absent)
+        right = np.where(found, self.right_entropy[order][safe], absent)
         return left, right
