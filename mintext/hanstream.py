@@ -19,7 +19,7 @@ import numpy as np
 from mintext.ngrams import han_streams, split_chunks
 from mintext.progress import progress_bar
 from mintext.sources import Corpus
-from mintext.vocabulary import CharVocabulary, count_codepoints
+from mintext.vocabulary import CharVocabulary
 
 CHUNK_CHARS = 1 << 22
 
@@ -39,12 +39,12 @@ class HanStream:
         self.size = 0
         try:
             with open(self.path, "wb") as out, progress_bar(progress, desc="reading", unit="char", unit_scale=True) as bar:
-                counts = count_codepoints(self._written(han_streams(corpus.blocks()), out, bar))
+                # characters counted as they are written
+                self.vocabulary = CharVocabulary.from_streams(self._written(han_streams(corpus.blocks()), out, bar))
         except BaseException:
             self.close()
             raise
         self._codepoints = np.memmap(self.path, dtype=np.uint32, mode="r") if self.size else np.zeros(0, np.uint32)
-        self.vocabulary = CharVocabulary.from_counts(*counts)  # characters counted as they are written
 
     def _written(self, streams: Iterator[np.ndarray], out, bar) -> Iterator[np.ndarray]:
         """``streams``, each written to ``out`` (as uint32 code points) before it is passed on."""

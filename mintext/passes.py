@@ -51,8 +51,8 @@ def with_sentinels(row_costs: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
 def cost_matrix(
     chunk: Chunk,
     row_costs: dict[int, np.ndarray],
-    evidence: GapEvidence | None = None,
-    spelling_cost: Callable[[np.ndarray], np.ndarray] | None = None,
+    evidence: GapEvidence | None,
+    spelling_cost: Callable[[np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """Cost of each word (length L, start i) in a chunk: the cost of its table row plus gap evidence.
 
@@ -226,8 +226,8 @@ def segment_chunks(
     chunks: Iterable[Chunk],
     row_costs: dict[int, np.ndarray],
     stats: NgramStats,
-    evidence: GapEvidence | None = None,
-    spelling_cost: Callable[[np.ndarray], np.ndarray] | None = None,
+    evidence: GapEvidence | None,
+    spelling_cost: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[dict[int, np.ndarray], Unlisted]:
     """Best segmentation of every chunk under ``row_costs``: word counts per order and table row, and
     the words the table does not hold (per order, distinct codes and their counts)."""
