@@ -158,7 +158,7 @@ class NgramStats:
     def count_of(self, codes: np.ndarray, order: int) -> np.ndarray:
         """Counts of n-grams given by code (0 where absent)."""
         rows = self.rows(codes, order)
-        return np.where(rows >= 0, self.counts[order][np.maximum(rows, 0)], 0.0)  # gathers only the queried rows
+        return _at_rows(self.counts[order], rows, 0.0)
 
     def prefix_codes(self, codes: np.ndarray, order: int, length: int) -> np.ndarray:
         """Codes of the first ``length`` characters of order-``order`` codes."""
@@ -216,7 +216,12 @@ class NgramStats:
         rows = self.rows(codes, order)
         # an n-gram a pruned order dropped occurred once: one neighbour on each side, entropy 0
         absent = 0.0 if self.table.min_counts[order - 1] == 2 else np.nan
-        found, safe = rows >= 0, np.maximum(rows, 0)
-        left = np.where(found, self.left_entropy[order][safe], absent)
-        right = np.where(found, self.right_entropy[order][safe], absent)
-        return left, right
+        return _at_rows(self.left_entropy[order], rows, absent), _at_rows(self.right_entropy[order], rows, absent)
+
+
+def _at_rows(values: np.ndarray, rows: np.ndarray, absent: float) -> np.ndarray:
+    """``values[rows]`` as float64, ``absent`` where the row is -1 (gathers only the rows asked for)."""
+    out = np.full(len(rows), absent)
+    found = rows >= 0
+    out[found] = values[rows[found]]
+    return out
