@@ -86,3 +86,9 @@ def note(message: str) -> None:
 def warn(message: str) -> None:
     """A warning line on stderr (shown even with ``--quiet``)."""
     log.warning("warning: %s", message)
+
+
+def warn_undecodable(count: int, errors: str) -> None:
+    """Say on stderr how many undecodable byte sequences ``--errors replace`` or ``ignore`` replaced or dropped."""
+    if count:
+        warn(f"{'replaced' if errors == 'replace' else 'dropped'} {count} undecodable byte sequences")

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from cli.options import input_options, note, output_option, quiet_option, warn
+from cli.options import input_options, note, output_option, quiet_option, warn, warn_undecodable
 
 MODEL_CHOICES = ("bert", "albert", "nezha", "roberta")  # = mintext.parse.model.MODEL_TYPES
 DEFAULT_BATCH_SIZE = 128  # = mintext.parse.impact.DEFAULT_BATCH_SIZE
@@ -128,8 +128,7 @@ def parse(
     results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
     run.write(results, output)
 
-    if stats.replaced:
-        warn(f"{stats.replaced} undecodable byte sequences were {'replaced' if errors == 'replace' else 'dropped'}")
+    warn_undecodable(stats.replaced, errors)
     run.report(encoder, time.perf_counter() - loaded)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.options import input_options, output_option, warn
+from cli.options import input_options, output_option, warn_undecodable
 from mintext.errors import UsageError
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ def score(
         result = score_conllu(gold, predicted, encoding, errors, stats=stats)
     else:
         result = _score_words(gold, predicted, training_words, encoding, errors, stats)
-    if stats.replaced:
-        warn(f"replaced {stats.replaced} undecodable byte sequences")
+    warn_undecodable(stats.replaced, errors)
 
     with atomic_output(output) as out:
         if output_format == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.options import input_options, output_option, quiet_option, warn
+from cli.options import input_options, output_option, quiet_option, warn_undecodable
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -53,6 +53,5 @@ def segment(
             out.write(batch.text)
             out.flush()
             bar.update(len(batch.text))
-    if corpus.stats.replaced:
-        warn(f"replaced {corpus.stats.replaced} undecodable byte sequences")
+    warn_undecodable(corpus.stats.replaced, errors)
 
