@@ -146,11 +146,12 @@ def copy_macs(length: int, config: dict, reads: int | None = None) -> int:
     return first + (layers - 2) * whole_layer + last
 
 
-def gflop_per_sentence(task: str, sentences: list, encoder, baseline: PublishedScript, config: dict) -> tuple[float, float]:
+def gflop_per_sentence(task: str, sentences: list, encoder, baseline: PublishedScript) -> tuple[float, float]:
     """Floating-point operations a sentence costs the published script and mintext (one window each)."""
     from mintext.parse.impact import _unit_tokens
     from mintext.parse.tokens import atoms
 
+    config = encoder.config
     published = ours = 0
     for sentence in sentences:
         if task == "seg":
@@ -254,7 +255,7 @@ def run_task(task: str, encoder, baseline: PublishedScript, sentences: list, n_b
         "baseline_copies": baseline.sequences / n, "mintext_copies": (encoder.sequences - copies_before) / n,
         "baseline_calls": baseline.predict_calls / n, "mintext_calls": (encoder.forward_passes - passes_before) / n,
         "max_difference": worst, "compared": compared,
-        "gflop": gflop_per_sentence(task, sentences, encoder, baseline, encoder.config),
+        "gflop": gflop_per_sentence(task, sentences, encoder, baseline),
     }
 
 

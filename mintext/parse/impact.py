@@ -14,9 +14,10 @@ How the work is organised:
   all pairs (``n (n + 1) / 2`` copies);
 - copies of many sentences are pooled, sorted by length (a stable sort) and
   cut into batches of at most ``batch_size`` copies (fewer for long copies:
-  at most ``batch_tokens`` padded tokens per batch, and at most ``batch_tokens
-  * 128`` attention scores per head, ``copies * length ** 2``, so that a batch
-  of long copies does not hold a huge score tensor), padded with id 0, which
+  at most ``128 * batch_size`` padded tokens per batch, and at most ``128 *
+  128 * batch_size`` attention scores per head, ``copies * length ** 2``, so
+  that a batch of long copies does not hold a huge score tensor), padded with
+  id 0, which
   the model masks out of attention, so that a copy's vectors do not depend on
   its batch (checked by the tests);
 - each batch is one call of a compiled TensorFlow function that returns the
@@ -60,7 +61,7 @@ from mintext.parse.tokens import atom_spans
 
 DISTANCES = ("euclidean", "cosine")
 DEFAULT_BATCH_SIZE = 128  # copies per call: fewer, larger calls spread TensorFlow's per-call cost (docs/parse.md)
-TOKENS_PER_COPY = 128  # batch_tokens defaults to TOKENS_PER_COPY * batch_size
+TOKENS_PER_COPY = 128  # a batch holds at most TOKENS_PER_COPY * batch_size padded tokens
 BUFFER_BATCHES = 16  # copies pooled (and sorted by length) at a time: batch_size * BUFFER_BATCHES
 CONCURRENT_BATCHES = 2  # batches in the model at once: one call rarely keeps two CPU cores busy
 
@@ -184,8 +185,7 @@ def check_window(encoder: TokenEncoder, window: int | None) -> int:
 class _Batcher:
     """Pools masked copies of many sentences, runs them in batches, yields finished sentences in order."""
 
-    def __init__(self, encoder: TokenEncoder, batch_size: int, window: int | None, distance: str,
-                 batch_tokens: int | None) -> None:
+    def __init__(self, encoder: TokenEncoder, batch_size: int, window: int | None, distance: str) -> None:
         if batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
         if distance not in DISTANCES:
@@ -193,9 +193,7 @@ class _Batcher:
         window = check_window(encoder, window)
         self.encoder = encoder
         self.batch_size = batch_size
-        if batch_tokens is None:
-            batch_tokens = TOKENS_PER_COPY * batch_size
-        self.batch_tokens = max(batch_tokens, window + 2)
+        self.batch_tokens = max(TOKENS_PER_COPY * batch_size, window + 2)
         self.window = window
         self.distance = distance
 
@@ -355,7 +353,6 @@ def adjacent_impacts(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
-    batch_tokens: int | None = None,
 ) -> Iterator[Impacts]:
     """Impacts between neighbouring atoms of each text, in input order (for segmentation).
 
@@ -364,7 +361,7 @@ def adjacent_impacts(
     ``2n - 1`` masked copies of each text run in shared batches. Yields one
     :class:`Impacts` per text with ``adjacent`` filled and ``matrix`` ``None``.
     """
-    batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
+    batcher = _Batcher(encoder, batch_size, window, distance)
 
     def sentences() -> Iterator[_Sentence]:
         for text in texts:
@@ -381,7 +378,6 @@ def impact_matrices(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
-    batch_tokens: int | None = None,
 ) -> Iterator[Impacts]:
     """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
 
@@ -389,7 +385,7 @@ def impact_matrices(
     of its tokens' vectors. Yields one :class:`Impacts` per sentence with
     ``matrix`` (``n x n``, float32, zero diagonal) and ``adjacent`` filled.
     """
-    batcher = _Batcher(encoder, batch_size, window, distance, batch_tokens)
+    batcher = _Batcher(encoder, batch_size, window, distance)
 
     def items() -> Iterator[_Sentence]:
         for words in sentences:
