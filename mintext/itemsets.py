@@ -273,7 +273,7 @@ class _SortedLevels:
     def add(self, rows: _RankRows, counts: np.ndarray, perfect: tuple[np.ndarray, np.ndarray] | None) -> int:
         """Put a mined level in display order; returns the bytes it holds."""
         if len(rows):
-            self.levels.append(_display_order(self.position[rows.matrix()], counts, self.item_ids))
+            self.levels.append(_display_order(self.position[rows.matrix], counts, self.item_ids))
         return rows.nbytes + counts.nbytes
 
     def finish(self, max_len: int | None) -> None:
@@ -400,19 +400,17 @@ class _RankRows:
     """The itemsets of one level in rank space, as mined: each row's last item and its parent row.
 
     ``parents[i]`` is the row of the level below that holds the first k - 1
-    items of row i (None for single items). The (n, k) matrix of ranks is
-    built only when asked for (pruning, and the display order of more than 64
-    frequent items need it), from the level below's, and then kept.
+    items of row i (None for single items). ``matrix``, the (n, k) ranks, is
+    built only where it is needed (pruning, and the display order of more than
+    64 frequent items): with more than 64 frequent items every level gets it
+    from the level below's, with fewer no level has it.
     """
 
-    def __init__(
-        self, last: np.ndarray, parents: np.ndarray | None, below: _RankRows | None, matrix: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, last: np.ndarray, parents: np.ndarray | None, k: int, matrix: np.ndarray | None) -> None:
         self.last = last
         self.parents = parents
-        self.k = 1 if below is None else below.k + 1
-        self._below = below if matrix is None else None
-        self._matrix = matrix
+        self.k = k
+        self.matrix = matrix
 
     def __len__(self) -> int:
         return len(self.last)
@@ -422,20 +420,14 @@ class _RankRows:
         """Bytes of the matrix (built or not): what the level's itemsets take in the result."""
         return 4 * len(self) * self.k
 
-    def matrix(self) -> np.ndarray:
-        """The (n, k) ranks, built from the nearest level below that has its matrix (and kept)."""
-        chain = []
-        level = self
-        while level._matrix is None:
-            chain.append(level)
-            level = level._below
-        for level in reversed(chain):
-            below = level._below._matrix
-            matrix = np.empty((len(level), level.k), np.int32)
-            matrix[:, :-1] = np.take(below, level.parents, axis=0)
-            matrix[:, -1] = level.last
-            level._matrix, level._below = matrix, None
-        return self._matrix
+    def next_level(self, last: np.ndarray, parents: np.ndarray) -> _RankRows:
+        """The level above: rows ``parents`` of this one, each extended by ``last`` (a matrix if this has one)."""
+        matrix = None
+        if self.matrix is not None:
+            matrix = np.empty((len(last), self.k + 1), np.int32)
+            matrix[:, :-1] = np.take(self.matrix, parents, axis=0)
+            matrix[:, -1] = last
+        return _RankRows(last, parents, self.k + 1, matrix)
 
 
 @dataclass
@@ -530,7 +522,7 @@ class _Miner:
         bytes it keeps. ``perfect`` (None unless ``self.perfect``) holds the parent rows and last items of
         the level's perfect rows, which ``rows`` leave out; at level 1 the parent is the root (row 0)."""
         singles = np.arange(self.n_frequent, dtype=np.int32)
-        rows = _RankRows(singles, None, None, singles[:, None])
+        rows = _RankRows(singles, None, 1, None if self.perfect else singles[:, None])
         at_root = len(self.universal_ids)  # the items in every basket rank after the others
         perfect = (np.zeros(at_root, np.intp), self.n_frequent + np.arange(at_root)) if self.perfect else None
         self.check_level(1, found(rows, self.item_counts, perfect))
@@ -541,7 +533,7 @@ class _Miner:
         perfect = None
         if self.perfect:
             pairs, counts, bits, perfect = _without_perfect_pairs(pairs, counts, bits, self.item_counts)
-        rows = _RankRows(pairs[:, 1], pairs[:, 0].astype(np.int64), rows, pairs)
+        rows = _RankRows(pairs[:, 1], pairs[:, 0].astype(np.int64), 2, None if self.perfect else pairs)
         while True:
             self.check_level(length, found(rows, counts, perfect))
             if bits is None or not len(counts):
@@ -720,7 +712,7 @@ class _Miner:
         k = rows.k
         partners = _partners(rows.parents)
         prune = not self.perfect and bits.widest >= PRUNE_WIDTH
-        subsets = _SubsetIndex(rows.matrix(), self.item_counts) if prune else None
+        subsets = _SubsetIndex(rows.matrix, self.item_counts) if prune else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         perfect_parents, perfect_items = [], []
         held = found = 0
@@ -761,7 +753,7 @@ class _Miner:
         perfect = None
         if self.perfect:
             perfect = (_joined(perfect_parents, np.int64), _joined(perfect_items, np.int32))
-        new = _RankRows(_joined(kept_items, np.int32), _joined(kept_parents, np.int64), rows)
+        new = rows.next_level(_joined(kept_items, np.int32), _joined(kept_parents, np.int64))
         new_bits = _Bitsets.from_runs(kept_words, kept_firsts) if keep_bits else None
         return new, _joined(kept_counts, np.int64).astype(np.int64), new_bits, perfect
 
