@@ -79,7 +79,8 @@ def child(config: dict) -> dict:
 
     import numpy as np
 
-    from mintext.ngrams import count_corpus, count_ngrams, han_streams, split_chunks
+    from mintext.hanstream import count_corpus
+    from mintext.ngrams import count_ngrams, han_streams, split_chunks
     from mintext.sources import Corpus
     from mintext.spill import SpillDir
     from mintext.vocabulary import CharVocabulary

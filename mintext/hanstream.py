@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from mintext.ngrams import han_streams, split_chunks
+from mintext.ngrams import DEFAULT_MAX_ORDER, DEFAULT_MEMORY, NgramTable, check_max_order, count_ngrams, han_streams, split_chunks
 from mintext.progress import progress_bar
 from mintext.sources import Corpus
 from mintext.vocabulary import CharVocabulary
@@ -105,3 +105,28 @@ def read_ids(path: str, start: int, end: int, lookup_table: np.ndarray) -> np.nd
     """Ids of the code points ``start:end`` of a Han stream file (for worker processes)."""
     codepoints = np.fromfile(path, dtype=np.uint32, count=end - start, offset=4 * start)
     return lookup_table[codepoints]
+
+
+def count_corpus(
+    corpus: Corpus,
+    max_order: int = DEFAULT_MAX_ORDER,
+    *,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    min_count: int = 1,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+) -> tuple[CharVocabulary, NgramTable]:
+    """Count the n-grams of a corpus: its Han runs are decoded once into a
+    :class:`HanStream` (which counts the characters), then counted.
+
+    Returns the character vocabulary (ids by frequency) and the n-gram table
+    whose codes use its ids. Parameters as in :func:`count_ngrams`.
+    """
+    max_order = check_max_order(max_order)
+    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
+        table = count_ngrams(
+            han.chunks(), max_order, bits=han.vocabulary.bits, memory=memory, jobs=jobs,
+            min_count=min_count, progress=progress, tmpdir=tmpdir,
+        )
+        return han.vocabulary, table

@@ -20,8 +20,8 @@ with a 0 after each run; n-grams never contain a 0. Counting is map-reduce:
   ``min_count``) grows with the corpus.
 
 :func:`count_ngrams` drives it over an iterable of id chunks (``jobs > 1`` runs
-the map step in a process pool); :func:`count_corpus` counts a
-:class:`~mintext.sources.Corpus` through :class:`mintext.hanstream.HanStream` (decoded once).
+the map step in a process pool); :func:`mintext.hanstream.count_corpus` counts a
+:class:`~mintext.sources.Corpus` through :class:`~mintext.hanstream.HanStream` (decoded once).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ import numpy as np
 from mintext.chars import HAN, char_classes, codepoints, han_stream
 from mintext.errors import UsageError
 from mintext.progress import progress_bar
-from mintext.sources import Corpus
 from mintext.spill import (
     COUNT_DTYPE,
     SpillDir,
@@ -577,30 +576,3 @@ def han_streams(blocks: Iterable[str]) -> Iterator[np.ndarray]:
             yield stream
     if carry:
         yield han_stream(carry)
-
-
-def count_corpus(
-    corpus: Corpus,
-    max_order: int = DEFAULT_MAX_ORDER,
-    *,
-    memory: int = DEFAULT_MEMORY,
-    jobs: int = 1,
-    min_count: int = 1,
-    progress: bool = False,
-    tmpdir: str | os.PathLike | None = None,
-) -> tuple[CharVocabulary, NgramTable]:
-    """Count the n-grams of a corpus: its Han runs are decoded once into a
-    :class:`~mintext.hanstream.HanStream` (which counts the characters), then counted.
-
-    Returns the character vocabulary (ids by frequency) and the n-gram table
-    whose codes use its ids. Parameters as in :func:`count_ngrams`.
-    """
-    from mintext.hanstream import HanStream  # it imports this module
-
-    max_order = check_max_order(max_order)
-    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
-        table = count_ngrams(
-            han.chunks(), max_order, bits=han.vocabulary.bits, memory=memory, jobs=jobs,
-            min_count=min_count, progress=progress, tmpdir=tmpdir,
-        )
-        return han.vocabulary, table

@@ -17,12 +17,12 @@ from mintext.errors import UsageError
 from mintext.ngrams import (
     NgramTable,
     count_chunk,
-    count_corpus,
     count_ngrams,
     han_streams,
     run_remaining,
     split_chunks,
 )
+from mintext.hanstream import count_corpus
 from mintext.sources import Corpus
 from mintext.spill import SpillDir
 from mintext.vocabulary import CharVocabulary
