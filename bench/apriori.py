@@ -82,7 +82,7 @@ def work_of(tool: str) -> Callable[[str, float], int]:
     if tool.startswith("pyfim"):
         import fim
 
-        from mintext.itemsets import support_threshold
+        from mintext.association.itemsets import support_threshold
 
         algorithm = fim.apriori if tool == "pyfim-apriori" else fim.fpgrowth
 
@@ -139,10 +139,10 @@ def phases(path: str, support: float) -> dict:
     (generated, then written as the CLI's CSV)."""
     import pandas  # noqa: F401
 
-    from mintext.baskets import read_baskets
-    from mintext.itemset_tables import TableWriter
-    from mintext.itemsets import frequent_itemsets
-    from mintext.rules import association_rules
+    from mintext.association.baskets import read_baskets
+    from mintext.association.itemsets import frequent_itemsets
+    from mintext.association.rules import association_rules
+    from mintext.association.tables import TableWriter
 
     times = {}
     clock = time.process_time()

@@ -49,7 +49,7 @@ def parse_size(text: str) -> int:
 
 def han_count(text: str) -> int:
     """Number of Han characters of ``text`` (as counting sees them)."""
-    from mintext.chars import han_stream
+    from mintext.io.chars import han_stream
 
     return int((han_stream(text) != 0).sum())
 
@@ -79,11 +79,11 @@ def child(config: dict) -> dict:
 
     import numpy as np
 
-    from mintext.hanstream import count_corpus
-    from mintext.ngrams import count_ngrams, han_streams, split_chunks
-    from mintext.sources import Corpus
-    from mintext.spill import SpillDir
-    from mintext.vocabulary import CharVocabulary
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.counting import count_ngrams, han_streams, split_chunks
+    from mintext.ngrams.hanstream import count_corpus
+    from mintext.ngrams.spill import SpillDir
+    from mintext.ngrams.vocabulary import CharVocabulary
 
     spilled = {"runs": 0, "bytes": 0}
     write = SpillDir.write
@@ -125,7 +125,7 @@ def child(config: dict) -> dict:
 
 def counter_ngrams(text: str, max_order: int = 4) -> Counter:
     """Plain Python: split into Han runs, count every substring of length 1..max_order."""
-    from mintext.chars import HAN_RANGES
+    from mintext.io.chars import HAN_RANGES
 
     han = "".join(f"{chr(lo)}-{chr(hi)}" if lo < hi else chr(lo) for lo, hi in HAN_RANGES)
     counts: Counter = Counter()

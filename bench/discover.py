@@ -44,9 +44,9 @@ COUNTER_SLICE = 2_000_000
 
 def child(config: dict) -> dict:
     """Counting only, in this process: read the corpus to a Han stream, then count orders 1-4."""
-    from mintext.hanstream import HanStream
-    from mintext.ngrams import count_ngrams
-    from mintext.sources import Corpus
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.counting import count_ngrams
+    from mintext.ngrams.hanstream import HanStream
 
     started = time.perf_counter()
     with HanStream(Corpus([config["path"]])) as han:
@@ -58,7 +58,7 @@ def child(config: dict) -> dict:
 
 def counter_seconds(text: str) -> tuple[float, int]:
     """Seconds for a plain-Python Counter of all 1..4-grams inside the Han runs of ``text``; Han characters."""
-    from mintext.chars import HAN, tokens
+    from mintext.io.chars import HAN, tokens
 
     started = time.perf_counter()
     counts: Counter = Counter()

@@ -54,8 +54,8 @@ def _jieba(config: dict) -> dict:
 
 
 def _mintext(config: dict) -> dict:
-    from mintext.lexicon import read_lexicon, segmenter_for
-    from mintext.sources import Corpus
+    from mintext.discovery.lexicon import read_lexicon, segmenter_for
+    from mintext.io.sources import Corpus
 
     started = time.perf_counter()
     segmenter = segmenter_for(read_lexicon(config["lexicon"]))
@@ -98,7 +98,7 @@ def main(args: list[str]) -> None:
 
 def _agreement(ours: Path, theirs: Path) -> float:
     """Share of jieba's words that mintext also produced (same spans), as a sanity check."""
-    from mintext.scoring import score_segmentation
+    from mintext.discovery.scoring import score_segmentation
 
     with open(ours, encoding="utf-8") as a, open(theirs, encoding="utf-8") as b:
         return score_segmentation(b, a).recall

@@ -133,12 +133,12 @@ def apriori(
       mintext apriori groceries.csv -s 0.001 --consequent "whole milk" --output-format tsv
       cat baskets.txt | mintext apriori - --itemsets -n 2 -l 3
     """
-    from mintext.atomic import atomic_output
-    from mintext.baskets import read_baskets
-    from mintext.itemset_tables import TableWriter
-    from mintext.itemsets import frequent_itemsets
-    from mintext.rules import association_rules, rule_item_ids
-    from mintext.sources import DecodeStats
+    from mintext.association.baskets import read_baskets
+    from mintext.association.itemsets import frequent_itemsets
+    from mintext.association.rules import association_rules, rule_item_ids
+    from mintext.association.tables import TableWriter
+    from mintext.io.atomic import atomic_output
+    from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
         raise click.UsageError("give --min-support or --min-count, not both")

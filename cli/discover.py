@@ -64,9 +64,9 @@ def discover(
       mintext discover corpus.txt --format jieba -o userdict.txt
       mintext discover old.txt --encoding gb18030 --segment - -q -o lex.tsv | mintext score gold.txt -
     """
-    from mintext.atomic import atomic_output
-    from mintext.discovery import discover as run
-    from mintext.lexicon import header_line, write_lexicon
+    from mintext.discovery.lexicon import header_line, write_lexicon
+    from mintext.discovery.pipeline import discover as run
+    from mintext.io.atomic import atomic_output
 
     if output == "-" and segment_to == "-":
         raise click.UsageError("the lexicon and the segmented corpus cannot both go to stdout; give -o FILE or --segment FILE")

@@ -96,8 +96,8 @@ def parse(
       mintext parse --bert albert_tiny_zh --model albert - < news.txt
     """
     from mintext.errors import UsageError
+    from mintext.io.sources import DecodeStats, resolve_inputs
     from mintext.parse.pipeline import parse_threshold
-    from mintext.sources import DecodeStats, resolve_inputs
 
     if segmented:
         if input_format == "conllu":
@@ -138,8 +138,8 @@ def parse(
 def read_records(sources: list, input_format: str, encoding: str, errors: str, stats) -> Iterator[Record]:
     """The input sentences of every source, in order, with ids (input line numbers, or CoNLL-U sent_id)."""
     from mintext.errors import InputError
+    from mintext.io.sources import MAX_LINE_CHARS, iter_blocks, iter_lines
     from mintext.parse.conllu import read_conllu
-    from mintext.sources import MAX_LINE_CHARS, iter_blocks, iter_lines
 
     def lines(source) -> Iterator[str]:
         for text, ends_line in iter_lines(iter_blocks(source, encoding, errors, stats=stats)):
@@ -230,8 +230,8 @@ class Run:
             yield segmentation
 
     def write(self, results: Iterator[tuple[Record, Any]], output: str) -> None:
-        from mintext.atomic import atomic_output
-        from mintext.progress import progress_bar
+        from mintext.io.atomic import atomic_output
+        from mintext.io.progress import progress_bar
 
         formatter = getattr(self, f"_format_{self.task}_{self.output_format}")
         with atomic_output(output) as out, progress_bar(not self.quiet, desc="parse", unit=" sentences") as bar:

@@ -11,7 +11,7 @@ from cli.options import input_options, output_option, warn_undecodable
 from mintext.errors import UsageError
 
 if TYPE_CHECKING:
-    from mintext.sources import DecodeStats
+    from mintext.io.sources import DecodeStats
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,8 +49,8 @@ def score(
       mintext discover test.txt -q -o lexicon.tsv --segment - | mintext score gold.txt -
       mintext score --conllu zh_gsdsimp-ud-test.conllu parsed.conllu
     """
-    from mintext.atomic import atomic_output
-    from mintext.sources import DecodeStats
+    from mintext.io.atomic import atomic_output
+    from mintext.io.sources import DecodeStats
 
     if [gold, predicted, training_words].count("-") > 1:
         raise UsageError("only one of GOLD, PRED and --words can be - (stdin)")
@@ -75,8 +75,8 @@ def score(
 
 
 def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str, stats: DecodeStats):
-    from mintext.scoring import score_segmentation
-    from mintext.sources import read_lines
+    from mintext.discovery.scoring import score_segmentation
+    from mintext.io.sources import read_lines
 
     vocabulary = None
     if training_words is not None:

@@ -40,10 +40,10 @@ def segment(
       echo 孙悟空和猪八戒 | mintext segment -l xiyouji.tsv
       mintext segment -l userdict.txt -o out.txt news/*.txt.gz
     """
-    from mintext.atomic import atomic_output
-    from mintext.lexicon import read_lexicon, segmenter_for
-    from mintext.progress import progress_bar
-    from mintext.sources import Corpus
+    from mintext.discovery.lexicon import read_lexicon, segmenter_for
+    from mintext.io.atomic import atomic_output
+    from mintext.io.progress import progress_bar
+    from mintext.io.sources import Corpus
 
     lexicon = read_lexicon(lexicon_path, lexicon_encoding)
     segmenter = segmenter_for(lexicon, max_len=max_word_length or 6)

@@ -16,12 +16,12 @@ __version__ = "0.1.0"
 
 # public name -> "module:attribute", resolved lazily (PEP 562)
 _LAZY = {
-    "discover": "mintext.discovery:discover",
-    "read_lexicon": "mintext.lexicon:read_lexicon",
-    "segmenter_for": "mintext.lexicon:segmenter_for",
-    "Corpus": "mintext.sources:Corpus",
-    "score_segmentation": "mintext.scoring:score_segmentation",
-    "apriori": "mintext.association:apriori",
+    "discover": "mintext.discovery.pipeline:discover",
+    "read_lexicon": "mintext.discovery.lexicon:read_lexicon",
+    "segmenter_for": "mintext.discovery.lexicon:segmenter_for",
+    "Corpus": "mintext.io.sources:Corpus",
+    "score_segmentation": "mintext.discovery.scoring:score_segmentation",
+    "apriori": "mintext.association.pipeline:apriori",
     "MintextError": "mintext.errors:MintextError",
     "parse": "mintext.parse",  # a subpackage; TensorFlow is imported only when a model is built
 }

@@ -10,10 +10,10 @@ import math
 import re
 from collections import Counter
 
-from mintext.chars import han_stream
-from mintext.ngrams import count_ngrams
-from mintext.ngramstats import NgramStats
-from mintext.vocabulary import CharVocabulary
+from mintext.discovery.ngramstats import NgramStats
+from mintext.io.chars import han_stream
+from mintext.ngrams.counting import count_ngrams
+from mintext.ngrams.vocabulary import CharVocabulary
 
 
 def build(text: str, max_order: int) -> NgramStats:

@@ -24,7 +24,7 @@ from mintext.errors import InputError, UsageError
 from mintext.parse.conllu import ConlluSentence, read_conllu, validate_heads
 
 if TYPE_CHECKING:
-    from mintext.sources import DecodeStats
+    from mintext.io.sources import DecodeStats
 
 PUNCTUATION_UPOS = "PUNCT"
 
@@ -153,7 +153,7 @@ def score_conllu(
     Read as mintext reads text; ``stats`` counts the byte sequences ``errors``
     replaced or dropped.
     """
-    from mintext.sources import read_lines
+    from mintext.io.sources import read_lines
 
     if gold == "-" and predicted == "-":
         raise UsageError("GOLD and PRED cannot both be - (stdin)")

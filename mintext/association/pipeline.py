@@ -1,0 +1,91 @@
+"""``mintext.apriori``: baskets in, a pandas DataFrame of association rules or frequent itemsets out.
+
+>>> import mintext
+>>> rules = mintext.apriori([["milk", "bread"], ["milk", "eggs"], ["milk", "bread", "eggs"]], min_count=2)
+>>> rules[["antecedent", "consequent", "count", "confidence"]]
+  antecedent consequent  count  confidence
+0    (milk,)   (bread,)      2    0.666667
+1   (bread,)    (milk,)      2    1.000000
+2    (milk,)    (eggs,)      2    0.666667
+3    (eggs,)    (milk,)      2    1.000000
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from mintext.association.baskets import Baskets, read_baskets
+from mintext.association.itemsets import DEFAULT_MEMORY, frequent_itemsets
+from mintext.association.rules import association_rules, rules_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def apriori(
+    baskets: Baskets | str | os.PathLike | Sequence[str] | Iterable[Iterable[str]],
+    *,
+    min_support: float | None = None,
+    min_count: int | None = None,
+    max_len: int | None = None,
+    itemsets: bool = False,
+    min_confidence: float = 0.5,
+    min_lift: float | None = None,
+    max_consequent: int | None = None,
+    antecedent: Sequence[str] | str = (),
+    consequent: Sequence[str] | str = (),
+    format: str | None = None,
+    sep: str | None = None,
+    tid: str | None = None,
+    item: str | None = None,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    skip_empty: bool = False,
+    memory: int = DEFAULT_MEMORY,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Frequent itemsets and association rules, as ``mintext apriori`` computes them.
+
+    ``baskets`` is a path (or a list of paths, globs, ``-``) read like the
+    command reads it (``format``, ``sep``, ``tid``, ``item``, ``encoding``,
+    ``errors``, ``skip_empty``), a :class:`~mintext.association.baskets.Baskets`, or any
+    iterable of baskets, each an iterable of item names.
+
+    Itemsets are frequent when their basket count is at least ``min_count``,
+    or their support at least ``min_support`` (default 0.01); ``max_len``
+    bounds their length. With ``itemsets=True`` the result has the columns
+    itemset, length, count, support; otherwise it has the rules with
+    ``confidence >= min_confidence`` (and ``lift >= min_lift``), columns
+    antecedent, consequent, count, support, confidence, lift, leverage,
+    conviction, zhang, jaccard. Itemsets, antecedents and consequents are
+    tuples of item names. Rows come in the documented order (see
+    ``docs/apriori.md``), the same as the command's.
+    """
+    if not isinstance(baskets, Baskets):
+        if isinstance(baskets, (str, os.PathLike)) or _is_list_of_paths(baskets):
+            baskets = read_baskets(
+                baskets, format=format, sep=sep, tid=tid, item=item, encoding=encoding, errors=errors,
+                skip_empty=skip_empty,
+            )
+        else:
+            baskets = Baskets.from_iterable(baskets, skip_empty=skip_empty)
+    found = frequent_itemsets(
+        baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=progress
+    )
+    if itemsets:
+        return found.to_frame()
+    blocks = association_rules(
+        found,
+        min_confidence=min_confidence,
+        min_lift=min_lift,
+        max_consequent=max_consequent,
+        antecedent=antecedent,
+        consequent=consequent,
+    )
+    return rules_frame(blocks, found.items)
+
+
+def _is_list_of_paths(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, (str, os.PathLike)) for v in value)

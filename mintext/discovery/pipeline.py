@@ -1,0 +1,298 @@
+"""Minimal-entropy word discovery: from raw text to a lexicon, with no dictionary and no labels.
+
+The pipeline (see README "How discovery works"):
+
+1. Read the corpus once; keep its Han runs on disk (:mod:`mintext.ngrams.hanstream`).
+2. Count all n-grams of orders 1..K+1 (:mod:`mintext.ngrams.counting`), K = the
+   maximum word length; derive branching entropies and solidity.
+3. Score every gap between two characters for boundary evidence
+   (:mod:`mintext.discovery.gaps`).
+4. Initial lexicon: the threshold pipeline (solidity per order, rough cut,
+   candidate counting, backtracking; :mod:`mintext.discovery.threshold`) and the
+   segmentation cut at boundary-like gaps, their word counts averaged.
+5. Minimal-entropy refinement (:mod:`mintext.discovery.refinement` with the word model
+   of :mod:`mintext.discovery.wordmodel`): segment the corpus with the current model,
+   re-estimate the counts, drop free-form compounds; repeat while the code
+   length of the corpus keeps falling.
+6. Final pass over the whole corpus with the final model (:mod:`mintext.discovery.passes`):
+   word frequencies, and the segmented corpus if asked for.
+
+The result is a :class:`pandas.DataFrame` (see :func:`discover`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from mintext.discovery.gaps import GapEvidence, GapScorer, GapSites
+from mintext.discovery.lattice import sorted_by_length
+from mintext.discovery.lexicon import COLUMNS, segmenter_for, sort_lexicon
+from mintext.discovery.ngramstats import NgramStats
+from mintext.discovery.options import DEFAULT_MAX_WORD_LENGTH, DiscoveryOptions, derived_min_count
+from mintext.discovery.passes import ChunkPool, FinalPass, Unlisted, prepare_chunk
+from mintext.discovery.refinement import initial_counts, refine
+from mintext.discovery.segmenter import Segmenter
+from mintext.discovery.wordmodel import WordModel
+from mintext.io.progress import progress_bar
+from mintext.io.sources import Corpus
+from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams
+from mintext.ngrams.hanstream import HanStream
+from mintext.ngrams.vocabulary import pack_rows, unpack_codes
+
+log = logging.getLogger("mintext")
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Discovery:
+    """Everything a discovery run produced: the model, statistics and diagnostics."""
+
+    stats: NgramStats
+    model: WordModel
+    evidence: GapEvidence
+    options: DiscoveryOptions
+    code_lengths: list[float]
+    min_count: int
+    characters: int
+    sample_characters: int
+    final: dict[int, np.ndarray] | None = None
+    unlisted: Unlisted = field(default_factory=dict)
+
+    def word_table(self, max_len: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per length: ``(ids, counts, banned)`` of the model's words (counts > 0 or banned)."""
+        out = {}
+        for n in range(1, (max_len or self.model.max_len) + 1):
+            keep = (self.model.counts[n] > 0) | self.model.banned[n]
+            ids = unpack_codes(self.stats.codes[n][keep], n, self.stats.bits)
+            out[n] = (ids, self.model.counts[n][keep], self.model.banned[n][keep])
+        return out
+
+
+def run_discovery(
+    corpus: Corpus,
+    options: DiscoveryOptions = DiscoveryOptions(),
+    *,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    tmpdir: str | os.PathLike | None = None,
+    progress: bool = False,
+    count_all: bool = True,
+) -> Discovery | None:
+    """Discovery over ``corpus`` (``None`` if it has no Han characters).
+
+    Steps 1-5 always; with ``count_all``, also step 6's word counts over the
+    whole corpus (``Discovery.final``) from the Han runs kept on disk. See
+    :func:`discover` for the friendly entry point.
+    """
+    options.check()
+    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
+        if han.characters == 0:
+            return None
+        return _discover_in(han, options, memory, jobs, tmpdir, progress, count_all)
+
+
+def _discover_in(
+    han: HanStream, options: DiscoveryOptions, memory: int, jobs: int, tmpdir: str | os.PathLike | None,
+    progress: bool, count_all: bool,
+) -> Discovery:
+    characters = han.characters
+    vocabulary = han.vocabulary
+    # a word's code holds max_len ids of `bits` bits in 64 bits; one order more gives the branching
+    # entropies of the longest words, when it fits (otherwise theirs are left empty)
+    fits = max(1, 64 // vocabulary.bits)
+    max_len = min(options.max_word_length, fits)
+    max_order = min(max_len + 1, fits)
+    if max_len < options.max_word_length:
+        log.warning(
+            "warning: words are at most %d characters long here (%d distinct characters take %d bits each)",
+            max_len, vocabulary.size, vocabulary.bits,
+        )
+    # counted in this process: shipping id batches and tables to workers costs more than it saves;
+    # n-grams of three or more characters seen once are dropped: they change no branching entropy
+    # (n log n = 0), pass no threshold, and as words cost their spelling (see SPELLED)
+    min_counts = [1, 1, *[2] * max_order][:max_order]
+    table = count_ngrams(
+        han.chunks(), max_order, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir
+    )
+    stats = NgramStats(table, vocabulary)
+    min_count = options.min_count or derived_min_count(characters)
+    # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
+    rows = [stats.position_rows(sorted_by_length(ids), max_order) for ids in han.chunks(limit=options.sample)]
+    sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
+    scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
+    evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)
+    chunks = [prepare_chunk(r, evidence) for r in rows]
+    del rows
+    with ChunkPool(chunks, stats, max_len, evidence, jobs) as pool:
+        counts, initial_share = initial_counts(pool, stats, max_len, min_count)
+        model = WordModel(stats, counts, max_len, options.model)
+        lengths = refine(model, pool, options, initial_share, progress)
+        final, unlisted = pool.counts(model.costs, model.spelling()) if count_all and sample_characters == characters else (None, {})
+    if count_all and final is None:
+        del chunks
+        final, unlisted = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
+    return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final, unlisted)
+
+
+def describe_options(options: DiscoveryOptions) -> dict[str, object]:
+    """The options as a flat dict (for the lexicon header)."""
+    flat = asdict(options)
+    flat.update({f"model.{k}": v for k, v in flat.pop("model").items()})
+    return flat
+
+
+
+
+# --------------------------------------------------------------------------- final pass and lexicon
+
+WordCounts = dict[int, tuple[np.ndarray, np.ndarray]]  # per length: (ids matrix, counts)
+
+
+def segmenter_of(result: Discovery) -> Segmenter:
+    """The segmenter of a discovery run: the final word model (same costs) plus the corpus's gap evidence."""
+    table = result.word_table()
+    return Segmenter(
+        result.stats.vocabulary,
+        {n: v[0] for n, v in table.items()},
+        {n: v[1] for n, v in table.items()},
+        banned={n: v[2] for n, v in table.items()},
+        params=result.options.model,
+        evidence=result.evidence,
+        base=result.model.base,
+    )
+
+
+def text_counts(corpus: Corpus, segmenter: Segmenter, segmented: IO[str], progress: bool = False) -> WordCounts:
+    """Segment the corpus text, writing it to ``segmented``; per length, the words used and their counts."""
+    found: dict[int, list[np.ndarray]] = {}
+    with progress_bar(progress, desc="segmenting", unit="char", unit_scale=True) as bar:
+        for batch in segmenter.segment_text(corpus.line_pieces()):
+            segmented.write(batch.text)
+            bar.update(len(batch.text))
+            for length, ids in batch.words.items():
+                if len(ids):
+                    codes = pack_rows(ids, segmenter.bits)
+                    found.setdefault(length, []).append(codes)
+    result = {}
+    for length, parts in found.items():
+        codes, counts = np.unique(np.concatenate(parts), return_counts=True)
+        result[length] = (unpack_codes(codes, length, segmenter.bits), counts)
+    return result
+
+
+def row_counts(result: Discovery) -> WordCounts:
+    """The words of ``result.final`` (counts per table row) as id matrices and counts."""
+    out = {}
+    for length, counts in (result.final or {}).items():
+        used = np.flatnonzero(counts > 0)
+        ids = unpack_codes(result.stats.codes[length][used], length, result.stats.bits)
+        freq = counts[used]
+        codes, extra = result.unlisted.get(length, (np.zeros(0, np.uint64), np.zeros(0)))
+        if codes.size:
+            ids = np.concatenate([ids, unpack_codes(codes, length, result.stats.bits)])
+            freq = np.concatenate([freq, extra])
+        out[length] = (ids, freq)
+    return out
+
+
+def lexicon_table(stats: NgramStats, words: WordCounts) -> pd.DataFrame:
+    """The lexicon DataFrame (see :mod:`mintext.discovery.lexicon`) of words given as id matrices with counts."""
+    parts = []
+    for length, (ids, freq) in sorted(words.items()):
+        if len(ids) == 0:
+            continue
+        text = stats.vocabulary.codepoints[ids.astype(np.int64) - 1].astype(np.uint32).tobytes().decode("utf-32-le")
+        codes = pack_rows(ids, stats.bits)
+        left, right = stats.entropies_of(codes, length)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "word": [text[k : k + length] for k in range(0, len(text), length)],
+                    "freq": np.asarray(freq, dtype=np.int64),
+                    "length": length,
+                    "pmi": stats.solidity(codes, length),
+                    "left_entropy": left,
+                    "right_entropy": right,
+                }
+            )
+        )
+    if not parts:
+        return empty_lexicon()
+    return sort_lexicon(pd.concat(parts, ignore_index=True)[COLUMNS])
+
+
+def empty_lexicon() -> pd.DataFrame:
+    """A lexicon with no rows (and the right columns and types)."""
+    return pd.DataFrame(
+        {
+            "word": pd.Series(dtype=object),
+            "freq": pd.Series(dtype=np.int64),
+            "length": pd.Series(dtype=np.int64),
+            **{c: pd.Series(dtype=float) for c in ("pmi", "left_entropy", "right_entropy")},
+        }
+    )
+
+
+def discover(
+    paths: Sequence[str] | str,
+    *,
+    max_word_length: int = DEFAULT_MAX_WORD_LENGTH,
+    min_count: int | None = None,
+    rounds: int = 6,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    nfkc: bool = False,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    segmented: IO[str] | None = None,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+    **expert: object,
+) -> pd.DataFrame:
+    """Discover the words of a corpus; return its lexicon as a DataFrame.
+
+    ``paths``: files, directories, globs or ``-`` (read as by
+    :class:`~mintext.io.sources.Corpus`). ``max_word_length``: longest word (1..6).
+    ``min_count``: count threshold of the threshold stage (default: derived
+    from the corpus size). ``segmented``: a text stream that receives the
+    corpus segmented with the lexicon (one line per input line; the lexicon's
+    ``freq`` are then the counts in exactly that text). ``memory``: bytes for
+    n-gram counting before spilling to disk. ``jobs``: processes for the
+    refinement rounds and the final segmentation pass of corpora over 4 million
+    characters (results do not depend on it). Expert options (``gap_weight``,
+    ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
+
+    The DataFrame has the columns of :mod:`mintext.discovery.lexicon`, sorted by
+    frequency; ``df.attrs["options"]`` records the options and corpus size.
+    A corpus without Han characters gives an empty table.
+    """
+    options = DiscoveryOptions(max_word_length=max_word_length, min_count=min_count, rounds=rounds, **expert)
+    options.check()
+    corpus = Corpus(paths, encoding, errors, normalize=nfkc)
+    try:
+        result = run_discovery(
+            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None
+        )
+        if result is None:
+            if segmented is not None:
+                text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
+            table = empty_lexicon()
+            facts: dict[str, object] = {"characters": 0}
+        else:
+            words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
+            table = lexicon_table(result.stats, words)
+            facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
+    finally:
+        corpus.close()
+    if corpus.stats.replaced:
+        log.warning("warning: replaced %d undecodable byte sequences", corpus.stats.replaced)
+    table.attrs["options"] = {**describe_options(options), **facts, "nfkc": nfkc}
+    return table

@@ -1,0 +1,140 @@
+"""The Han runs of a corpus, decoded once and kept on disk as code points.
+
+Discovery reads its corpus many times (characters, n-grams, several rounds of
+re-segmentation). Decoding and classifying text once and writing the Han runs
+to a temporary file (4 bytes per character, a 0 after each run) makes every
+later pass a cheap sequential read of a memory-mapped array, and works the
+same for standard input, compressed files and directories.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from mintext.io.progress import progress_bar
+from mintext.io.sources import Corpus
+from mintext.ngrams.counting import (
+    DEFAULT_MAX_ORDER,
+    DEFAULT_MEMORY,
+    NgramTable,
+    check_max_order,
+    count_ngrams,
+    han_streams,
+    split_chunks,
+)
+from mintext.ngrams.vocabulary import CharVocabulary
+
+CHUNK_CHARS = 1 << 22
+
+
+class HanStream:
+    """A corpus's Han runs on disk with its character vocabulary.
+
+    ``HanStream(corpus)`` makes one streaming pass over ``corpus``. Then
+    :meth:`chunks` yields id arrays (``uint32``, 0 after each run, never
+    cutting a run) as often as needed. Use as a context manager, or call
+    :meth:`close`, to remove the temporary file.
+    """
+
+    def __init__(self, corpus: Corpus, *, tmpdir: str | os.PathLike | None = None, progress: bool = False) -> None:
+        self._dir = tempfile.mkdtemp(prefix="mintext-han-", dir=tmpdir)
+        self.path = os.path.join(self._dir, "han.u32")
+        self.size = 0
+        try:
+            with open(self.path, "wb") as out, progress_bar(progress, desc="reading", unit="char", unit_scale=True) as bar:
+                # characters counted as they are written
+                self.vocabulary = CharVocabulary.from_streams(self._written(han_streams(corpus.blocks()), out, bar))
+        except BaseException:
+            self.close()
+            raise
+        self._codepoints = np.memmap(self.path, dtype=np.uint32, mode="r") if self.size else np.zeros(0, np.uint32)
+
+    def _written(self, streams: Iterator[np.ndarray], out, bar) -> Iterator[np.ndarray]:
+        """``streams``, each written to ``out`` (as uint32 code points) before it is passed on."""
+        for stream in streams:
+            out.write(np.ascontiguousarray(stream, dtype=np.uint32).tobytes())
+            self.size += stream.size
+            bar.update(stream.size)
+            yield stream
+
+    @property
+    def characters(self) -> int:
+        """Number of Han characters (separators not counted)."""
+        return self.vocabulary.total
+
+    def _pieces(self, chunk_chars: int = CHUNK_CHARS) -> Iterator[np.ndarray]:
+        if self.size:
+            yield from split_chunks(self._codepoints, chunk_chars)
+
+    def spans(self, chunk_chars: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+        """``(start, end)`` offsets of the chunks :meth:`chunks` yields (for workers that read the file)."""
+        spans, start = [], 0
+        for piece in self._pieces(chunk_chars):
+            spans.append((start, start + piece.size))
+            start += piece.size
+        return spans
+
+    def chunks(self, chunk_chars: int = CHUNK_CHARS, *, limit: int | None = None) -> Iterator[np.ndarray]:
+        """Id arrays of about ``chunk_chars`` positions, each ending with a 0.
+
+        With ``limit``, stop after about that many positions, taken evenly
+        across the corpus (every k-th chunk), so a sample sees all of it.
+        """
+        table = self.vocabulary.lookup_table
+        step = 1
+        if limit is not None and self.size > limit:
+            chunk_chars = min(chunk_chars, max(1 << 16, limit // 16))
+            step = max(1, -(-self.size // chunk_chars) // max(1, limit // chunk_chars))
+        for index, piece in enumerate(self._pieces(chunk_chars)):
+            if index % step == 0:
+                yield table[piece]
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        self._codepoints = np.zeros(0, np.uint32)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> HanStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HanStream({self.characters} Han characters, {self.vocabulary.size} distinct)"
+
+
+def read_ids(path: str, start: int, end: int, lookup_table: np.ndarray) -> np.ndarray:
+    """Ids of the code points ``start:end`` of a Han stream file (for worker processes)."""
+    codepoints = np.fromfile(path, dtype=np.uint32, count=end - start, offset=4 * start)
+    return lookup_table[codepoints]
+
+
+def count_corpus(
+    corpus: Corpus,
+    max_order: int = DEFAULT_MAX_ORDER,
+    *,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    min_count: int = 1,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+) -> tuple[CharVocabulary, NgramTable]:
+    """Count the n-grams of a corpus: its Han runs are decoded once into a
+    :class:`HanStream` (which counts the characters), then counted.
+
+    Returns the character vocabulary (ids by frequency) and the n-gram table
+    whose codes use its ids. Parameters as in :func:`count_ngrams`.
+    """
+    max_order = check_max_order(max_order)
+    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
+        table = count_ngrams(
+            han.chunks(), max_order, bits=han.vocabulary.bits, memory=memory, jobs=jobs,
+            min_count=min_count, progress=progress, tmpdir=tmpdir,
+        )
+        return han.vocabulary, table

@@ -1,0 +1,177 @@
+"""Lexicon files (mintext.discovery.lexicon): TSV and jieba writing, reading back, line-numbered errors, jieba loading."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mintext.discovery.lexicon import COLUMNS, header_line, read_lexicon, sort_lexicon, write_lexicon
+from mintext.errors import InputError, UsageError
+
+HAN = "中国人民的研究生命𠀀𪚥"
+
+
+def lexicon(words: list[str], freqs: list[int]) -> pd.DataFrame:
+    """A lexicon frame with every column; statistics made up but well defined (NaN pmi for 1 character)."""
+    return pd.DataFrame(
+        {
+            "word": words,
+            "freq": freqs,
+            "length": [len(w) for w in words],
+            "pmi": [float("nan") if len(w) == 1 else 1.5 + k / 7 for k, w in enumerate(words)],
+            "left_entropy": [k / 3 for k in range(len(words))],
+            "right_entropy": [2.0 for _ in words],
+        }
+    )
+
+
+SAMPLE = lexicon(["中国", "人民", "的", "研究生", "𠀀𪚥"], [50, 40, 40, 3, 2])
+
+
+def written(table: pd.DataFrame, fmt: str, header: str | None = None) -> str:
+    out = io.StringIO()
+    write_lexicon(table, out, fmt, header)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- writing and reading back
+
+
+def test_tsv_layout_header_row_and_cells():
+    text = written(SAMPLE, "tsv", header=header_line({"max_word_length": 3, "input": "a b.txt"}))
+    lines = text.split("\n")
+    assert lines[0] == "# max_word_length=3 input=a_b.txt"
+    rows = list(csv.reader(io.StringIO("\n".join(lines[1:])), delimiter="\t"))
+    assert rows[0] == COLUMNS
+    assert [r[0] for r in rows[1:] if r] == SAMPLE["word"].tolist()
+    by_word = {r[0]: r for r in rows[1:] if r}
+    assert by_word["中国"][1:3] == ["50", "2"]
+    assert by_word["的"][3] == ""  # NaN pmi is an empty cell
+    assert float(by_word["人民"][3]) == pytest.approx(1.5 + 1 / 7, abs=5e-5)  # 4 decimals
+    assert float(by_word["研究生"][4]) == pytest.approx(3 / 3, abs=5e-5)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jieba"])
+def test_write_then_read_round_trip(tmp_path, fmt):
+    path = tmp_path / f"lexicon.{fmt}"
+    path.write_text(written(SAMPLE, fmt, header="# made by a test"), encoding="utf-8")
+    back = read_lexicon(path)
+    assert list(back.columns) == ["word", "freq"]
+    assert back["word"].tolist() == SAMPLE["word"].tolist()
+    assert back["freq"].tolist() == [float(f) for f in SAMPLE["freq"]]
+
+
+def test_jieba_format_is_word_space_integer_frequency():
+    assert written(SAMPLE, "jieba") == "中国 50\n人民 40\n的 40\n研究生 3\n𠀀𪚥 2\n"
+
+
+words_st = st.text(alphabet=HAN, min_size=1, max_size=4)
+
+
+@given(st.dictionaries(words_st, st.integers(1, 10**9), min_size=1, max_size=20), st.sampled_from(["tsv", "jieba"]))
+@settings(max_examples=40, deadline=None)
+def test_round_trip_random_lexicons(entries, fmt):
+    table = lexicon(list(entries), list(entries.values()))
+    fd, name = tempfile.mkstemp(suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            write_lexicon(table, f, fmt)
+        back = read_lexicon(name)
+    finally:
+        os.unlink(name)
+    assert dict(zip(back["word"], back["freq"], strict=True)) == {w: float(f) for w, f in entries.items()}
+
+
+def test_sort_lexicon_by_frequency_then_word():
+    table = lexicon(["b", "a", "中", "c"], [1, 5, 5, 9])
+    assert sort_lexicon(table)["word"].tolist() == ["c", "a", "中", "b"]
+
+
+def test_unknown_format_is_a_usage_error():
+    with pytest.raises(UsageError, match="tsv, jieba"):
+        written(SAMPLE, "csv")
+
+
+def test_read_skips_comments_and_blank_lines_and_reads_space_separated_rows(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("# comment\n\n中国 12 n\n  \n人民 3.5\n", encoding="utf-8")
+    back = read_lexicon(path)
+    assert back["word"].tolist() == ["中国", "人民"] and back["freq"].tolist() == [12.0, 3.5]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("中国 5\n人民\n", 2, "expected a word and a frequency"),  # missing frequency (space format)
+        ("word\tfreq\n中国\t5\n人民\n", 3, "expected a word and a frequency"),  # missing frequency (TSV)
+        ("中国\tabc\n", 1, "not a number"),
+        ("# h\n中国\t5\n人民\t\n", 3, "not a number"),
+        ("中国\t0\n", 1, "positive"),
+        ("\n中国\t-2\n", 2, "positive"),
+        ("中国\tnan\n", 1, "positive"),
+        ("中国\tinf\n", 1, "positive"),
+        ("中国\t5\n\t7\n", 2, "empty or contains spaces"),  # empty word
+        ("中国\t5\n中 国\t7\n", 2, "empty or contains spaces"),  # word with a space
+        ("中国\t5\n人民\t2\n中国\t9\n", 3, "listed twice"),
+        ("中国 5\n的 1\n中国 2\n", 3, "first on line 1"),
+    ],
+)
+def test_malformed_rows_name_their_line(tmp_path, content, line, message):
+    path = tmp_path / "bad.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=f"line {line}:") as info:
+        read_lexicon(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n", "# h\nword\tfreq\tlength\n"])
+def test_a_file_without_rows_is_an_error(tmp_path, content):
+    path = tmp_path / "empty.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match="no lexicon rows"):
+        read_lexicon(path)
+
+
+def test_jieba_frequencies_stay_positive_integers(tmp_path):
+    # read_lexicon accepts fractional frequencies; jieba needs whole positive counts (0.5 was once written as 0)
+    path = tmp_path / "in.tsv"
+    path.write_text("中国\t0.5\n人民\t2\n生命\t2.7\n", encoding="utf-8")
+    text = written(read_lexicon(path), "jieba")
+    counts = [int(line.split(" ")[1]) for line in text.splitlines()]
+    assert counts[0] >= 1 and counts[1:] == [2, 3]
+    out = tmp_path / "out.txt"
+    out.write_text(text, encoding="utf-8")
+    assert (read_lexicon(out)["freq"] > 0).all()
+
+
+# --------------------------------------------------------------------------- jieba
+
+
+def test_jieba_loads_the_written_dictionary_and_cuts_with_its_words(tmp_path):
+    jieba = pytest.importorskip("jieba")
+    jieba.setLogLevel(logging.WARNING)
+    table = lexicon(["中国", "人民", "研究", "生命", "的", "中", "国", "人", "民", "研", "究", "生", "命"],
+                    [500, 400, 300, 300, 800, 1, 1, 1, 1, 1, 1, 1, 1])
+    path = tmp_path / "userdict.txt"
+    path.write_text(written(table, "jieba"), encoding="utf-8")
+    tokenizer = jieba.Tokenizer(dictionary=str(path))
+    tokenizer.tmp_dir = str(tmp_path)
+    assert tokenizer.lcut("中国人民的生命研究", HMM=False) == ["中国", "人民", "的", "生命", "研究"]
+    # jieba's word frequencies are the ones written
+    tokenizer.initialize()
+    assert tokenizer.FREQ["中国"] == 500 and tokenizer.FREQ["的"] == 800
+    assert math.isclose(tokenizer.total, float(np.sum(table["freq"])))

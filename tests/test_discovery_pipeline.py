@@ -1,0 +1,194 @@
+"""mintext.discover (library): synthetic-language oracle, API contract, invariants, options."""
+
+from __future__ import annotations
+
+import collections
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mintext
+from mintext.discovery.lexicon import COLUMNS
+from mintext.discovery.scoring import score_segmentation
+from mintext.errors import UsageError
+from tests.synthetic import make_corpus
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    raw, gold = make_corpus(3000, seed=7)
+    path = tmp_path_factory.mktemp("synthetic") / "corpus.txt"
+    path.write_text("\n".join(raw) + "\n", encoding="utf-8")
+    return path, raw, gold
+
+
+@pytest.fixture(scope="module")
+def discovered(synthetic):
+    path, _, _ = synthetic
+    out = io.StringIO()
+    table = mintext.discover([str(path)], segmented=out)
+    return table, out.getvalue()
+
+
+def test_recovers_the_words_of_a_synthetic_language(synthetic, discovered):
+    _, raw, gold = synthetic
+    table, segmented = discovered
+    predicted = segmented.split("\n")[:-1]
+    assert len(predicted) == len(raw)
+    result = score_segmentation(gold, predicted)
+    assert result.f1 >= 0.9, str(result)
+    frequent = collections.Counter(w for line in gold for w in line.split()).most_common(30)
+    found = set(table["word"])
+    assert sum(word in found for word, _ in frequent if word[0] not in "，。；！？") >= 25
+
+
+def test_table_contract(discovered):
+    table, _ = discovered
+    assert list(table.columns) == COLUMNS
+    assert table["freq"].dtype == np.int64
+    assert (table["length"] == table["word"].str.len()).all()
+    keys = list(zip((-table["freq"]).tolist(), table["word"].tolist(), strict=True))
+    assert keys == sorted(keys)
+    assert table["pmi"][table["length"] == 1].isna().all()
+    assert table["pmi"][table["length"] >= 2].notna().all()
+    options = table.attrs["options"]
+    assert options["max_word_length"] == 3 and options["characters"] > 0
+
+
+def test_frequencies_are_the_counts_of_the_segmented_corpus(discovered):
+    table, segmented = discovered
+    counts = collections.Counter(w for line in segmented.split("\n") for w in line.split())
+    assert all(counts[w] == f for w, f in zip(table["word"], table["freq"], strict=True))
+
+
+def test_segmented_corpus_keeps_every_character(synthetic, discovered):
+    _, raw, _ = synthetic
+    _, segmented = discovered
+    for original, line in zip(raw, segmented.split("\n"), strict=False):
+        assert line.replace(" ", "") == original
+
+
+def test_fast_pass_equals_text_pass(synthetic, discovered):
+    path, _, _ = synthetic
+    table, _ = discovered
+    fast = mintext.discover([str(path)])
+    pd.testing.assert_frame_equal(fast, table)
+
+
+def test_deterministic_and_independent_of_memory_and_jobs(synthetic, discovered):
+    path, _, _ = synthetic
+    table, _ = discovered
+    small = mintext.discover([str(path)], memory=16 << 20, jobs=2)
+    pd.testing.assert_frame_equal(small, table)
+
+
+def test_corpus_without_han_gives_empty_table(tmp_path):
+    path = tmp_path / "punct.txt"
+    path.write_text("，。！？\n123 abc\n", encoding="utf-8")
+    out = io.StringIO()
+    table = mintext.discover([str(path)], segmented=out)
+    assert len(table) == 0 and list(table.columns) == COLUMNS
+    assert out.getvalue() == "， 。 ！ ？\n123 abc\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"max_word_length": 7}, "max word length must be between 1 and 6, got 7"),
+        ({"min_count": 0}, "min count must be at least 1, got 0"),
+        ({"autonomy": 1.5}, "autonomy must be between 0 and 1, got 1.5"),
+        ({"gap_weight": -1}, "gap weight must be at least 0, got -1"),
+    ],
+)
+def test_invalid_options_state_the_range(tmp_path, option, message):
+    path = tmp_path / "a.txt"
+    path.write_text("天地玄黄\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        mintext.discover([str(path)], **option)
+
+
+def test_single_character_words_only(synthetic):
+    path, raw, gold = synthetic
+    table = mintext.discover([str(path)], max_word_length=1)
+    assert (table["length"] == 1).all()
+
+
+def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.passes import LongWordRows, final_chunk, prepare_chunk, segment_chunks
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.hanstream import HanStream
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=2), count_all=False)
+    model, evidence, stats = result.model, result.evidence, result.stats
+    assert model.live(3).any() and not model.live(3).all()
+    with HanStream(Corpus([str(path)])) as han:
+        chunks = list(han.chunks(chunk_chars=5000))
+    long_rows = LongWordRows(model)
+    finder = stats.row_finder(2)
+    sparse_chunks = (final_chunk(ids, finder, 3, long_rows, evidence) for ids in chunks)
+    sparse, sparse_unlisted = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling_cost)
+    dense_chunks = (prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks)
+    dense, dense_unlisted = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling_cost)
+    for order in dense:
+        np.testing.assert_array_equal(sparse[order], dense[order])
+        for a, b in zip(sparse_unlisted[order], dense_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_sampled_refinement_still_counts_the_whole_corpus_in_parallel_too(synthetic):
+    path, raw, _ = synthetic
+    table = mintext.discover([str(path)], sample=20_000)
+    pd.testing.assert_frame_equal(mintext.discover([str(path)], sample=20_000, jobs=2), table)
+    assert table["freq"].mul(table["length"]).sum() == sum(len(line) - sum(ch in "，。；！？" for ch in line) for line in raw)
+
+
+def test_forked_pool_counts_equal_serial_counts(synthetic):
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.passes import ChunkPool, prepare_chunk
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.hanstream import HanStream
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=1), count_all=False)
+    with HanStream(Corpus([str(path)])) as han:
+        chunks = [prepare_chunk(result.stats.position_rows(ids, 3), result.evidence) for ids in han.chunks(chunk_chars=9000)]
+    assert len(chunks) >= 4
+    costs, spelling = result.model.costs, result.model.spelling()
+    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=1) as serial:
+        expected, expected_unlisted = serial.counts(costs, spelling)
+        expected_plain, _ = serial.counts(costs, spelling, with_evidence=False)
+    with ChunkPool(chunks, result.stats, 3, result.evidence, jobs=2) as forked:
+        got, got_unlisted = forked.counts(costs, spelling)
+        again, _ = forked.counts(costs, spelling, with_evidence=False)
+    for order in expected:
+        np.testing.assert_array_equal(got[order], expected[order])
+        np.testing.assert_array_equal(again[order], expected_plain[order])
+        for a, b in zip(got_unlisted[order], expected_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_final_pass_in_forked_workers_equals_one_process(synthetic):
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.passes import FinalPass
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.hanstream import HanStream
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=1), count_all=False)
+    with HanStream(Corpus([str(path)])) as han:
+        final = FinalPass(result.model, result.evidence, han)
+        spans = han.spans(chunk_chars=9000)
+        assert len(spans) >= 4
+        one, one_unlisted = final.run(result.stats, spans, jobs=1)
+        two, two_unlisted = final.run(result.stats, spans, jobs=2)
+    for order in one:
+        np.testing.assert_array_equal(one[order], two[order])
+        for a, b in zip(one_unlisted[order], two_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)
