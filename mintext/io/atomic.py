@@ -1,48 +1,316 @@
-"""Atomic output: write to a temporary file beside the target, rename on success.
+"""Outputs: checked before the work, then written whole or not at all.
 
-An interrupted or failed run never leaves a half-written result: the target is
-either untouched or complete. ``-`` (or ``None``) means standard output.
+- :func:`check_outputs` refuses, before a command reads anything, an output
+  that cannot be written (missing or read-only directory, a directory, a
+  socket) or that is the same file as an input or as another output.
+- :func:`atomic_output` writes a regular file through a temporary file beside
+  it, renamed over it on success: the target is either untouched or complete.
+  A symlink is followed (the target is replaced, the link stays a link); a
+  file being replaced keeps its permission bits. A FIFO, a device or a file
+  descriptor path (``/dev/stdout``, ``/dev/fd/N``) is written straight into:
+  it cannot be renamed over.
+
+``-`` (or ``None``) means standard output. A write that fails (disk full, I/O
+error) raises a one-line :class:`~mintext.errors.MintextError` naming the
+output, and leaves no temporary file.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import IO
 
+from mintext.errors import MintextError, UsageError
+from mintext.io.sources import resolve_inputs
+
 STDOUT = "-"
+MAX_SYMLINKS = 40  # as Linux's path resolution
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where an output path writes once symlinks are followed.
+
+    ``name`` is the path as given (for messages), ``path`` the file written.
+    ``direct`` is true for a FIFO, a device or a file descriptor path: those are
+    opened and written in place, with no temporary file.
+    """
+
+    name: str
+    path: str
+    direct: bool
+    status: os.stat_result | None  # None: the file does not exist yet
+
+    @property
+    def regular(self) -> bool:
+        """Whether the target is an existing regular file."""
+        return self.status is not None and stat.S_ISREG(self.status.st_mode)
+
+
+def output_target(path: str | os.PathLike, option: str = "") -> OutputTarget:
+    """Follow ``path``'s symlinks to the file it writes; :class:`UsageError` for a loop, a directory or a socket.
+
+    ``option`` (such as ``"-o"``) goes before the path in messages.
+    """
+    name = os.fspath(path)
+    shown = f"{option} {name}" if option else name
+    real, descriptor = _follow_symlinks(name, shown)
+    try:
+        status = os.stat(real)
+    except (FileNotFoundError, NotADirectoryError):
+        status = None  # a new file; whether its directory takes it is checked later
+    except OSError as err:
+        raise UsageError(f"cannot write {shown}: {_reason(err)}") from None
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise UsageError(f"cannot write {shown}: it is a directory; name a file (e.g. {os.path.join(name, 'out.txt')})")
+    if status is not None and stat.S_ISSOCK(status.st_mode):
+        raise UsageError(f"cannot write {shown}: it is a socket; name a file, a FIFO or - for stdout")
+    direct = descriptor or (status is not None and not stat.S_ISREG(status.st_mode))
+    return OutputTarget(name, real, direct, status)
+
+
+def _follow_symlinks(path: str, shown: str) -> tuple[str, bool]:
+    """The absolute path ``path`` leads to, and whether it is a process's file descriptor (under /proc)."""
+    current = os.path.abspath(path)
+    for _ in range(MAX_SYMLINKS):
+        directory = os.path.realpath(os.path.dirname(current))
+        current = os.path.join(directory, os.path.basename(current))
+        if directory == "/proc" or directory.startswith("/proc/"):
+            return current, True  # /dev/stdout -> /proc/self/fd/1: a descriptor, not a name to rename over
+        if not os.path.islink(current):
+            return current, False
+        current = os.path.join(directory, os.readlink(current))
+    raise UsageError(f"cannot write {shown}: more than {MAX_SYMLINKS} symbolic links (a symlink loop?); name a file")
+
+
+# --------------------------------------------------------------------------- checking before the work
+
+
+def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike] = ()) -> None:
+    """Refuse outputs that cannot be written or would overwrite an input; call it before any work.
+
+    ``outputs`` maps each output's option as messages show it (``"-o"``,
+    ``"--segment"``) to its path; ``-`` and ``None`` (standard output, or an
+    output not asked for) are skipped. ``inputs`` are every file the command
+    reads, as given (files, directories, globs, ``-``): they are expanded as
+    :func:`~mintext.io.sources.resolve_inputs` does. Files are the same when
+    their real paths or their (device, inode) are (hard links count);
+    standard input counts when it is a redirected regular file.
+
+    Raises :class:`UsageError` (exit status 2) with one line naming the paths
+    and the fix; returns ``None`` when every output can be written.
+    """
+    targets = {
+        option: output_target(path, option)
+        for option, path in outputs.items()
+        if path is not None and os.fspath(path) != STDOUT
+    }
+    for option, target in targets.items():
+        _check_writable(option, target)
+    _check_distinct_outputs(targets)
+    files = [identity for pattern in inputs for identity in _input_identities(os.fspath(pattern))]
+    for option, target in targets.items():
+        if not target.regular:
+            continue  # new files are no input; reading and writing one FIFO or device is the user's plan
+        for name, key in files:
+            if key == _file_key(target.status):
+                raise UsageError(
+                    f"{option} {target.name} and the input {name} are the same file: writing it would destroy the "
+                    "input; write the output to another file"
+                )
+
+
+def _check_writable(option: str, target: OutputTarget) -> None:
+    """The output's directory exists and takes a new file (tried for real: root ignores permission bits)."""
+    if target.direct:
+        if not os.access(target.path, os.W_OK):
+            raise UsageError(f"cannot write {option} {target.name}: permission denied")
+        return
+    directory = os.path.dirname(target.path)
+    if not os.path.exists(directory):
+        raise UsageError(f"cannot write {option} {target.name}: directory {_shown_dir(target)} does not exist; create it first")
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {option} {target.name}: {_shown_dir(target)} is not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target.path)}.", suffix=".tmp")
+    except OSError as err:
+        raise UsageError(
+            f"cannot write {option} {target.name}: directory {_shown_dir(target)} does not take new files "
+            f"({_reason(err)}); write somewhere else"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def _shown_dir(target: OutputTarget) -> str:
+    """The output's directory as the user wrote it (``.`` for a bare name), or its real path after a symlink."""
+    given = os.path.dirname(target.name) or "."
+    return given if os.path.realpath(given) == os.path.dirname(target.path) else os.path.dirname(target.path)
+
+
+def _check_distinct_outputs(targets: Mapping[str, OutputTarget]) -> None:
+    seen: dict[object, tuple[str, OutputTarget]] = {}
+    for option, target in targets.items():
+        if target.direct and not target.regular:
+            continue  # -o /dev/null --segment /dev/null is fine
+        key = _file_key(target.status) if target.status is not None else target.path
+        if key in seen:
+            other_option, other = seen[key]
+            raise UsageError(
+                f"{other_option} {other.name} and {option} {target.name} are the same file; give each output its own file"
+            )
+        seen[key] = (option, target)
+
+
+def _input_identities(pattern: str) -> Iterator[tuple[str, tuple[int, int]]]:
+    """(name, (device, inode)) of each regular file that ``pattern`` reads."""
+    for source in resolve_inputs([pattern]):
+        if source.path is None:
+            status = _stdin_status()
+            name = "<stdin>"
+        else:
+            name = source.path
+            try:
+                status = os.stat(source.path)
+            except OSError:
+                continue  # the command reports an unreadable input itself
+        if status is not None and stat.S_ISREG(status.st_mode):
+            yield name, _file_key(status)
+
+
+def _stdin_status() -> os.stat_result | None:
+    try:
+        return os.fstat(sys.stdin.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None  # no real descriptor (a test runner's stdin, or closed)
+
+
+def _file_key(status: os.stat_result | None) -> tuple[int, int] | None:
+    return None if status is None else (status.st_dev, status.st_ino)
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class OutputStream(io.TextIOWrapper):
+    """A UTF-8 text stream whose write errors become one-line :class:`MintextError` naming the output.
+
+    A broken pipe (the reader went away) is left as :class:`BrokenPipeError`:
+    it is not a failure of the output, and the command's top level decides how to end.
+    """
+
+    def __init__(self, buffer: IO[bytes], name: str, kept: str) -> None:
+        super().__init__(buffer, encoding="utf-8", newline="\n")  # type: ignore[arg-type]
+        self.shown = name
+        self.kept = kept  # what happened to the output when a write fails
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise self.failure(err) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise self.failure(err) from None
+
+    def failure(self, err: OSError) -> MintextError:
+        """The one-line error for a failed write, with what to do about it."""
+        fix = "free some space or write it elsewhere" if err.errno in (errno.ENOSPC, errno.EDQUOT) else "write it elsewhere"
+        return MintextError(f"cannot write {self.shown}: {_reason(err)}; {fix} ({self.kept})")
 
 
 @contextmanager
 def atomic_output(path: str | os.PathLike | None) -> Iterator[IO[str]]:
     """Yield a UTF-8 text stream (``\\n`` line ends) for ``path``.
 
-    For a file, data goes to ``.<name>.<random>.tmp`` in the same directory,
-    which replaces ``path`` only when the block finishes without an exception.
-    For ``-``/``None``, data goes to standard output (always UTF-8).
+    A regular file (new, existing, or a symlink's target) is written to
+    ``.<name>.<random>.tmp`` in its directory, synced and renamed over it only
+    when the block finishes without an exception; an existing file keeps its
+    permission bits. A FIFO, a device or a file descriptor path is opened and
+    written in place. ``-``/``None`` is standard output (always UTF-8). A
+    failed write raises :class:`MintextError` (one line naming ``path``); any
+    exception removes the temporary file.
     """
     if path is None or os.fspath(path) == STDOUT:
         yield from _stdout()
         return
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    target = output_target(path)
+    if target.direct:
+        yield from _write_in_place(target)
+    else:
+        yield from _write_replacing(target)
+
+
+def _write_replacing(target: OutputTarget) -> Iterator[IO[str]]:
+    directory, base = os.path.split(target.path)
     try:
-        with os.fdopen(handle, "wb") as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
-            yield text
-            text.flush()
-            text.detach()
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".tmp")
+    except OSError as err:
+        raise MintextError(f"cannot write {target.name}: {_reason(err)} (in {directory}); write it elsewhere") from None
+    kept = f"{target.name} was left as it was" if target.status is not None else f"no {target.name} was written"
+    text = OutputStream(os.fdopen(handle, "wb"), target.name, kept)
+    try:
+        _set_mode(handle, target.status)
+        yield text
+        text.flush()
+        _finish(text, os.fsync, handle)
+        _finish(text, text.close)
+        _finish(text, os.replace, tmp, target.path)
     except BaseException:
-        if os.path.exists(tmp):
+        with suppress(OSError, MintextError):
+            text.close()
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _write_in_place(target: OutputTarget) -> Iterator[IO[str]]:
+    try:  # O_APPEND: /dev/stdout redirected with >> keeps what is there; FIFOs and devices do not care
+        handle = os.open(target.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise MintextError(f"cannot write {target.name}: {_reason(err)}") from None
+    text = OutputStream(os.fdopen(handle, "wb"), target.name, "what was written so far stays written")
+    try:
+        yield text
+        text.flush()
+        _finish(text, text.close)
+    except BaseException:
+        with suppress(OSError, MintextError):
+            text.close()
+        raise
+
+
+def _finish(text: OutputStream, operation, *args) -> None:
+    """Run a last step of writing (sync, rename) with its OSError as the stream's one-line failure."""
+    try:
+        operation(*args)
+    except OSError as err:
+        raise text.failure(err) from None
+
+
+def _set_mode(handle: int, replaced: os.stat_result | None) -> None:
+    """The permission bits of the file being replaced, or those a new file gets (0666 less the umask)."""
+    mode = stat.S_IMODE(replaced.st_mode) & 0o777 if replaced is not None else 0o666 & ~_umask()
+    os.fchmod(handle, mode)
 
 
 def _stdout() -> Iterator[IO[str]]:
