@@ -137,7 +137,7 @@ def apriori(
     from mintext.association.itemsets import frequent_itemsets
     from mintext.association.rules import association_rules, rule_item_ids
     from mintext.association.tables import TableWriter
-    from mintext.io.atomic import atomic_output
+    from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
@@ -152,6 +152,7 @@ def apriori(
         ]
         if given:
             raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
+    check_outputs({"-o": output}, inputs)
     stats = DecodeStats()
     clock = time.perf_counter()
     baskets = read_baskets(

@@ -66,10 +66,11 @@ def discover(
     """
     from mintext.discovery.lexicon import header_line, write_lexicon
     from mintext.discovery.pipeline import discover as run
-    from mintext.io.atomic import atomic_output
+    from mintext.io.atomic import atomic_output, check_outputs
 
     if output == "-" and segment_to == "-":
         raise click.UsageError("the lexicon and the segmented corpus cannot both go to stdout; give -o FILE or --segment FILE")
+    check_outputs({"-o": output, "--segment": segment_to}, inputs)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         segmented = stack.enter_context(atomic_output(segment_to)) if segment_to else None

@@ -7,6 +7,7 @@ only when the model is loaded.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -96,6 +97,7 @@ def parse(
       mintext parse --bert albert_tiny_zh --model albert - < news.txt
     """
     from mintext.errors import UsageError
+    from mintext.io.atomic import check_outputs
     from mintext.io.sources import DecodeStats, resolve_inputs
     from mintext.parse.pipeline import parse_threshold
 
@@ -110,6 +112,7 @@ def parse(
         raise UsageError("--task seg finds the words itself; --input-format segmented is for --task tree or dep")
     threshold_value = parse_threshold(threshold)
     sources = resolve_inputs(list(inputs))  # bad paths are reported before the slow model load
+    check_outputs({"-o": output}, [*inputs, *_model_files(bert_dir)])
 
     from mintext.parse.impact import check_window
     from mintext.parse.model import load_encoder
@@ -130,6 +133,13 @@ def parse(
 
     warn_undecodable(stats.replaced, errors)
     run.report(encoder, time.perf_counter() - loaded)
+
+
+def _model_files(bert_dir: str) -> list[str]:
+    """The files directly in the model folder (config, checkpoint, vocabulary): no output may replace them."""
+    if not os.path.isdir(bert_dir):
+        return []  # load_encoder says what is missing
+    return sorted(entry.path for entry in os.scandir(bert_dir) if entry.is_file())
 
 
 # --------------------------------------------------------------------------- reading

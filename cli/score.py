@@ -49,11 +49,12 @@ def score(
       mintext discover test.txt -q -o lexicon.tsv --segment - | mintext score gold.txt -
       mintext score --conllu zh_gsdsimp-ud-test.conllu parsed.conllu
     """
-    from mintext.io.atomic import atomic_output
+    from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.sources import DecodeStats
 
     if [gold, predicted, training_words].count("-") > 1:
         raise UsageError("only one of GOLD, PRED and --words can be - (stdin)")
+    check_outputs({"-o": output}, [p for p in (gold, predicted, training_words) if p is not None])
     stats = DecodeStats()
     if conllu:
         if training_words is not None:

@@ -41,13 +41,15 @@ def segment(
       mintext segment -l userdict.txt -o out.txt news/*.txt.gz
     """
     from mintext.discovery.lexicon import read_lexicon, segmenter_for
-    from mintext.io.atomic import atomic_output
+    from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.progress import progress_bar
     from mintext.io.sources import Corpus
 
+    inputs = inputs or ("-",)
+    check_outputs({"-o": output}, [*inputs, lexicon_path])
     lexicon = read_lexicon(lexicon_path, lexicon_encoding)
     segmenter = segmenter_for(lexicon, max_len=max_word_length or 6)
-    corpus = Corpus(list(inputs) or ["-"], encoding, errors)
+    corpus = Corpus(list(inputs), encoding, errors)
     with atomic_output(output) as out, progress_bar(not quiet, desc="segmenting", unit="char", unit_scale=True) as bar:
         for batch in segmenter.segment_text(corpus.line_pieces(restartable=False)):  # stdin read once, not spooled
             out.write(batch.text)
