@@ -263,3 +263,36 @@ def test_fifo_in_a_real_process(run, files, tmp_path):
     assert received.decode("utf-8") == expected and stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert (tmp_path / "lex2.tsv").read_bytes() == (tmp_path / "lex.tsv").read_bytes()
     assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- standard output
+
+
+def test_stdout_on_a_full_device_is_one_line(files, tmp_path):
+    (tmp_path / "dev").mkdir()
+    full = private_device(tmp_path / "dev" / "full", "full")
+    with open(full, "w") as stdout:
+        process = mintext("discover", files["text"], "-q", stdout=stdout, stderr=subprocess.PIPE)
+        _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err == ("Error: cannot write <stdout>: No space left on device; free some space or write it elsewhere "
+                   "(what was written so far stays written)\n")  # and no 'Exception ignored' from Python's exit flush
+
+
+def test_closed_stdout_is_refused_before_the_work(files):
+    process = mintext("discover", files["text"], "-q", stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert err == "Error: -o -: standard output is closed; give -o FILE or open it (not >&-)\n"
+
+
+def test_file_name_that_is_not_utf8_is_escaped_in_the_output(run, tmp_path):
+    name = os.fsdecode(b"na\xefve.txt")
+    try:
+        (tmp_path / name).write_text(TEXT, encoding="utf-8")
+    except (OSError, UnicodeEncodeError) as err:
+        pytest.skip(f"this filesystem takes no such name ({err})")
+    result = run("discover", tmp_path / name, "-q", "-o", tmp_path / "lex.tsv")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "lex.tsv").read_bytes().decode("utf-8").splitlines()[0]  # valid UTF-8 throughout
+    assert f"discover={tmp_path}/na\\udcefve.txt " in header

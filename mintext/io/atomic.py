@@ -108,6 +108,9 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
     Raises :class:`UsageError` (exit status 2) with one line naming the paths
     and the fix; returns ``None`` when every output can be written.
     """
+    for option, path in outputs.items():
+        if path is not None and os.fspath(path) == STDOUT and sys.stdout is None:
+            raise UsageError(f"{option} -: standard output is closed; give {option} FILE or open it (not >&-)")
     targets = {
         option: output_target(path, option)
         for option, path in outputs.items()
@@ -207,12 +210,15 @@ def _reason(err: OSError) -> str:
 class OutputStream(io.TextIOWrapper):
     """A UTF-8 text stream whose write errors become one-line :class:`MintextError` naming the output.
 
-    A broken pipe (the reader went away) is left as :class:`BrokenPipeError`:
-    it is not a failure of the output, and the command's top level decides how to end.
+    Output is always valid UTF-8: a lone surrogate (what Python makes of a
+    file name that is not UTF-8, e.g. in a lexicon's header) is written as a
+    ``\\udcXX`` escape instead of failing. A broken pipe (the reader went away)
+    is left as :class:`BrokenPipeError`: it is not a failure of the output,
+    and the command's top level decides how to end.
     """
 
     def __init__(self, buffer: IO[bytes], name: str, kept: str) -> None:
-        super().__init__(buffer, encoding="utf-8", newline="\n")  # type: ignore[arg-type]
+        super().__init__(buffer, encoding="utf-8", errors="backslashreplace", newline="\n")  # type: ignore[arg-type]
         self.shown = name
         self.kept = kept  # what happened to the output when a write fails
 
@@ -314,14 +320,31 @@ def _set_mode(handle: int, replaced: os.stat_result | None) -> None:
 
 
 def _stdout() -> Iterator[IO[str]]:
+    if sys.stdout is None:
+        raise MintextError("cannot write <stdout>: standard output is closed; give -o FILE or open it (not >&-)")
     sys.stdout.flush()
-    buffer = sys.stdout.buffer
-    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=False)
+    text = OutputStream(sys.stdout.buffer, "<stdout>", "what was written so far stays written")
     try:
         yield text
         text.flush()
+    except MintextError:
+        _discard_stdout()  # else Python's own flush at exit fails again, with a traceback-like report
+        raise
     finally:
         text.detach()
+
+
+def _discard_stdout() -> None:
+    """Point standard output's descriptor at /dev/null after it failed, so that nothing more tries to write it."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real descriptor (a test runner's capture): nothing flushes it at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def _umask() -> int:
