@@ -207,32 +207,23 @@ def _reason(err: OSError) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-class OutputStream(io.TextIOWrapper):
-    """A UTF-8 text stream whose write errors become one-line :class:`MintextError` naming the output.
+class OutputFile(io.FileIO):
+    """A descriptor open for writing whose write errors become one-line :class:`MintextError` naming the output.
 
-    Output is always valid UTF-8: a lone surrogate (what Python makes of a
-    file name that is not UTF-8, e.g. in a lexicon's header) is written as a
-    ``\\udcXX`` escape instead of failing. A broken pipe (the reader went away)
-    is left as :class:`BrokenPipeError`: it is not a failure of the output,
-    and the command's top level decides how to end.
+    Errors are caught here, below the buffer, where writes come 8 KiB at a
+    time: the text stream above stays Python's own. A broken pipe (the reader
+    went away) is left as :class:`BrokenPipeError`: it is not a failure of the
+    output, and the command's top level decides how to end.
     """
 
-    def __init__(self, buffer: IO[bytes], name: str, kept: str) -> None:
-        super().__init__(buffer, encoding="utf-8", errors="backslashreplace", newline="\n")  # type: ignore[arg-type]
+    def __init__(self, descriptor: int, name: str, kept: str, *, closefd: bool = True) -> None:
+        super().__init__(descriptor, "wb", closefd=closefd)
         self.shown = name
-        self.kept = kept  # what happened to the output when a write fails
+        self.kept = kept  # what became of the output when a write fails
 
-    def write(self, text: str) -> int:
+    def write(self, data) -> int | None:  # type: ignore[override]
         try:
-            return super().write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as err:
-            raise self.failure(err) from None
-
-    def flush(self) -> None:
-        try:
-            super().flush()
+            return super().write(data)
         except BrokenPipeError:
             raise
         except OSError as err:
@@ -242,6 +233,13 @@ class OutputStream(io.TextIOWrapper):
         """The one-line error for a failed write, with what to do about it."""
         fix = "free some space or write it elsewhere" if err.errno in (errno.ENOSPC, errno.EDQUOT) else "write it elsewhere"
         return MintextError(f"cannot write {self.shown}: {_reason(err)}; {fix} ({self.kept})")
+
+
+def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
+    """UTF-8 with ``\\n`` line ends over ``raw``, always valid: a lone surrogate (what Python makes of a file
+    name that is not UTF-8, e.g. in a lexicon's header) is written as a ``\\udcXX`` escape instead of failing."""
+    buffered = raw if isinstance(raw, io.BufferedIOBase) else io.BufferedWriter(raw)  # type: ignore[arg-type]
+    return io.TextIOWrapper(buffered, encoding="utf-8", errors="backslashreplace", newline="\n")
 
 
 @contextmanager
@@ -273,14 +271,15 @@ def _write_replacing(target: OutputTarget) -> Iterator[IO[str]]:
     except OSError as err:
         raise MintextError(f"cannot write {target.name}: {_reason(err)} (in {directory}); write it elsewhere") from None
     kept = f"{target.name} was left as it was" if target.status is not None else f"no {target.name} was written"
-    text = OutputStream(os.fdopen(handle, "wb"), target.name, kept)
+    raw = OutputFile(handle, target.name, kept)
+    text = _text_stream(raw)
     try:
         _set_mode(handle, target.status)
         yield text
         text.flush()
-        _finish(text, os.fsync, handle)
-        _finish(text, text.close)
-        _finish(text, os.replace, tmp, target.path)
+        _finish(raw, os.fsync, handle)
+        _finish(raw, text.close)
+        _finish(raw, os.replace, tmp, target.path)
     except BaseException:
         with suppress(OSError, MintextError):
             text.close()
@@ -294,23 +293,24 @@ def _write_in_place(target: OutputTarget) -> Iterator[IO[str]]:
         handle = os.open(target.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         raise MintextError(f"cannot write {target.name}: {_reason(err)}") from None
-    text = OutputStream(os.fdopen(handle, "wb"), target.name, "what was written so far stays written")
+    raw = OutputFile(handle, target.name, "what was written so far stays written")
+    text = _text_stream(raw)
     try:
         yield text
         text.flush()
-        _finish(text, text.close)
+        _finish(raw, text.close)
     except BaseException:
         with suppress(OSError, MintextError):
             text.close()
         raise
 
 
-def _finish(text: OutputStream, operation, *args) -> None:
-    """Run a last step of writing (sync, rename) with its OSError as the stream's one-line failure."""
+def _finish(raw: OutputFile, operation, *args) -> None:
+    """Run a last step of writing (sync, close, rename) with its OSError as the output's one-line failure."""
     try:
         operation(*args)
     except OSError as err:
-        raise text.failure(err) from None
+        raise raw.failure(err) from None
 
 
 def _set_mode(handle: int, replaced: os.stat_result | None) -> None:
@@ -322,29 +322,27 @@ def _set_mode(handle: int, replaced: os.stat_result | None) -> None:
 def _stdout() -> Iterator[IO[str]]:
     if sys.stdout is None:
         raise MintextError("cannot write <stdout>: standard output is closed; give -o FILE or open it (not >&-)")
-    sys.stdout.flush()
-    text = OutputStream(sys.stdout.buffer, "<stdout>", "what was written so far stays written")
+    sys.stdout.flush()  # what Python buffered goes first; ours writes the descriptor directly
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # no real descriptor (a test runner's capture): write its buffer
+        text = _text_stream(sys.stdout.buffer)
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()
+        return
+    raw = OutputFile(descriptor, "<stdout>", "what was written so far stays written", closefd=False)
+    text = _text_stream(raw)
     try:
         yield text
         text.flush()
-    except MintextError:
-        _discard_stdout()  # else Python's own flush at exit fails again, with a traceback-like report
+        _finish(raw, text.close)
+    except BaseException:
+        with suppress(OSError, MintextError):
+            text.close()
         raise
-    finally:
-        text.detach()
-
-
-def _discard_stdout() -> None:
-    """Point standard output's descriptor at /dev/null after it failed, so that nothing more tries to write it."""
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return  # not a real descriptor (a test runner's capture): nothing flushes it at exit
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, descriptor)
-    finally:
-        os.close(null)
 
 
 def _umask() -> int:
