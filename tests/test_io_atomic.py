@@ -68,6 +68,20 @@ def test_replacing_keeps_the_permission_bits(tmp_path, mode):
     assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
+def test_replacing_keeps_the_owner_where_it_can(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    target = tmp_path / "theirs.txt"
+    target.write_text("old\n")
+    os.chown(target, 4321, 4322)
+    target.chmod(0o640)
+    with atomic_output(target) as out:
+        out.write("new\n")
+    status = target.stat()
+    assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (4321, 4322, 0o640)
+    assert target.read_text() == "new\n"
+
+
 def test_symlink_is_followed_and_stays_a_link(tmp_path):
     (tmp_path / "real").mkdir()
     target = tmp_path / "real" / "data.txt"
@@ -301,6 +315,15 @@ def test_check_refuses_unwritable_places(tmp_path):
         with pytest.raises(UsageError, match=rf"^cannot write (-o )?{output}: {expected}") as caught:
             check_outputs({"-o": output})
         assert "\n" not in str(caught.value)
+
+
+def test_check_refuses_a_fifo_without_write_permission(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root may write any FIFO whatever its mode")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo, 0o444)
+    with pytest.raises(UsageError, match=r"^cannot write -o .*pipe: permission denied$"):
+        check_outputs({"-o": fifo})
 
 
 def test_check_refuses_a_read_only_directory(tmp_path):

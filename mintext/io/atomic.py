@@ -6,7 +6,9 @@
 - :func:`atomic_output` writes a regular file through a temporary file beside
   it, renamed over it on success: the target is either untouched or complete.
   A symlink is followed (the target is replaced, the link stays a link); a
-  file being replaced keeps its permission bits. A FIFO, a device or a file
+  file being replaced keeps its permission bits (and its owner where that
+  can be set); a file with other hard links is replaced under this name
+  only, the other names keep the old content. A FIFO, a device or a file
   descriptor path (``/dev/stdout``, ``/dev/fd/N``) is written straight into:
   it cannot be renamed over.
 
@@ -314,9 +316,19 @@ def _finish(raw: OutputFile, operation, *args) -> None:
 
 
 def _set_mode(handle: int, replaced: os.stat_result | None) -> None:
-    """The permission bits of the file being replaced, or those a new file gets (0666 less the umask)."""
-    mode = stat.S_IMODE(replaced.st_mode) & 0o777 if replaced is not None else 0o666 & ~_umask()
-    os.fchmod(handle, mode)
+    """The permission bits of the file being replaced, or those a new file gets (0666 less the umask).
+
+    The replaced file's owner and group are kept where this process may set
+    them (root may; others only their own groups): root rewriting a user's
+    file must not leave it owned by root.
+    """
+    if replaced is None:
+        os.fchmod(handle, 0o666 & ~_umask())
+        return
+    if (replaced.st_uid, replaced.st_gid) != (os.geteuid(), os.getegid()):
+        with suppress(PermissionError):
+            os.fchown(handle, replaced.st_uid, replaced.st_gid)
+    os.fchmod(handle, stat.S_IMODE(replaced.st_mode) & 0o777)  # after chown, which clears set-id bits
 
 
 def _stdout() -> Iterator[IO[str]]:
