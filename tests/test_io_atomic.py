@@ -310,11 +310,13 @@ def test_check_refuses_unwritable_places(tmp_path):
         tmp_path / "missing" / "out.txt": r"directory .*missing does not exist; create it first",
         tmp_path / "file" / "out.txt": r".*file is not a directory",
         tmp_path: r"it is a directory; name a file",
+        f"{tmp_path}/new/": r"it names a directory; name a file",  # not a file 'new'
     }
     for output, expected in cases.items():
         with pytest.raises(UsageError, match=rf"^cannot write (-o )?{output}: {expected}") as caught:
             check_outputs({"-o": output})
         assert "\n" not in str(caught.value)
+    assert sorted(os.listdir(tmp_path)) == ["file"]
 
 
 def test_check_refuses_a_fifo_without_write_permission(tmp_path):

@@ -64,6 +64,8 @@ def output_target(path: str | os.PathLike, option: str = "") -> OutputTarget:
     """
     name = os.fspath(path)
     shown = f"{option} {name}" if option else name
+    if name.endswith(os.sep) or (os.altsep and name.endswith(os.altsep)):
+        raise UsageError(f"cannot write {shown}: it names a directory; name a file (e.g. {os.path.join(name, 'out.txt')})")
     real, descriptor = _follow_symlinks(name, shown)
     try:
         status = os.stat(real)
