@@ -293,6 +293,17 @@ def test_check_refuses_stdin_redirected_from_the_output(tmp_path, monkeypatch):
         check_outputs({"-o": tmp_path / "b.txt"}, ["-"])
 
 
+def test_check_refuses_one_fifo_as_input_and_output_or_as_both_outputs(tmp_path):
+    """Reading and writing one FIFO, the command would wait for itself forever; two outputs would interleave."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match=r"^-o .*pipe and the input .*pipe are the same file"):
+        check_outputs({"-o": fifo}, [fifo])
+    with pytest.raises(UsageError, match=r"^-o .*pipe and --segment .*pipe are the same file"):
+        check_outputs({"-o": fifo, "--segment": fifo})
+    check_outputs({"-o": fifo}, [])  # and nothing opened it: no reader needed for the check
+
+
 def test_check_refuses_two_outputs_in_one_file(tmp_path):
     (tmp_path / "alias").symlink_to(tmp_path)
     for second in (tmp_path / "out.txt", tmp_path / "alias" / "out.txt"):

@@ -106,8 +106,10 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
     output not asked for) are skipped. ``inputs`` are every file the command
     reads, as given (files, directories, globs, ``-``): they are expanded as
     :func:`~mintext.io.sources.resolve_inputs` does. Files are the same when
-    their real paths or their (device, inode) are (hard links count);
-    standard input counts when it is a redirected regular file.
+    their real paths or their (device, inode) are (hard links count); that
+    holds for regular files and FIFOs (a FIFO read and written by one command
+    would wait for itself forever), not for devices. Standard input counts
+    when it is a redirected file or a FIFO.
 
     Raises :class:`UsageError` (exit status 2) with one line naming the paths
     and the fix; returns ``None`` when every output can be written.
@@ -125,8 +127,8 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
     _check_distinct_outputs(targets)
     files = [identity for pattern in inputs for identity in _input_identities(os.fspath(pattern))]
     for option, target in targets.items():
-        if not target.regular:
-            continue  # new files are no input; reading and writing one FIFO or device is the user's plan
+        if not _is_data(target.status):
+            continue  # a new file is no input; reading and writing one device (a terminal) is the user's plan
         for name, key in files:
             if key == _file_key(target.status):
                 raise UsageError(
@@ -166,7 +168,7 @@ def _shown_dir(target: OutputTarget) -> str:
 def _check_distinct_outputs(targets: Mapping[str, OutputTarget]) -> None:
     seen: dict[object, tuple[str, OutputTarget]] = {}
     for option, target in targets.items():
-        if target.direct and not target.regular:
+        if target.status is not None and not _is_data(target.status):
             continue  # -o /dev/null --segment /dev/null is fine
         key = _file_key(target.status) if target.status is not None else target.path
         if key in seen:
@@ -189,8 +191,17 @@ def _input_identities(pattern: str) -> Iterator[tuple[str, tuple[int, int]]]:
                 status = os.stat(source.path)
             except OSError:
                 continue  # the command reports an unreadable input itself
-        if status is not None and stat.S_ISREG(status.st_mode):
+        if _is_data(status):
             yield name, _file_key(status)
+
+
+def _is_data(status: os.stat_result | None) -> bool:
+    """A regular file or a FIFO: one that an output must not share with an input or another output.
+
+    Over a regular file the input is lost; on one FIFO the command waits for
+    itself forever (or two outputs interleave). Devices are left alone.
+    """
+    return status is not None and (stat.S_ISREG(status.st_mode) or stat.S_ISFIFO(status.st_mode))
 
 
 def _stdin_status() -> os.stat_result | None:
