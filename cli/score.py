@@ -63,7 +63,7 @@ def score(
         result = score_conllu(gold, predicted, encoding, errors, stats=stats)
     else:
         result = _score_words(gold, predicted, training_words, encoding, errors, stats)
-    warn_undecodable(stats.replaced, errors)
+    warn_undecodable(stats, errors)
 
     with atomic_output(output) as out:
         if output_format == "json":
