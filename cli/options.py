@@ -102,13 +102,17 @@ class FiniteFloatRange(click.FloatRange):
 
 
 def note(message: str) -> None:
-    """A line on stderr for the user (suppressed by ``--quiet``)."""
-    log.info(message)
+    """A line on stderr for the user (suppressed by ``--quiet``); line breaks in it (a path's) are escaped."""
+    from mintext.errors import one_line
+
+    log.info(one_line(message))
 
 
 def warn(message: str) -> None:
-    """A warning line on stderr (shown even with ``--quiet``)."""
-    log.warning("warning: %s", message)
+    """A warning line on stderr (shown even with ``--quiet``); line breaks in it are escaped."""
+    from mintext.errors import one_line
+
+    log.warning("warning: %s", one_line(message))
 
 
 def warn_undecodable(stats: DecodeStats, errors: str) -> None:

@@ -76,6 +76,7 @@ def score(
 
 def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str, stats: DecodeStats):
     from mintext.discovery.scoring import score_segmentation
+    from mintext.errors import shown_name
     from mintext.io.sources import read_lines
 
     vocabulary = None
@@ -85,6 +86,6 @@ def _score_words(gold: str, predicted: str, training_words: str | None, encoding
         read_lines(gold, encoding, errors, stats=stats),
         read_lines(predicted, encoding, errors, stats=stats),
         vocabulary,
-        gold_name=gold if gold != "-" else "<stdin>",
-        predicted_name=predicted if predicted != "-" else "<stdin>",
+        gold_name=shown_name(gold) if gold != "-" else "<stdin>",
+        predicted_name=shown_name(predicted) if predicted != "-" else "<stdin>",
     )

@@ -113,3 +113,21 @@ def test_one_line_escapes_line_breaks_controls_and_undecodable_bytes():
     assert shown_name(b"dir/bad\xffname.txt") == "dir/bad\\xffname.txt"
     assert shown_name(os.fsdecode(b"\xe5\xa4\xa9\xff")) == "天\\xff"
     assert OneLineError("cannot read x\ny", 1).format_message() == "cannot read x\\ny"
+
+
+def test_notes_and_warnings_stay_one_line():
+    import click
+    from click.testing import CliRunner
+
+    from cli.main import _configure_logging
+    from cli.options import note, warn
+
+    @click.command()
+    def speak() -> None:
+        note("loaded from /models/two\nlines")
+        warn("odd name /tmp/\x1b[31mred")
+
+    _configure_logging()  # what the mintext group does before any subcommand
+    result = CliRunner().invoke(speak, [])
+    assert result.exit_code == 0
+    assert result.stderr == "mintext: loaded from /models/two\\nlines\nmintext: warning: odd name /tmp/\\x1b[31mred\n"
