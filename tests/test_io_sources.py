@@ -254,3 +254,10 @@ def test_undecodable_and_control_characters_in_names_are_escaped(tmp_path):
     with pytest.raises(UsageError) as info:
         resolve_inputs([missing])
     assert str(info.value) == f"no such file: {tmp_path}/no\\xfe\\tpe.txt"
+
+
+def test_utf16_of_one_character_lines_is_not_taken_for_utf32():
+    # a\n a\n ... in UTF-16-LE has a zero top byte and a byte <= 0x10 in every 4-byte unit, as UTF-32 would
+    assert detect_encoding(("a\n" * 100).encode("utf-16-le")) == "utf-16-le"
+    assert detect_encoding(("天\n" * 100).encode("utf-16-be")) == "utf-16-be"
+    assert detect_encoding(("a\n天𠀀" * 100).encode("utf-32-be")) == "utf-32-be"  # a plane-2 character in every line

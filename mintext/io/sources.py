@@ -424,12 +424,17 @@ def _text_share(sample: bytes, codec: str) -> float:
 
 
 def _utf32_order(sample: bytes) -> str | None:
-    """``utf-32-le``/``-be`` when every 4-byte unit of ``sample`` is a code point below 0x110000, else ``None``."""
+    """``utf-32-le``/``-be`` when ``sample`` reads as UTF-32 code points in that order, else ``None``.
+
+    Every 4-byte unit must be below 0x110000 (top byte 0, next byte at most
+    0x10) and at least half of them in the BMP (next byte 0): UTF-16 text of
+    one-character lines (``a\\n`` ...) has the first property, not the second.
+    """
     n = len(sample) // 4 * 4
-    if n and not any(sample[3:n:4]) and max(sample[2:n:4]) <= 0x10:
-        return "utf-32-le"
-    if n and not any(sample[0:n:4]) and max(sample[1:n:4]) <= 0x10:
-        return "utf-32-be"
+    for codec, top, plane in (("utf-32-le", 3, 2), ("utf-32-be", 0, 1)):
+        planes = sample[plane:n:4]
+        if n and not any(sample[top:n:4]) and max(planes) <= 0x10 and planes.count(0) * 2 >= len(planes):
+            return codec
     return None
 
 
