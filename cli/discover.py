@@ -8,7 +8,7 @@ import time
 
 import click
 
-from cli.options import ByteSize, input_options, note, output_option, quiet_option
+from cli.options import ByteSize, FiniteFloatRange, input_options, note, output_option, quiet_option
 
 EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of characters)"
 
@@ -42,9 +42,9 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 @quiet_option
 @click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2 up to a million characters, growing with the cube root of the corpus size].")
 @click.option("--rounds", type=click.IntRange(0, 50), default=6, show_default=True, metavar="N", help="Expert: most refinement rounds (they stop when the code length stops falling).")
-@click.option("--gap-weight", type=click.FloatRange(min=0), default=2.0, show_default=True, metavar="X", help="Expert: weight of the boundary evidence of gaps.")
-@click.option("--autonomy", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: how often the parts of a compound must occur on their own.")
-@click.option("--free-share", type=click.FloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: share of its occurrences a character must stand alone to count as free.")
+@click.option("--gap-weight", type=FiniteFloatRange(min=0), default=2.0, show_default=True, metavar="X", help="Expert: weight of the boundary evidence of gaps.")
+@click.option("--autonomy", type=FiniteFloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: how often the parts of a compound must occur on their own.")
+@click.option("--free-share", type=FiniteFloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: share of its occurrences a character must stand alone to count as free.")
 @click.option("--sample", type=click.IntRange(min=1000), default=4_000_000, show_default=True, metavar="CHARS", help="Expert: refine on at most this many characters, spread over the corpus.")
 def discover(
     inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, min_freq: int, min_length: int,
@@ -66,6 +66,7 @@ def discover(
     """
     from mintext.discovery.lexicon import header_line, write_lexicon
     from mintext.discovery.pipeline import discover as run
+    from mintext.errors import shown_name
     from mintext.io.atomic import atomic_output, check_outputs
 
     if output == "-" and segment_to == "-":
@@ -83,7 +84,7 @@ def discover(
         shown = table[(table["freq"] >= min_freq) & (table["length"] >= min_length)]
         if top is not None:
             shown = shown.head(top)
-        header = header_line({"mintext": _version(), "discover": " ".join(inputs), **options})
+        header = header_line({"mintext": _version(), "discover": " ".join(map(shown_name, inputs)), **options})
         with atomic_output(output) as out:
             write_lexicon(shown, out, fmt, header)
     note(

@@ -17,7 +17,7 @@ import sys
 import click
 
 from mintext import __version__
-from mintext.errors import MintextError
+from mintext.errors import MintextError, one_line
 
 # name -> "module:function", in the order shown by --help
 SUBCOMMANDS = {
@@ -30,11 +30,27 @@ SUBCOMMANDS = {
 
 
 class OneLineError(click.ClickException):
-    """A :class:`MintextError` shown as one ``Error: ...`` line with its exit code."""
+    """A :class:`MintextError` or a command-line mistake shown as one ``Error: ...`` line with its exit code.
+
+    Line breaks and other control characters in the message (a file name may
+    hold them) are escaped, so the error is always one line.
+    """
 
     def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
+        super().__init__(one_line(message))
         self.exit_code = exit_code
+
+
+def one_line_usage(err: click.UsageError) -> click.ClickException:
+    """Click's usage error (usage, "Try ... --help", then the error: three lines) as one line, exit 2.
+
+    The message keeps Click's wording (the option and its valid values) and
+    points to the command's ``--help``. ``mintext`` alone still prints the help.
+    """
+    if isinstance(err, click.exceptions.NoArgsIsHelpError):
+        return err
+    command = err.ctx.command_path if err.ctx is not None else "mintext"
+    return OneLineError(f"{err.format_message().rstrip('.')}; see '{command} --help'", err.exit_code)
 
 
 class LazyGroup(click.Group):
@@ -61,16 +77,24 @@ class LazyGroup(click.Group):
         module_name = SUBCOMMANDS[name].split(":")[0]
         return importlib.util.find_spec(module_name) is not None
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as err:  # the group's own options
+            raise one_line_usage(err) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # a subcommand's options and arguments, an unknown command
+            raise one_line_usage(err) from None
         except MintextError as err:
             raise OneLineError(str(err), err.exit_code) from None
         except MemoryError:
             raise OneLineError("out of memory; lower --memory or --batch-size, or use a smaller input", 1) from None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(name="mintext", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="mintext")
 def cli() -> None:
     """Unsupervised Chinese NLP for the shell: word discovery, Apriori, BERT parsing.

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from mintext.io.sources import DecodeStats
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,9 +33,18 @@ def input_options(f: F) -> F:
         default="utf-8",
         show_default=True,
         metavar="NAME",
+        callback=checked_encoding,
         help="Input encoding: utf-8 (a BOM is allowed), gb18030, big5, utf-16 ... or auto to detect.",
     )(f)
     return f
+
+
+def checked_encoding(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Option callback: refuse an unknown encoding, or a codec that is not a text encoding, before any work."""
+    from mintext.io.sources import check_encoding
+
+    check_encoding(value, param.opts[-1] if param.opts else "--encoding")
+    return value
 
 
 def output_option(f: F) -> F:
@@ -78,17 +91,31 @@ class ByteSize(click.ParamType):
         return size
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf``, naming the valid range."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number in the range {self._describe_range()}.", param, ctx)
+        return number
+
+
 def note(message: str) -> None:
-    """A line on stderr for the user (suppressed by ``--quiet``)."""
-    log.info(message)
+    """A line on stderr for the user (suppressed by ``--quiet``); line breaks in it (a path's) are escaped."""
+    from mintext.errors import one_line
+
+    log.info(one_line(message))
 
 
 def warn(message: str) -> None:
-    """A warning line on stderr (shown even with ``--quiet``)."""
-    log.warning("warning: %s", message)
+    """A warning line on stderr (shown even with ``--quiet``); line breaks in it are escaped."""
+    from mintext.errors import one_line
+
+    log.warning("warning: %s", one_line(message))
 
 
-def warn_undecodable(count: int, errors: str) -> None:
+def warn_undecodable(stats: DecodeStats, errors: str) -> None:
     """Say on stderr how many undecodable byte sequences ``--errors replace`` or ``ignore`` replaced or dropped."""
-    if count:
-        warn(f"{'replaced' if errors == 'replace' else 'dropped'} {count} undecodable byte sequences")
+    if stats.replaced:
+        warn(stats.summary(errors))

@@ -131,7 +131,7 @@ def parse(
     results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
     run.write(results, output)
 
-    warn_undecodable(stats.replaced, errors)
+    warn_undecodable(stats, errors)
     run.report(encoder, time.perf_counter() - loaded)
 
 

@@ -64,7 +64,7 @@ def score(
         result = score_conllu(gold, predicted, encoding, errors, stats=stats)
     else:
         result = _score_words(gold, predicted, training_words, encoding, errors, stats)
-    warn_undecodable(stats.replaced, errors)
+    warn_undecodable(stats, errors)
 
     with atomic_output(output) as out:
         if output_format == "json":
@@ -77,6 +77,7 @@ def score(
 
 def _score_words(gold: str, predicted: str, training_words: str | None, encoding: str, errors: str, stats: DecodeStats):
     from mintext.discovery.scoring import score_segmentation
+    from mintext.errors import shown_name
     from mintext.io.sources import read_lines
 
     vocabulary = None
@@ -86,6 +87,6 @@ def _score_words(gold: str, predicted: str, training_words: str | None, encoding
         read_lines(gold, encoding, errors, stats=stats),
         read_lines(predicted, encoding, errors, stats=stats),
         vocabulary,
-        gold_name=gold if gold != "-" else "<stdin>",
-        predicted_name=predicted if predicted != "-" else "<stdin>",
+        gold_name=shown_name(gold) if gold != "-" else "<stdin>",
+        predicted_name=shown_name(predicted) if predicted != "-" else "<stdin>",
     )

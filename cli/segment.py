@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.options import input_options, output_option, quiet_option, warn_undecodable
+from cli.options import checked_encoding, input_options, output_option, quiet_option, warn_undecodable
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -13,7 +13,10 @@ from cli.options import input_options, output_option, quiet_option, warn_undecod
     "-l", "--lexicon", "lexicon_path", required=True, metavar="FILE",
     help="Lexicon: mintext discover's TSV, or 'word freq' lines (a jieba dictionary).",
 )
-@click.option("--lexicon-encoding", default="utf-8", show_default=True, metavar="NAME", help="Encoding of the lexicon file.")
+@click.option(
+    "--lexicon-encoding", default="utf-8", show_default=True, metavar="NAME", callback=checked_encoding,
+    help="Encoding of the lexicon file.",
+)
 @click.option(
     "-k", "--max-word-length", type=click.IntRange(1, 6), metavar="K",
     help="Ignore lexicon words longer than K characters [default: the longest word, up to 6].",
@@ -47,7 +50,7 @@ def segment(
 
     inputs = inputs or ("-",)
     check_outputs({"-o": output}, [*inputs, lexicon_path])
-    lexicon = read_lexicon(lexicon_path, lexicon_encoding)
+    lexicon = read_lexicon(lexicon_path, lexicon_encoding, encoding_option="--lexicon-encoding")
     segmenter = segmenter_for(lexicon, max_len=max_word_length or 6)
     corpus = Corpus(list(inputs), encoding, errors)
     with atomic_output(output) as out, progress_bar(not quiet, desc="segmenting", unit="char", unit_scale=True) as bar:
@@ -55,5 +58,5 @@ def segment(
             out.write(batch.text)
             out.flush()
             bar.update(len(batch.text))
-    warn_undecodable(corpus.stats.replaced, errors)
+    warn_undecodable(corpus.stats, errors)
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -205,3 +210,139 @@ def test_longest_word_limited_by_the_alphabet_is_announced(run, write):
     assert result.exit_code == 0
     assert "warning: words are at most 5 characters long here (1100 distinct characters take 11 bits each)" in result.stderr
     assert max(len(r[0]) for r in rows(result.stdout)) <= 5
+
+
+# --------------------------------------------------------------------------- issue 9: encodings, names, messages
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def mintext_process(*args: str | bytes, cwd: str | os.PathLike = REPO, user: int | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``mintext`` (argv as bytes where given), optionally as another user (root only)."""
+    command = [sys.executable, "-m", "cli.main", *args]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(command, cwd=cwd, capture_output=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_bomless_utf16_with_the_suggested_option_or_auto_gives_the_utf8_lexicon(run, corpus, write, codec):
+    wide = write("wide.txt", TEXT.encode(codec))
+    expected = rows(run("discover", corpus, "-q").stdout)
+    for encoding in ("utf-16", "auto"):
+        result = run("discover", wide, "-q", "--encoding", encoding)
+        assert result.exit_code == 0, result.stderr
+        assert rows(result.stdout) == expected
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex"])
+def test_bytes_to_bytes_codecs_are_usage_errors(run, corpus, codec):
+    result = run("discover", corpus, "--encoding", codec)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"Error: --encoding {codec} is a bytes-to-bytes codec, not a text encoding; "
+        "give a text encoding such as utf-8, gb18030, big5, utf-16 or auto\n"
+    )
+
+
+def test_file_name_that_is_not_utf8_is_written_escaped_in_the_header(tmp_path):
+    name = b"corpus-\xff\xfe.txt"
+    (tmp_path / os.fsdecode(name)).write_text(TEXT, encoding="utf-8")
+    done = mintext_process("discover", name, "-q", "-o", b"lex-\xff.tsv", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == b"", done.stderr.decode(errors="replace")
+    header = (tmp_path / os.fsdecode(b"lex-\xff.tsv")).read_text(encoding="utf-8").splitlines()[0]
+    assert " discover=corpus-\\xff\\xfe.txt " in header
+    to_stdout = mintext_process("discover", name, "-q", cwd=tmp_path)
+    assert to_stdout.returncode == 0 and to_stdout.stdout.decode("utf-8").splitlines()[0] == header
+
+
+def test_errors_with_file_names_stay_one_line(run, write, tmp_path):
+    path = write("two\nlines.txt", "天地".encode("gbk") + b"\n")
+    result = run("discover", path)
+    shown = str(path).replace("\n", "\\n")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: not UTF-8 at byte 0 (line 1) of {shown}; try --encoding gb18030\n"
+    result = run("discover", tmp_path / "no\nsuch\r.txt")
+    assert result.exit_code == 2 and result.stderr == f"Error: no such file: {tmp_path}/no\\nsuch\\r.txt\n"
+
+
+def test_symlink_loop_is_reported_as_one(run, tmp_path):
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
+    result = run("discover", tmp_path / "a.txt")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: cannot read {tmp_path / 'a.txt'}: it is a symlink loop (a chain of symlinks that never reaches a file)\n"
+
+
+@pytest.fixture
+def shared_tmp():
+    """A temporary directory other users can enter (pytest's tmp_path is private to its owner)."""
+    path = Path(tempfile.mkdtemp(prefix="mintext-perm-"))
+    path.chmod(0o755)
+    yield path
+    for below in path.rglob("*"):
+        below.chmod(0o755) if below.is_dir() else None
+    shutil.rmtree(path)
+
+
+def test_file_under_an_unreadable_directory_is_permission_denied(shared_tmp):
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: root reads every file")
+    user = 65534 if os.geteuid() == 0 else None  # root reads everything: run as nobody
+    (shared_tmp / "locked").mkdir()
+    (shared_tmp / "locked" / "c.txt").write_text(TEXT, encoding="utf-8")
+    (shared_tmp / "open").mkdir()
+    (shared_tmp / "open" / "a.txt").write_text(TEXT, encoding="utf-8")
+    (shared_tmp / "open" / "sub").mkdir()
+    (shared_tmp / "open" / "sub" / "b.txt").write_text(TEXT, encoding="utf-8")
+    (shared_tmp / "locked").chmod(0)
+    (shared_tmp / "open" / "sub").chmod(0)
+    done = mintext_process("discover", "locked/c.txt", "-q", cwd=shared_tmp, user=user)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.decode() == (
+        "Error: cannot read locked/c.txt: permission denied "
+        "(on the file or on a directory above it; check them with ls -ld)\n"
+    )
+    done = mintext_process("discover", "open", "-q", cwd=shared_tmp, user=user)  # a directory it walks
+    assert done.returncode == 1 and done.stderr.decode() == "Error: cannot list the directory open/sub: permission denied\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--gap-weight", "nan", "nan is not a finite number in the range x>=0"),
+        ("--gap-weight", "inf", "inf is not a finite number in the range x>=0"),
+        ("--gap-weight", "-1", "-1.0 is not in the range x>=0"),
+        ("--autonomy", "nan", "nan is not a finite number in the range 0<=x<=1"),
+        ("--free-share", "inf", "inf is not in the range 0<=x<=1"),
+    ],
+)
+def test_non_finite_float_options_are_refused_with_their_range(run, corpus, option, value, message):
+    result = run("discover", corpus, option, value)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"Error: Invalid value for '{option}': {message}; see 'mintext discover --help'\n"
+
+
+def test_errors_ignore_says_dropped(run, write):
+    path = write("bad.txt", "天地玄黄\n".encode() + b"\xff\n" + "宇宙\n".encode())
+    result = run("discover", path, "--errors", "ignore", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == "mintext: warning: dropped 1 undecodable byte sequences\n"
+    result = run("discover", path, "--errors", "replace", "-q")
+    assert result.stderr == "mintext: warning: replaced 1 undecodable byte sequences\n"
+
+
+def test_header_records_encoding_and_errors(run, write):
+    path = write("gbk.txt", TEXT, encoding="gb18030")
+    header = run("discover", path, "-q", "--encoding", "gb18030", "--errors", "replace").stdout.splitlines()[0]
+    assert " encoding=gb18030 errors=replace " in header
+
+
+def test_header_of_an_empty_corpus_has_a_count_threshold(run, write):
+    header = run("discover", write("empty.txt", ""), "-q").stdout.splitlines()[0]
+    fields = dict(item.split("=", 1) for item in header[2:].split(" "))
+    assert fields["min_count"] == "2" and fields["rounds"] == "0" and fields["characters"] == "0"
+    assert "None" not in header
+    header = run("discover", write("empty.txt", ""), "-q", "--min-count", "7").stdout.splitlines()[0]
+    assert " min_count=7 " in header

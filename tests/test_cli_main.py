@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 from mintext import __version__
 
@@ -57,3 +60,74 @@ def test_every_public_name_of_the_package_resolves():
 
     for name in mintext.__all__:
         assert getattr(mintext, name) is not None, name
+
+
+# --------------------------------------------------------------------------- one-line usage errors (issue 9)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["discover"], "Missing argument 'INPUT...'; see 'mintext discover --help'"),
+        (["discover", "x.txt", "-k", "9"],
+         "Invalid value for '-k' / '--max-word-length': 9 is not in the range 1<=x<=6; see 'mintext discover --help'"),
+        (["discover", "x.txt", "--errors", "skip"],
+         "Invalid value for '--errors': 'skip' is not one of 'strict', 'replace', 'ignore'; see 'mintext discover --help'"),
+        (["discover", "x.txt", "--memory", "1k"],
+         "Invalid value for '--memory': '1k' is too small; the minimum is 16M; see 'mintext discover --help'"),
+        (["segment"], "Missing option '-l' / '--lexicon'; see 'mintext segment --help'"),
+        (["score", "gold.txt"], "Missing argument 'PRED'; see 'mintext score --help'"),
+        (["frobnicate"], "No such command 'frobnicate'; see 'mintext --help'"),
+        (["--bogus"], "No such option '--bogus'; see 'mintext --help'"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_option(run, args, line):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"Error: {line}\n"
+
+
+def test_help_still_works_and_mintext_alone_shows_it(run):
+    for args in (["--help"], ["discover", "--help"], ["segment", "-h"]):
+        result = run(*args)
+        assert result.exit_code == 0 and result.stdout.startswith("Usage: mintext"), args
+    alone = run()
+    assert alone.exit_code == 2 and alone.stderr.startswith("Usage: mintext [OPTIONS] COMMAND [ARGS]...")
+    assert "Commands:" in alone.stderr
+
+
+def test_usage_errors_of_the_real_command_are_one_line():
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = [sys.executable, "-m", "cli.main", "discover", "-k", "0", "x.txt"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=repo)
+    assert done.returncode == 2
+    assert done.stderr == "Error: Invalid value for '-k' / '--max-word-length': 0 is not in the range 1<=x<=6; see 'mintext discover --help'\n"
+
+
+def test_one_line_escapes_line_breaks_controls_and_undecodable_bytes():
+    from cli.main import OneLineError
+    from mintext.errors import one_line, shown_name
+
+    assert one_line("a\nb\r\tc\x1b[0m\u2028d") == "a\\nb\\r\\tc\\x1b[0m\\u2028d"
+    assert one_line("天地 \\ 玄黄") == "天地 \\ 玄黄"
+    assert shown_name(b"dir/bad\xffname.txt") == "dir/bad\\xffname.txt"
+    assert shown_name(os.fsdecode(b"\xe5\xa4\xa9\xff")) == "天\\xff"
+    assert OneLineError("cannot read x\ny", 1).format_message() == "cannot read x\\ny"
+
+
+def test_notes_and_warnings_stay_one_line():
+    import click
+    from click.testing import CliRunner
+
+    from cli.main import _configure_logging
+    from cli.options import note, warn
+
+    @click.command()
+    def speak() -> None:
+        note("loaded from /models/two\nlines")
+        warn("odd name /tmp/\x1b[31mred")
+
+    _configure_logging()  # what the mintext group does before any subcommand
+    result = CliRunner().invoke(speak, [])
+    assert result.exit_code == 0
+    assert result.stderr == "mintext: loaded from /models/two\\nlines\nmintext: warning: odd name /tmp/\\x1b[31mred\n"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 LEXICON = (
     "# a hand-built lexicon\n"
     "word\tfreq\tlength\tpmi\tleft_entropy\tright_entropy\n"
@@ -76,7 +78,8 @@ def test_malformed_lexicon_rows(run, write):
     cases = {
         "word\tfreq\n天地\tmany\n": "line 2: frequency 'many' is not a number",
         "word\tfreq\n天地\n": "line 2: expected a word and a frequency separated by a tab",
-        "天地 0\n": "line 1: frequency must be a positive number, got '0'",
+        "天地 0\n": "line 1: frequency must be a number above 0 and at most 1e12, got '0'",
+        "天地\t3\n玄黄\t1e30\n": "line 2: frequency must be a number above 0 and at most 1e12, got '1e30'",
         "天地\t3\n玄黄\t2\n天地\t1\n": "line 3: '天地' is listed twice (first on line 1)",
         "# only a comment\n": "has no lexicon rows",
     }
@@ -95,3 +98,24 @@ def test_undecodable_input(run, write):
     assert result.stderr == "Error: not UTF-8 at byte 0 (line 1) of <stdin>; try --encoding gb18030\n"
     good = run("segment", "-l", lexicon, "--encoding", "gb18030", "-q", input="孙悟空\n".encode("gbk"))
     assert good.stdout == "孙悟空\n"
+
+
+def test_gbk_lexicon_suggests_the_lexicon_encoding_option_and_it_works(run, write):
+    lexicon = write("gbk.tsv", LEXICON, encoding="gb18030")
+    result = run("segment", "-l", lexicon, input="孙悟空\n")
+    assert result.exit_code == 1
+    # 和 starts line 3, after the 23-byte comment and the 48-byte header row
+    assert result.stderr == f"Error: not UTF-8 at byte 71 (line 3) of {lexicon}; try --lexicon-encoding gb18030\n"
+    good = run("segment", "-l", lexicon, "--lexicon-encoding", "gb18030", "-q", input="孙悟空\n")
+    assert good.exit_code == 0 and good.stdout == run("segment", "-l", write("u8.tsv", LEXICON), "-q", input="孙悟空\n").stdout
+
+
+@pytest.mark.parametrize("option", ["--lexicon-encoding", "--encoding"])
+def test_bytes_to_bytes_codec_for_either_encoding_is_a_usage_error(run, write, option):
+    lexicon = write("lex.tsv", LEXICON)
+    result = run("segment", "-l", lexicon, option, "rot13", input="孙悟空\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"Error: {option} rot13 is a bytes-to-bytes codec, not a text encoding; "
+        "give a text encoding such as utf-8, gb18030, big5, utf-16 or auto\n"
+    )

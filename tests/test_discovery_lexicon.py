@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import tempfile
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.discovery.lexicon import COLUMNS, header_line, read_lexicon, sort_lexicon, write_lexicon
+from mintext.discovery.lexicon import COLUMNS, header_line, read_lexicon, segmenter_for, sort_lexicon, write_lexicon
 from mintext.errors import InputError, UsageError
 
 HAN = "中国人民的研究生命𠀀𪚥"
@@ -112,6 +113,16 @@ def test_read_skips_comments_and_blank_lines_and_reads_space_separated_rows(tmp_
 # --------------------------------------------------------------------------- errors
 
 
+def test_largest_frequency_is_accepted_and_segments(tmp_path):
+    path = tmp_path / "lex.tsv"
+    path.write_text("中国\t1e12\n国人\t1e12\n中\t1e12\n", encoding="utf-8")
+    lexicon = read_lexicon(path)
+    assert lexicon["freq"].tolist() == [1e12, 1e12, 1e12]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in the character counts (1e30 used to wrap to -2**63)
+        assert segmenter_for(lexicon).segment_lines(["中国中"]) == ["中国 中"]
+
+
 @pytest.mark.parametrize(
     ("content", "line", "message"),
     [
@@ -119,10 +130,12 @@ def test_read_skips_comments_and_blank_lines_and_reads_space_separated_rows(tmp_
         ("word\tfreq\n中国\t5\n人民\n", 3, "expected a word and a frequency"),  # missing frequency (TSV)
         ("中国\tabc\n", 1, "not a number"),
         ("# h\n中国\t5\n人民\t\n", 3, "not a number"),
-        ("中国\t0\n", 1, "positive"),
-        ("\n中国\t-2\n", 2, "positive"),
-        ("中国\tnan\n", 1, "positive"),
-        ("中国\tinf\n", 1, "positive"),
+        ("中国\t0\n", 1, "a number above 0 and at most 1e12, got '0'"),
+        ("\n中国\t-2\n", 2, "a number above 0 and at most 1e12, got '-2'"),
+        ("中国\tnan\n", 1, "a number above 0 and at most 1e12, got 'nan'"),
+        ("中国\tinf\n", 1, "a number above 0 and at most 1e12, got 'inf'"),
+        ("中国\t5\n人民\t1e30\n", 2, "a number above 0 and at most 1e12, got '1e30'"),  # overflowed int64 counts
+        ("中国\t1000000000001\n", 1, "a number above 0 and at most 1e12, got '1000000000001'"),
         ("中国\t5\n\t7\n", 2, "empty or contains spaces"),  # empty word
         ("中国\t5\n中 国\t7\n", 2, "empty or contains spaces"),  # word with a space
         ("中国\t5\n人民\t2\n中国\t9\n", 3, "listed twice"),

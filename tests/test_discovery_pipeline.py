@@ -100,6 +100,10 @@ def test_corpus_without_han_gives_empty_table(tmp_path):
         ({"min_count": 0}, "min count must be at least 1, got 0"),
         ({"autonomy": 1.5}, "autonomy must be between 0 and 1, got 1.5"),
         ({"gap_weight": -1}, "gap weight must be at least 0, got -1"),
+        ({"gap_weight": float("nan")}, "gap weight must be a finite number at least 0, got nan"),
+        ({"gap_weight": float("inf")}, "gap weight must be a finite number at least 0, got inf"),
+        ({"autonomy": float("nan")}, "autonomy must be between 0 and 1, got nan"),
+        ({"free_share": float("nan")}, "free share must be between 0 and 1, got nan"),
     ],
 )
 def test_invalid_options_state_the_range(tmp_path, option, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
 
 import pytest
 
@@ -151,3 +152,112 @@ def test_corpus_joins_files_with_newline(write):
 def test_nfkc_option(write):
     path = write("a.txt", "ＡＢＣ１２３，")
     assert list(Corpus([str(path)], normalize=True)) == ["ABC123,"]
+
+
+# --------------------------------------------------------------------------- encodings without a BOM (issue 9)
+
+LONG = "天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。\n一二三四五六七八九十\nabc 123\n" * 50
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_bomless_utf16_and_utf32_are_read_in_the_right_byte_order(write, codec):
+    path = write("wide.txt", LONG.encode(codec))
+    family = codec[:6]
+    assert read_all(path, encoding=family) == LONG
+    assert read_all(path, encoding="auto") == LONG
+    assert detect_encoding(LONG.encode(codec)) == codec
+
+
+def test_bomless_utf16_of_han_only_text_with_few_nul_bytes(write):
+    # UTF-16 Han characters have no NUL byte; one newline per line gives the only ones (and 一 = U+4E00)
+    text = "一天一地一玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏\n" * 40
+    for codec in ("utf-16-le", "utf-16-be"):
+        path = write("han.txt", text.encode(codec))
+        assert read_all(path, encoding="utf-16") == text
+        assert read_all(path, encoding="auto") == text
+
+
+def test_utf16_asked_for_a_file_that_is_not_utf16_names_a_fix_that_works(write):
+    path = write("u8.txt", LONG)
+    with pytest.raises(InputError) as info:
+        read_all(path, encoding="utf-16")
+    assert str(info.value) == (
+        f"{path} has no byte-order mark and reads as text in neither UTF-16 byte order; "
+        "try --encoding auto (or utf-16-le / utf-16-be to force one)"
+    )
+    assert read_all(path, encoding="auto") == LONG
+
+
+def test_random_bytes_stay_binary_under_auto(write):
+    import random
+
+    data = random.Random(7).randbytes(20_000)
+    path = write("noise.txt", data)
+    with pytest.raises(InputError, match=r"looks binary \(NUL byte at byte \d+\)"):
+        read_all(path, encoding="auto")
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri"])
+def test_codecs_that_are_not_text_encodings_are_usage_errors(write, codec):
+    path = write("a.txt", "天地\n")
+    with pytest.raises(UsageError) as info:
+        read_all(path, encoding=codec)
+    assert str(info.value) == (
+        f"--encoding {codec} is a bytes-to-bytes codec, not a text encoding; "
+        "give a text encoding such as utf-8, gb18030, big5, utf-16 or auto"
+    )
+    with pytest.raises(UsageError, match=f"^--encoding {codec} is a bytes-to-bytes codec"):
+        Corpus([str(path)], encoding=codec)  # refused when the corpus is made, before any reading
+
+
+def test_decoding_errors_name_the_option_to_change(write):
+    path = write("gbk.tsv", "天地\t3\n".encode("gbk"))
+    with pytest.raises(InputError, match=r"; try --lexicon-encoding gb18030$"):
+        "".join(iter_blocks(Source(str(path)), option="--lexicon-encoding"))
+
+
+# --------------------------------------------------------------------------- inputs that cannot be read (issue 9)
+
+
+def test_symlink_loop_is_named_as_such(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(InputError) as info:
+        resolve_inputs([str(tmp_path / "a")])
+    assert str(info.value) == f"cannot read {tmp_path / 'a'}: it is a symlink loop (a chain of symlinks that never reaches a file)"
+
+
+def test_symlink_loop_inside_a_directory_is_named_when_read(tmp_path, write):
+    write("dir/good.txt", "天地\n")
+    (tmp_path / "dir" / "loop.txt").symlink_to(tmp_path / "dir" / "loop.txt")
+    sources = resolve_inputs([str(tmp_path / "dir")])
+    assert [s.path for s in sources] == [str(tmp_path / "dir" / "good.txt"), str(tmp_path / "dir" / "loop.txt")]
+    with pytest.raises(InputError, match=r"loop\.txt: it is a symlink loop"):
+        "".join(iter_blocks(sources[1]))
+
+
+def test_dangling_symlink_and_file_used_as_directory(tmp_path, write):
+    (tmp_path / "link.txt").symlink_to(tmp_path / "gone.txt")
+    with pytest.raises(UsageError) as info:
+        resolve_inputs([str(tmp_path / "link.txt")])
+    assert str(info.value) == f"no such file: {tmp_path / 'link.txt'} is a symlink to {tmp_path / 'gone.txt'}, which does not exist"
+    file = write("plain.txt", "天地\n")
+    with pytest.raises(UsageError) as info:
+        resolve_inputs([f"{file}/x.txt"])
+    assert str(info.value) == f"no such file: {file}/x.txt (a part of the path before the last / is a file, not a directory)"
+
+
+def test_undecodable_and_control_characters_in_names_are_escaped(tmp_path):
+    source = Source(os.fsdecode(b"/tmp/bad\xffname\n.txt"))
+    assert source.name == "/tmp/bad\\xffname\\n.txt"
+    missing = os.fsdecode(bytes(tmp_path) + b"/no\xfe\tpe.txt")
+    with pytest.raises(UsageError) as info:
+        resolve_inputs([missing])
+    assert str(info.value) == f"no such file: {tmp_path}/no\\xfe\\tpe.txt"
+
+
+def test_utf16_of_one_character_lines_is_not_taken_for_utf32():
+    # a\n a\n ... in UTF-16-LE has a zero top byte and a byte <= 0x10 in every 4-byte unit, as UTF-32 would
+    assert detect_encoding(("a\n" * 100).encode("utf-16-le")) == "utf-16-le"
+    assert detect_encoding(("天\n" * 100).encode("utf-16-be")) == "utf-16-be"
+    assert detect_encoding(("a\n天𠀀" * 100).encode("utf-32-be")) == "utf-32-be"  # a plane-2 character in every line

@@ -30,13 +30,16 @@ import pandas as pd
 
 from mintext.discovery.segmenter import Segmenter
 from mintext.discovery.wordmodel import ModelParameters
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError, UsageError, one_line, shown_name
 from mintext.io.chars import HAN, char_classes, codepoints
-from mintext.io.sources import iter_blocks, resolve_inputs
+from mintext.io.sources import Source, iter_blocks, resolve_inputs
 from mintext.ngrams.vocabulary import CharVocabulary
 
 COLUMNS = ["word", "freq", "length", "pmi", "left_entropy", "right_entropy"]
 FORMATS = ("tsv", "jieba")
+# the largest frequency read_lexicon accepts: character counts (sums of word frequencies)
+# stay exact in float64 and far inside int64 for a million words of six characters
+MAX_FREQ = 1e12
 
 
 def sort_lexicon(table: pd.DataFrame) -> pd.DataFrame:
@@ -52,8 +55,9 @@ def header_line(options: dict[str, object]) -> str:
 
 
 def _plain(value: object) -> str:
-    text = str(value)
-    return text.replace(" ", "_").replace("\t", "_").replace("\n", "_")
+    """A value as one header token: spaces and tabs as ``_``, other control characters and undecodable bytes escaped."""
+    text = str(value).replace(" ", "_").replace("\t", "_")
+    return one_line(text)
 
 
 def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: str | None = None) -> None:
@@ -85,17 +89,22 @@ def _cell(value: object) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict") -> pd.DataFrame:
+def read_lexicon(
+    path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict", *, encoding_option: str = "--encoding"
+) -> pd.DataFrame:
     """Read a lexicon file (mintext TSV, or ``word freq`` lines as jieba writes them).
 
     Lines starting with ``#`` and blank lines are skipped. A TSV header row
     (starting with ``word``) is recognised; otherwise the first two fields of
     each line, separated by a tab (or by spaces when the file has no tabs), are
-    the word and its frequency. Raises :class:`InputError` naming the line of
-    a malformed row. Returns a DataFrame with columns ``word`` and ``freq``.
+    the word and its frequency, a number in (0, ``MAX_FREQ``]. Raises
+    :class:`InputError` naming the line of a malformed row (a decoding error
+    suggests changing ``encoding_option``). Returns a DataFrame with columns
+    ``word`` and ``freq``.
     """
-    name = os.fspath(path)
-    lines = "".join(iter_blocks(_one_source(name), encoding, errors)).split("\n")
+    path = os.fspath(path)
+    name = shown_name(path)
+    lines = "".join(iter_blocks(_one_source(path), encoding, errors, option=encoding_option)).split("\n")
     numbers = [k for k, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
     tsv = bool(numbers) and "\t" in lines[numbers[0] - 1]
     split = (lambda line: line.split("\t")) if tsv else str.split
@@ -106,7 +115,7 @@ def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str =
     fields = [split(lines[k - 1]) for k in numbers]
     table = pd.DataFrame({"word": [f[0].strip() for f in fields], "freq": [f[1] if len(f) > 1 else None for f in fields]})
     freq = pd.to_numeric(table["freq"], errors="coerce")
-    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq <= 0) | (table["word"] == "")
+    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq <= 0) | (freq > MAX_FREQ) | (table["word"] == "")
     bad |= table["word"].str.contains(r"\s", regex=True)
     duplicated = table["word"].duplicated()
     if bad.any() or duplicated.any():
@@ -115,10 +124,10 @@ def read_lexicon(path: str | os.PathLike, encoding: str = "utf-8", errors: str =
     return pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
 
 
-def _one_source(name: str):
-    sources = resolve_inputs([name])
+def _one_source(path: str) -> Source:
+    sources = resolve_inputs([path])
     if len(sources) != 1:
-        raise InputError(f"{name} names {len(sources)} files; give one lexicon file")
+        raise InputError(f"{shown_name(path)} names {len(sources)} files; give one lexicon file")
     return sources[0]
 
 
@@ -134,10 +143,14 @@ def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: li
         value = float(text)
     except ValueError:
         return f"{name} line {number}: frequency {text[:20]!r} is not a number"
-    if not math.isfinite(value) or value <= 0:
-        return f"{name} line {number}: frequency must be a positive number, got {text[:20]!r}"
+    if not math.isfinite(value) or not 0 < value <= MAX_FREQ:
+        return f"{name} line {number}: frequency must be a number above 0 and at most {_shown_max()}, got {text[:20]!r}"
     first = numbers[words.index(word)]
     return f"{name} line {number}: {word!r} is listed twice (first on line {first}); keep one row per word"
+
+
+def _shown_max() -> str:
+    return f"{MAX_FREQ:.0e}".replace("+", "")  # 1e12
 
 
 # --------------------------------------------------------------------------- segmenter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from mintext.discovery.wordmodel import ModelParameters
@@ -41,8 +42,10 @@ class DiscoveryOptions:
             raise UsageError(f"rounds must be between 0 and 50, got {self.rounds}")
         for name in ("autonomy", "free_share"):
             value = getattr(self, name)
-            if not 0 <= value <= 1:
+            if not 0 <= value <= 1:  # False for nan as well
                 raise UsageError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value}")
+        if not math.isfinite(self.gap_weight):
+            raise UsageError(f"gap weight must be a finite number at least 0, got {self.gap_weight}")
         if self.gap_weight < 0:
             raise UsageError(f"gap weight must be at least 0, got {self.gap_weight}")
         if self.sample < 1000:

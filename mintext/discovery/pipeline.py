@@ -285,7 +285,8 @@ def discover(
             if segmented is not None:
                 text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
             table = empty_lexicon()
-            facts: dict[str, object] = {"characters": 0}
+            # nothing to threshold or refine: record the threshold such a corpus gets, and no rounds
+            facts: dict[str, object] = {"characters": 0, "min_count": min_count or derived_min_count(0), "rounds": 0}
         else:
             words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
             table = lexicon_table(result.stats, words)
@@ -293,6 +294,6 @@ def discover(
     finally:
         corpus.close()
     if corpus.stats.replaced:
-        log.warning("warning: replaced %d undecodable byte sequences", corpus.stats.replaced)
-    table.attrs["options"] = {**describe_options(options), **facts, "nfkc": nfkc}
+        log.warning("warning: %s", corpus.stats.summary(errors))
+    table.attrs["options"] = {**describe_options(options), **facts, "encoding": encoding, "errors": errors, "nfkc": nfkc}
     return table

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import errno
 import glob
 import gzip
 import io
 import itertools
 import lzma
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -30,7 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError, MintextError, UsageError, shown_name
 
 BLOCK_BYTES = 1 << 20
 MAX_LINE_CHARS = 1 << 20
@@ -51,7 +53,7 @@ class Source:
     @property
     def name(self) -> str:
         """The name used in messages: the path as given, or ``<stdin>``."""
-        return self.path if self.path is not None else "<stdin>"
+        return shown_name(self.path) if self.path is not None else "<stdin>"
 
     def open_binary(self, restartable: bool = False) -> BinaryIO:
         """Open for reading raw (decompressed) bytes.
@@ -67,12 +69,8 @@ class Source:
             return _decompressing(open(self._spooled, "rb"))
         try:
             return _decompressing(open(self.path, "rb"))
-        except FileNotFoundError:
-            raise UsageError(f"no such file: {self.path}") from None
-        except IsADirectoryError:
-            raise UsageError(f"{self.path} is a directory; give files, a directory name to read all its text files, or a glob") from None
-        except PermissionError:
-            raise InputError(f"cannot read {self.path}: permission denied") from None
+        except OSError as err:
+            raise unreadable(self.path, err) from None
 
     def cleanup(self) -> None:
         """Remove the spooled copy of standard input, if any."""
@@ -123,23 +121,59 @@ def resolve_inputs(
             found = _text_files_below(pattern, suffixes)
             if not found:
                 shown = ", ".join(f"*{s}" for s in suffixes if s) + " or no suffix, optionally .gz/.bz2/.xz"
-                raise UsageError(f"directory {pattern} has no text files (looked for {shown})")
+                raise UsageError(f"directory {shown_name(pattern)} has no text files (looked for {shown})")
             sources.extend(Source(p) for p in found)
         elif os.path.exists(pattern):
             sources.append(Source(pattern))
-        elif glob.has_magic(pattern):
+        elif glob.has_magic(pattern) and not os.path.lexists(pattern):
             matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
             if not matches:
-                raise UsageError(f"no file matches {pattern}")
+                raise UsageError(f"no file matches {shown_name(pattern)}")
             sources.extend(Source(p) for p in matches)
         else:
-            raise UsageError(f"no such file: {pattern}")
+            try:
+                os.stat(pattern)
+            except OSError as err:
+                raise unreadable(pattern, err) from None
+            sources.append(Source(pattern))  # it appeared since os.path.exists looked
     return sources
+
+
+def unreadable(path: str, err: OSError) -> MintextError:
+    """The one-line error for ``path`` that cannot be opened or found, saying why from ``err.errno``.
+
+    A missing file (or a symlink to one) is a :class:`UsageError`; a symlink
+    loop, a permission denied (on the file or a directory above it) or any
+    other failure is an :class:`InputError`.
+    """
+    name = shown_name(path)
+    if err.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return UsageError(f"no such file: {name} is a symlink to {shown_name(os.readlink(path))}, which does not exist")
+        return UsageError(f"no such file: {name}")
+    if err.errno == errno.ENOTDIR:
+        return UsageError(f"no such file: {name} (a part of the path before the last / is a file, not a directory)")
+    if err.errno == errno.ELOOP:
+        return InputError(f"cannot read {name}: it is a symlink loop (a chain of symlinks that never reaches a file)")
+    if err.errno == errno.EACCES:
+        return InputError(
+            f"cannot read {name}: permission denied (on the file or on a directory above it; check them with ls -ld)"
+        )
+    if err.errno == errno.EISDIR:
+        return UsageError(f"{name} is a directory; give files, a directory name to read all its text files, or a glob")
+    return InputError(f"cannot read {name}: {err.strerror or err}")
 
 
 def _text_files_below(directory: str, suffixes: Sequence[str]) -> list[str]:
     found = []
-    for root, dirs, files in os.walk(directory):
+
+    def refuse(err: OSError) -> None:
+        below = err.filename if err.filename is not None else directory
+        if err.errno == errno.EACCES:
+            raise InputError(f"cannot list the directory {shown_name(below)}: permission denied") from None
+        raise unreadable(below, err) from None
+
+    for root, dirs, files in os.walk(directory, onerror=refuse):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             if name.startswith("."):
@@ -166,15 +200,28 @@ class DecodeStats:
 
     replaced: int = 0
 
+    def summary(self, errors: str) -> str:
+        """The warning for the count: ``replaced N ...`` with ``--errors replace``, ``dropped N ...`` with ``ignore``."""
+        done = "replaced" if errors == "replace" else "dropped"
+        return f"{done} {self.replaced} undecodable byte sequences"
 
-def check_encoding(encoding: str) -> str:
-    """Return the codec name for ``encoding`` (``auto`` allowed) or raise :class:`UsageError`."""
+
+def check_encoding(encoding: str, option: str = "--encoding") -> str:
+    """Return the codec name for ``encoding`` (``auto`` allowed) or raise :class:`UsageError`.
+
+    Codecs that are not text encodings (``rot13``, ``base64``, ``hex``, ``zlib``...)
+    are refused like unknown names; ``option`` is the option named in the message.
+    """
     if encoding.lower() == "auto":
         return "auto"
+    valid = "give a text encoding such as utf-8, gb18030, big5, utf-16 or auto"
     try:
-        return codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
-        raise UsageError(f"unknown encoding {encoding!r}; try utf-8, gb18030, big5, utf-16 or auto") from None
+        raise UsageError(f"unknown encoding {encoding!r} for {option}; {valid}") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(f"{option} {encoding} is a bytes-to-bytes codec, not a text encoding; {valid}")
+    return info.name
 
 
 def iter_blocks(
@@ -185,10 +232,14 @@ def iter_blocks(
     restartable: bool = False,
     stats: DecodeStats | None = None,
     block_bytes: int = BLOCK_BYTES,
+    option: str = "--encoding",
 ) -> Iterator[str]:
     """Decode ``source`` into text blocks whose line ends are all ``\\n``.
 
-    ``encoding`` is a codec name or ``auto``; UTF-8 input may start with a BOM.
+    ``encoding`` is a codec name or ``auto``; UTF-8 input may start with a BOM;
+    ``utf-16`` and ``utf-32`` without a BOM are read in the byte order the
+    first block shows (see :func:`bomless_byte_order`). ``option`` is the
+    option a message suggests changing (``--lexicon-encoding`` for a lexicon).
     With ``errors="strict"`` an undecodable byte raises :class:`InputError`
     naming the file, the byte offset and the line, with a suggested encoding.
     ``replace``/``ignore`` carry on and count the bad sequences in ``stats``.
@@ -196,7 +247,7 @@ def iter_blocks(
     """
     if errors not in ENCODING_ERRORS:
         raise UsageError(f"--errors must be one of {', '.join(ENCODING_ERRORS)}, not {errors!r}")
-    codec = check_encoding(encoding)
+    codec = check_encoding(encoding, option)
     stats = stats if stats is not None else DecodeStats()
     with source.open_binary(restartable) as raw:
         first = _read(raw, block_bytes, source)
@@ -204,6 +255,8 @@ def iter_blocks(
             codec = detect_encoding(first)
         elif codec == "utf-8":
             codec = "utf-8-sig"
+        elif codec in ("utf-16", "utf-32"):
+            codec = _bomless(source, first, codec, option)
         wide = codec.startswith(("utf-16", "utf-32"))
         decoder = codecs.getincrementaldecoder(codec)(_error_handler(errors, stats))
         fed = 0  # bytes given to the decoder before the current block
@@ -215,7 +268,7 @@ def iter_blocks(
             if not wide and (nul := chunk.find(b"\x00")) >= 0:
                 raise InputError(
                     f"{source.name} looks binary (NUL byte at byte {fed + nul}); "
-                    "mintext reads text (use --encoding utf-16 if it is UTF-16)"
+                    f"mintext reads text (use {option} utf-16 if it is UTF-16)"
                 )
             pending = len(decoder.getstate()[0])
             try:
@@ -223,7 +276,9 @@ def iter_blocks(
             except UnicodeDecodeError as err:
                 offset = fed - pending + err.start
                 line = lines_done + _count_newlines(err.object[: err.start]) + 1
-                raise InputError(_decode_error_message(source.name, codec, offset, line, err.object[err.start :])) from None
+                raise InputError(
+                    _decode_error_message(source.name, codec, offset, line, err.object[err.start :], option)
+                ) from None
             fed += len(chunk)
             if held_cr:
                 text = "\r" + text
@@ -238,6 +293,17 @@ def iter_blocks(
             if final:
                 return
             chunk = _read(raw, block_bytes, source)
+
+
+def _bomless(source: Source, first: bytes, family: str, option: str) -> str:
+    """The codec for ``--encoding utf-16``/``utf-32`` given the first block; refuse a file that is neither."""
+    codec = bomless_byte_order(first, family)
+    if codec != family and _text_share(first[:65536], codec) < MIN_TEXT_SHARE:
+        raise InputError(
+            f"{source.name} has no byte-order mark and reads as text in neither {family.upper()} byte order; "
+            f"try {option} auto (or {family}-le / {family}-be to force one)"
+        )
+    return codec
 
 
 def _read(raw: BinaryIO, size: int, source: Source) -> bytes:
@@ -269,13 +335,14 @@ def _error_handler(errors: str, stats: DecodeStats) -> str:
     return name
 
 
-def _decode_error_message(name: str, codec: str, offset: int, line: int, tail: bytes) -> str:
+def _decode_error_message(name: str, codec: str, offset: int, line: int, tail: bytes, option: str) -> str:
     shown = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8"}.get(codec, codec)
     guess = guess_legacy_encoding(tail[:65536])
     if guess and guess != codec:
-        hint = f"try --encoding {guess}"
+        hint = f"try {option} {guess}"
     else:
-        hint = "try --encoding ENCODING (e.g. gb18030, big5, auto) or --errors replace"
+        others = ", ".join(e for e in ("utf-8", "gb18030", "big5", "auto") if e != shown.lower())
+        hint = f"try {option} ENCODING (e.g. {others}) or --errors replace"
     return f"not {shown} at byte {offset} (line {line}) of {name}; {hint}"
 
 
@@ -312,7 +379,13 @@ def _mostly_decodes(sample: bytes, encoding: str) -> bool:
 
 
 def detect_encoding(head: bytes) -> str:
-    """Pick a codec for ``encoding="auto"`` from the first bytes of a file."""
+    """Pick a codec for ``encoding="auto"`` from the first bytes of a file.
+
+    A BOM decides; else a sample with NUL bytes (which UTF-8 and the legacy
+    Chinese encodings never contain) is UTF-32 or UTF-16 when it reads as text
+    in one byte order (see :func:`bomless_byte_order`); else UTF-8 when it
+    decodes, else GB18030 or Big5 as :func:`guess_legacy_encoding` says.
+    """
     for bom, codec in (
         (codecs.BOM_UTF32_LE, "utf-32"),
         (codecs.BOM_UTF32_BE, "utf-32"),
@@ -323,9 +396,11 @@ def detect_encoding(head: bytes) -> str:
         if head.startswith(bom):
             return codec
     sample = head[:65536]
-    if sample.count(b"\x00") > len(sample) // 4:
-        even_nul = sample[0::2].count(b"\x00")
-        return "utf-16-be" if even_nul > len(sample) // 4 else "utf-16-le"
+    if b"\x00" in sample:
+        wide = _utf32_order(sample) or bomless_byte_order(sample, "utf-16")
+        if wide.startswith("utf-32") or _text_share(sample, wide) >= MIN_TEXT_SHARE:
+            return wide
+        return "utf-8-sig"  # binary: iter_blocks stops at its first NUL byte
     try:
         sample.decode("utf-8")
         return "utf-8-sig"
@@ -333,6 +408,51 @@ def detect_encoding(head: bytes) -> str:
         if err.start >= len(sample) - 3:  # a character cut at the end of the sample
             return "utf-8-sig"
     return guess_legacy_encoding(sample) or "utf-8-sig"
+
+
+# characters of Chinese text: ASCII text, Latin-1, general punctuation, CJK symbols and kana,
+# the Han block, full-width forms (a random 16-bit unit is one of them with odds of about 1/3)
+_TEXT_LIKE = re.compile("[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+MIN_TEXT_SHARE = 0.6  # text in the right byte order is ~100% such characters, in the wrong one ~30%
+
+
+def _text_share(sample: bytes, codec: str) -> float:
+    """The share of the characters of ``sample`` decoded with ``codec`` that are ordinary text characters."""
+    width = 4 if codec.startswith("utf-32") else 2
+    text = sample[: len(sample) // width * width].decode(codec, errors="replace")
+    return 1 - len(_TEXT_LIKE.sub("", text)) / len(text) if text else 0.0
+
+
+def _utf32_order(sample: bytes) -> str | None:
+    """``utf-32-le``/``-be`` when ``sample`` reads as UTF-32 code points in that order, else ``None``.
+
+    Every 4-byte unit must be below 0x110000 (top byte 0, next byte at most
+    0x10) and at least half of them in the BMP (next byte 0): UTF-16 text of
+    one-character lines (``a\\n`` ...) has the first property, not the second.
+    """
+    n = len(sample) // 4 * 4
+    for codec, top, plane in (("utf-32-le", 3, 2), ("utf-32-be", 0, 1)):
+        planes = sample[plane:n:4]
+        if n and not any(sample[top:n:4]) and max(planes) <= 0x10 and planes.count(0) * 2 >= len(planes):
+            return codec
+    return None
+
+
+def bomless_byte_order(head: bytes, family: str) -> str:
+    """The codec for ``family`` (``utf-16`` or ``utf-32``) given the first bytes of a file.
+
+    With a BOM, ``family`` itself (its decoder reads the BOM). Without one,
+    the byte order in which more of the sample reads as ordinary text (ASCII,
+    punctuation, Han... counted on the first 64 KiB); little-endian on a tie.
+    """
+    boms = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) if family == "utf-16" else (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+    if head.startswith(boms) or not head:
+        return family
+    sample = head[:65536]
+    if family == "utf-32":
+        return _utf32_order(sample) or "utf-32-le"
+    little, big = _text_share(sample, "utf-16-le"), _text_share(sample, "utf-16-be")
+    return "utf-16-be" if big > little else "utf-16-le"
 
 
 # --------------------------------------------------------------------------- lines

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError, UsageError, shown_name
 from mintext.parse.conllu import ConlluSentence, read_conllu, validate_heads
 
 if TYPE_CHECKING:
@@ -157,8 +157,8 @@ def score_conllu(
 
     if gold == "-" and predicted == "-":
         raise UsageError("GOLD and PRED cannot both be - (stdin)")
-    gold_name = gold if gold != "-" else "<stdin>"
-    predicted_name = predicted if predicted != "-" else "<stdin>"
+    gold_name = shown_name(gold) if gold != "-" else "<stdin>"
+    predicted_name = shown_name(predicted) if predicted != "-" else "<stdin>"
     return score_dependencies(
         read_conllu(read_lines(gold, encoding, errors, stats=stats), gold_name),
         read_conllu(read_lines(predicted, encoding, errors, stats=stats), predicted_name),
