@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mintext.discovery.lexicon import segmenter_for
 from mintext.discovery.wordmodel import ModelParameters
 from mintext.io.chars import HAN, classify_char
+from mintext.io.sources import iter_lines
 
 HAN_CHARS = "中国人民的研究生命𠀀𪚥"
 ALNUM = "0123456789abcXYZＡｂ１２"  # includes full-width letters and digits
@@ -245,3 +246,39 @@ def test_segmentation_has_the_minimum_cost_of_the_word_model(lexicon, runs, para
                     assert matrix[L - 1, i] == pytest.approx(cost(run[i : i + L]), rel=1e-9), (run, L, i)
                 else:
                     assert matrix[L - 1, i] == math.inf
+
+
+# --------------------------------------------------------------------------- long lines
+
+
+def recorded_batches(monkeypatch, segmenter) -> list[int]:
+    """Characters of every batch ``segmenter`` segments from now on (the pieces' text, newlines left out)."""
+    sizes: list[int] = []
+    original = segmenter.segment_batch
+
+    def recording(pieces):
+        sizes.append(sum(len(text) for text, _ in pieces))
+        return original(pieces)
+
+    monkeypatch.setattr(segmenter, "segment_batch", recording)
+    return sizes
+
+
+def test_segment_text_holds_a_bounded_part_of_one_long_line(monkeypatch):
+    # one line of 6,000 characters read in pieces of at most 500 and segmented in batches of 1,200: no
+    # batch may hold the whole line (once, a line's pieces all went into one batch, so memory grew with it)
+    line = "中国人民的研究生命，3.14研究生abc。" * 300
+    whole = "".join(batch.text for batch in SEGMENTER.segment_text(iter_lines([line + "\n"], max_chars=500), batch_chars=10**6))
+    sizes = recorded_batches(monkeypatch, SEGMENTER)
+    out = "".join(batch.text for batch in SEGMENTER.segment_text(iter_lines([line + "\n"], max_chars=500), batch_chars=1200))
+    assert len(sizes) > 1 and max(sizes) <= 1200 + 500
+    # the same output as in one batch, and still one line
+    assert out == whole and out.count("\n") == 1
+
+
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=60), min_size=1, max_size=8), st.integers(1, 80))
+@settings(max_examples=60, deadline=None)
+def test_segment_text_output_does_not_depend_on_the_batch_size(lines, batch_chars):
+    text = "\n".join(lines) + "\n"
+    expected = "".join(b.text for b in SEGMENTER.segment_text(iter_lines([text], max_chars=25)))
+    assert "".join(b.text for b in SEGMENTER.segment_text(iter_lines([text], max_chars=25), batch_chars=batch_chars)) == expected
