@@ -95,3 +95,26 @@ def test_undecodable_input(run, write):
     assert result.stderr == "Error: not UTF-8 at byte 0 (line 1) of <stdin>; try --encoding gb18030\n"
     good = run("segment", "-l", lexicon, "--encoding", "gb18030", "-q", input="孙悟空\n".encode("gbk"))
     assert good.stdout == "孙悟空\n"
+
+
+def test_one_line_of_millions_of_characters_is_segmented_in_bounded_batches(run, write, tmp_path, monkeypatch):
+    from mintext.discovery.segmenter import BATCH_CHARS, Segmenter
+    from mintext.io.sources import MAX_LINE_CHARS
+
+    sentence, segmented = "孙悟空和猪八戒去西天取经。", "孙悟空 和 猪八戒 去 西天 取经 。"
+    line = sentence * 200_000  # 2.6 M characters, no newline
+    sizes = []
+    original = Segmenter.segment_batch
+
+    def recording(self, pieces):
+        sizes.append(sum(len(text) for text, _ in pieces))
+        return original(self, pieces)
+
+    monkeypatch.setattr(Segmenter, "segment_batch", recording)
+    lexicon, text, out = write("lex.tsv", LEXICON), write("in.txt", line), tmp_path / "out.txt"
+    result = run("segment", "-l", lexicon, text, "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    # never the whole line at once: a batch holds at most BATCH_CHARS characters or one piece of the line
+    assert len(sizes) > 1 and max(sizes) <= max(BATCH_CHARS, MAX_LINE_CHARS)
+    # one output line, cut nowhere: exactly the sentence's segmentation, repeated
+    assert out.read_text(encoding="utf-8") == " ".join([segmented] * 200_000) + "\n"
