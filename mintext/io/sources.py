@@ -371,8 +371,9 @@ def iter_lines(blocks: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterat
             if partial:
                 piece = "".join(partial) + piece
                 partial, partial_len = [], 0
-            rest = yield from _long_line_pieces(piece, max_chars)
-            yield rest, True
+            if len(piece) > max_chars:
+                piece = yield from _long_line_pieces(piece, max_chars)
+            yield piece, True
             start = end + 1
     if partial:
         yield "".join(partial), True
@@ -396,8 +397,10 @@ def line_cut(text: str, max_chars: int) -> int:
     them, so the pieces segment exactly as the whole line. Where the first
     ``max_chars + 1`` characters are one Han run, the cut is at the largest
     multiple of :data:`~mintext.io.chars.MAX_RUN` (the piece length the
-    segmenter cuts long runs into anyway); where they are non-Han characters
-    without whitespace, at ``max_chars``, which may cut a token.
+    segmenter cuts long runs into anyway): ``text`` then starts where the run
+    does or at an earlier such cut, so the multiple counts from the run's
+    start. Where they are non-Han characters without whitespace, the cut is
+    at ``max_chars``, which may cut a token.
     """
     classes = char_classes(codepoints(text[: max_chars + 1]))
     han = classes == HAN
