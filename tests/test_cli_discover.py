@@ -168,7 +168,18 @@ def test_directory_without_text_files(run, tmp_path, write):
     assert result.stderr.startswith(f"Error: directory {tmp_path / 'pics'} has no text files")
 
 
-def test_ten_megabyte_line(run, write, tmp_path):
+def test_ten_megabyte_line(run, write, tmp_path, monkeypatch):
+    from mintext.discovery.segmenter import BATCH_CHARS, Segmenter
+    from mintext.io.sources import MAX_LINE_CHARS
+
+    sizes = []
+    original = Segmenter.segment_batch
+
+    def recording(self, pieces):
+        sizes.append(sum(len(text) for text, _ in pieces))
+        return original(self, pieces)
+
+    monkeypatch.setattr(Segmenter, "segment_batch", recording)
     line = ("天地玄黄宇宙洪荒日月盈昃辰宿列张" * 700_000)[: 10_000_000 // 3]
     path = write("long.txt", line + "\n")
     segmented = tmp_path / "seg.txt"
@@ -176,6 +187,9 @@ def test_ten_megabyte_line(run, write, tmp_path):
     assert result.exit_code == 0, result.stderr
     out = segmented.read_text(encoding="utf-8")
     assert out.count("\n") == 1 and out.replace(" ", "").rstrip("\n") == line
+    # the line (one Han run of 3.3 M characters) is segmented a bounded part at a time, and cut
+    # only where the lattice cuts long runs anyway (every MAX_RUN characters), never inside a word
+    assert len(sizes) > 1 and max(sizes) <= max(BATCH_CHARS, MAX_LINE_CHARS)
 
 
 def test_interrupted_run_leaves_no_output(run, corpus, tmp_path, monkeypatch):

@@ -119,3 +119,26 @@ def test_bytes_to_bytes_codec_for_either_encoding_is_a_usage_error(run, write, o
         f"Error: {option} rot13 is a bytes-to-bytes codec, not a text encoding; "
         "give a text encoding such as utf-8, gb18030, big5, utf-16 or auto\n"
     )
+
+
+def test_one_line_of_millions_of_characters_is_segmented_in_bounded_batches(run, write, tmp_path, monkeypatch):
+    from mintext.discovery.segmenter import BATCH_CHARS, Segmenter
+    from mintext.io.sources import MAX_LINE_CHARS
+
+    sentence, segmented = "孙悟空和猪八戒去西天取经。", "孙悟空 和 猪八戒 去 西天 取经 。"
+    line = sentence * 200_000  # 2.6 M characters, no newline
+    sizes = []
+    original = Segmenter.segment_batch
+
+    def recording(self, pieces):
+        sizes.append(sum(len(text) for text, _ in pieces))
+        return original(self, pieces)
+
+    monkeypatch.setattr(Segmenter, "segment_batch", recording)
+    lexicon, text, out = write("lex.tsv", LEXICON), write("in.txt", line), tmp_path / "out.txt"
+    result = run("segment", "-l", lexicon, text, "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    # never the whole line at once: a batch holds at most BATCH_CHARS characters or one piece of the line
+    assert len(sizes) > 1 and max(sizes) <= max(BATCH_CHARS, MAX_LINE_CHARS)
+    # one output line, cut nowhere: exactly the sentence's segmentation, repeated
+    assert out.read_text(encoding="utf-8") == " ".join([segmented] * 200_000) + "\n"

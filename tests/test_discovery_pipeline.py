@@ -196,3 +196,27 @@ def test_final_pass_in_forked_workers_equals_one_process(synthetic):
         np.testing.assert_array_equal(one[order], two[order])
         for a, b in zip(one_unlisted[order], two_unlisted[order], strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_one_line_read_in_pieces_segments_as_the_whole_line_with_gap_evidence(synthetic):
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.pipeline import run_discovery, segmenter_of, text_counts
+    from mintext.io.sources import Corpus
+
+    path, raw, _ = synthetic
+    line = "".join(raw)  # the whole corpus as one line without a newline
+    one = path.with_name("one-line.txt")
+    one.write_text(line, encoding="utf-8")
+    result = run_discovery(Corpus([str(one)]), DiscoveryOptions(rounds=1), count_all=False)
+    segmenter = segmenter_of(result)
+    assert segmenter.evidence is not None and segmenter.evidence.weight > 0
+    whole = segmenter.segment_lines([line])[0] + "\n"
+    # discover --segment's path: pieces of 700 characters (cut after the punctuation ending a sentence)
+    out = io.StringIO()
+    counts = text_counts(Corpus([str(one)], max_line_chars=700), segmenter, out)
+    assert out.getvalue() == whole
+    assert sum(int(c.sum()) for _, c in counts.values()) == sum(1 for w in whole.split() if w not in "，。；！？")
+    # and any batch size
+    for batch_chars in (1, 2_000):
+        pieces = Corpus([str(one)], max_line_chars=700).line_pieces()
+        assert "".join(b.text for b in segmenter.segment_text(pieces, batch_chars=batch_chars)) == whole

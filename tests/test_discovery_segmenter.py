@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mintext.discovery.lexicon import segmenter_for
 from mintext.discovery.wordmodel import ModelParameters
 from mintext.io.chars import HAN, classify_char
+from mintext.io.sources import iter_lines
 
 HAN_CHARS = "中国人民的研究生命𠀀𪚥"
 ALNUM = "0123456789abcXYZＡｂ１２"  # includes full-width letters and digits
@@ -245,3 +246,61 @@ def test_segmentation_has_the_minimum_cost_of_the_word_model(lexicon, runs, para
                     assert matrix[L - 1, i] == pytest.approx(cost(run[i : i + L]), rel=1e-9), (run, L, i)
                 else:
                     assert matrix[L - 1, i] == math.inf
+
+
+# --------------------------------------------------------------------------- long lines
+
+
+def recorded_batches(monkeypatch, segmenter) -> list[int]:
+    """Characters of every batch ``segmenter`` segments from now on (the pieces' text, newlines left out)."""
+    sizes: list[int] = []
+    original = segmenter.segment_batch
+
+    def recording(pieces):
+        sizes.append(sum(len(text) for text, _ in pieces))
+        return original(pieces)
+
+    monkeypatch.setattr(segmenter, "segment_batch", recording)
+    return sizes
+
+
+def test_segment_text_holds_a_bounded_part_of_one_long_line(monkeypatch):
+    # one line of 6,300 characters read in pieces of at most 500 and segmented in batches of 1,200: no
+    # batch may hold the whole line (once, a line's pieces all went into one batch, so memory grew with it)
+    line = "中国人民的研究生命，3.14研究生abc。" * 300
+    whole = "".join(batch.text for batch in SEGMENTER.segment_text(iter_lines([line + "\n"], max_chars=500), batch_chars=10**6))
+    sizes = recorded_batches(monkeypatch, SEGMENTER)
+    out = "".join(batch.text for batch in SEGMENTER.segment_text(iter_lines([line + "\n"], max_chars=500), batch_chars=1200))
+    assert len(sizes) > 1 and max(sizes) <= 1200
+    # the same output as in one batch, and as the line segmented whole: still one line
+    assert out == whole == SEGMENTER.segment_lines([line])[0] + "\n"
+
+
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=60), min_size=1, max_size=8), st.integers(1, 80))
+@settings(max_examples=60, deadline=None)
+def test_segment_text_output_does_not_depend_on_the_batch_size(lines, batch_chars):
+    text = "\n".join(lines) + "\n"
+    expected = "".join(b.text for b in SEGMENTER.segment_text(iter_lines([text], max_chars=25)))
+    assert "".join(b.text for b in SEGMENTER.segment_text(iter_lines([text], max_chars=25), batch_chars=batch_chars)) == expected
+
+
+han_runs_st = st.text(alphabet=HAN_CHARS, min_size=1, max_size=6)
+other_runs_st = st.text(alphabet=ALNUM + OTHER + SPACES, min_size=1, max_size=6)
+
+
+@given(st.lists(st.tuples(han_runs_st, other_runs_st), min_size=1, max_size=30), st.integers(13, 40))
+@settings(max_examples=80, deadline=None)
+def test_a_long_line_read_in_pieces_segments_as_the_whole_line(runs, max_chars):
+    # Han and other runs of at most 6 characters alternate, so every window of 13 holds a safe cut
+    line = "".join(han + other for han, other in runs)
+    pieces = list(iter_lines([line + "\n"], max_chars=max_chars))
+    assert "".join(b.text for b in SEGMENTER.segment_text(pieces, batch_chars=1)) == SEGMENTER.segment_lines([line])[0] + "\n"
+
+
+def test_a_han_run_longer_than_a_piece_segments_as_the_whole_line():
+    # runs of 3,501 and 2,000 Han characters: cut at multiples of MAX_RUN, where the lattice cuts the run anyway
+    run = "".join(LEXICON["word"][:6]) * 250 + "的"
+    line = "3.14" + run + "，" + run[:2000]
+    pieces = list(iter_lines([line + "\n"], max_chars=1500))
+    assert [len(p) for p, _ in pieces] == [4, 1024, 1024, 1454, 1024, 976]
+    assert "".join(b.text for b in SEGMENTER.segment_text(pieces, batch_chars=1)) == SEGMENTER.segment_lines([line])[0] + "\n"

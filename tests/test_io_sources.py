@@ -8,8 +8,11 @@ import lzma
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mintext.errors import InputError, UsageError
+from mintext.io.chars import HAN, classify_char
 from mintext.io.sources import (
     Corpus,
     DecodeStats,
@@ -125,6 +128,48 @@ def test_iter_lines_bounds_long_lines():
     assert list(iter_lines(blocks, max_chars=3)) == [
         ("abc", False), ("def", False), ("g", True), ("hi", True), ("jkl", False), ("mno", False), ("pq", True),
     ]
+
+
+def test_iter_lines_cuts_long_lines_where_no_token_is_cut():
+    # between a Han and a non-Han character (天地|，|玄黄), after whitespace (ab |cd |ef)
+    assert list(iter_lines(["天地，玄黄宇宙\n"], max_chars=4)) == [("天地，", False), ("玄黄宇宙", True)]
+    assert list(iter_lines(["ab cd ef"], max_chars=4)) == [("ab ", False), ("cd ", False), ("ef", True)]
+    assert list(iter_lines(["3.14年-5%。"], max_chars=4)) == [("3.14", False), ("年", False), ("-5%。", True)]
+    # one Han run throughout: at multiples of MAX_RUN from its start; letters without a space: at max_chars
+    pieces = list(iter_lines(["，" + "文" * 5000 + "\n"], max_chars=1500))
+    assert [len(p) for p, _ in pieces] == [1, 1024, 1024, 1024, 1024, 904] and pieces[-1][1]
+    assert list(iter_lines(["abcdefg"], max_chars=3)) == [("abc", False), ("def", False), ("g", True)]
+
+
+def safe_cuts(line: str) -> set[int]:
+    """Offsets k where a line may be cut (between line[k - 1] and line[k]), by the rule's words."""
+    def is_han(ch: str) -> bool:
+        return classify_char(ch) == HAN
+
+    return {k for k in range(1, len(line)) if is_han(line[k - 1]) != is_han(line[k]) or line[k - 1].isspace()}
+
+
+@given(st.text(alphabet="天地玄黄𠀀ab1.,-% \u3000，。", max_size=80), st.integers(1, 12), st.lists(st.integers(1, 9), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_iter_lines_pieces_end_at_the_last_safe_cut(line, max_chars, block_sizes):
+    # the line arrives in blocks of arbitrary sizes; pieces are the same whatever the blocks
+    blocks, at = [], 0
+    for size in block_sizes:
+        blocks.append(line[at : at + size])
+        at += size
+    blocks.append(line[at:] + "\n")
+    pieces = list(iter_lines(blocks, max_chars=max_chars))
+    assert "".join(p for p, _ in pieces) == line
+    assert [e for _, e in pieces] == [False] * (len(pieces) - 1) + [True]
+    allowed = safe_cuts(line)
+    start = 0
+    for text, ends_line in pieces:
+        assert len(text) <= max_chars
+        if not ends_line:
+            # the last safe cut in the window, else max_chars (MAX_RUN does not fit in these windows)
+            window = {k - start for k in allowed if start < k <= start + max_chars}
+            assert len(text) == (max(window) if window else max_chars), (line, start)
+        start += len(text)
 
 
 def test_iter_lines_empty_and_final_newline():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_RUN = 1024
+from mintext.io.chars import MAX_RUN
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from mintext.ngrams.lookup import CodeIndex
 from mintext.ngrams.vocabulary import CharVocabulary, pack_at, pack_rows
 
 SPACE, NEWLINE = np.uint32(ord(" ")), np.uint32(ord("\n"))
+BATCH_CHARS = 1 << 20  # characters segmented at once by segment_text
 
 
 @dataclass
@@ -176,16 +177,25 @@ class Segmenter:
         out = self.segment_batch([(line, True) for line in lines]).text
         return out.split("\n")[:-1]
 
-    def segment_text(self, pieces: Iterable[tuple[str, bool]], batch_chars: int = 1 << 20) -> Iterator[SegmentedBatch]:
-        """Segment a stream of line pieces in batches of about ``batch_chars`` characters."""
+    def segment_text(self, pieces: Iterable[tuple[str, bool]], batch_chars: int = BATCH_CHARS) -> Iterator[SegmentedBatch]:
+        """Segment a stream of ``(text, ends_line)`` line pieces in batches of about ``batch_chars`` characters.
+
+        A batch ends before the piece that would take it past ``batch_chars``
+        characters, even in the middle of a line: pieces are segmented
+        independently of their neighbours (:meth:`segment_batch`), so the
+        output does not depend on where batches end, and a batch holds at most
+        ``batch_chars`` characters or one piece, however long the line (pieces
+        of a long line come from :func:`~mintext.io.sources.iter_lines`, at
+        most ``MAX_LINE_CHARS`` each).
+        """
         batch: list[tuple[str, bool]] = []
         size = 0
         for piece in pieces:
-            batch.append(piece)
-            size += len(piece[0]) + 1
-            if size >= batch_chars and piece[1]:
+            if batch and size + len(piece[0]) + 1 > batch_chars:
                 yield self.segment_batch(batch)
                 batch, size = [], 0
+            batch.append(piece)
+            size += len(piece[0]) + 1
         if batch:
             yield self.segment_batch(batch)
 

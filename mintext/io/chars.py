@@ -27,6 +27,10 @@ HAN_RANGES = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
     (0x20000, 0x2A6DF), (0x2A700, 0x2EE5F), (0x2F800, 0x2FA1F), (0x30000, 0x323AF),
 )
+# Han runs longer than this are segmented in pieces of this many characters
+# (mintext.discovery.lattice), and a long line is cut inside a Han run only at a
+# multiple of it from the run's start (mintext.io.sources.line_cut)
+MAX_RUN = 1024
 NUMBER_JOINERS = ".,．/／"  # inside 3.14, 1,000, 3/4
 NUMBER_SIGNS = "-－+＋−"  # before -5 (not after a digit: 1-5)
 NUMBER_SUFFIXES = "%％‰"  # after 90%

@@ -7,7 +7,8 @@ The main entry points:
 
 - :func:`resolve_inputs` turns command-line arguments into :class:`Source` objects;
 - :func:`iter_blocks` decodes one source into text blocks with ``\\n`` line ends;
-- :func:`iter_lines` yields ``(text, ends_line)`` pieces of lines of bounded size;
+- :func:`iter_lines` yields ``(text, ends_line)`` pieces of lines of bounded size,
+  cut where the segmentation of a line cannot change (:func:`line_cut`);
 - :class:`Corpus` is a restartable iterable over several sources (stdin is spooled
   to a temporary file when more than one pass is needed).
 """
@@ -28,11 +29,14 @@ import shutil
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
 from mintext.errors import InputError, MintextError, UsageError, shown_name
+from mintext.io.chars import HAN, MAX_RUN, SPACE, char_classes, codepoints
 
 BLOCK_BYTES = 1 << 20
 MAX_LINE_CHARS = 1 << 20
@@ -463,8 +467,10 @@ def iter_lines(blocks: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterat
 
     Yields ``(text, ends_line)``. A line longer than ``max_chars`` comes in
     several pieces, all but the last with ``ends_line=False``, so memory stays
-    bounded by ``max_chars`` whatever the input. A last line without a final
-    newline is still a line; an empty input yields nothing.
+    bounded by ``max_chars`` whatever the input. Pieces end at safe cuts
+    (:func:`line_cut`), so that segmenting the pieces one by one gives the
+    segmentation of the whole line. A last line without a final newline is
+    still a line; an empty input yields nothing.
     """
     partial: list[str] = []
     partial_len = 0
@@ -477,22 +483,54 @@ def iter_lines(blocks: Iterable[str], max_chars: int = MAX_LINE_CHARS) -> Iterat
                 if rest:
                     partial.append(rest)
                     partial_len += len(rest)
-                    while partial_len > max_chars:
-                        joined = "".join(partial)
-                        yield joined[:max_chars], False
-                        partial, partial_len = [joined[max_chars:]], len(joined) - max_chars
+                    if partial_len > max_chars:
+                        rest = yield from _long_line_pieces("".join(partial), max_chars)
+                        partial, partial_len = [rest], len(rest)
                 break
             piece = block[start:end]
             if partial:
                 piece = "".join(partial) + piece
                 partial, partial_len = [], 0
-            while len(piece) > max_chars:
-                yield piece[:max_chars], False
-                piece = piece[max_chars:]
+            if len(piece) > max_chars:
+                piece = yield from _long_line_pieces(piece, max_chars)
             yield piece, True
             start = end + 1
     if partial:
         yield "".join(partial), True
+
+
+def _long_line_pieces(text: str, max_chars: int) -> Generator[tuple[str, bool], None, str]:
+    """Yield ``(piece, False)`` pieces off the front of ``text`` until at most ``max_chars`` are left; return those."""
+    while len(text) > max_chars:
+        cut = line_cut(text, max_chars)
+        yield text[:cut], False
+        text = text[cut:]
+    return text
+
+
+def line_cut(text: str, max_chars: int) -> int:
+    """How many characters of ``text`` (the rest of a line, longer than ``max_chars``) its next piece takes.
+
+    The piece ends at the last safe cut at or before ``max_chars``: between a
+    Han and a non-Han character, or just after whitespace. No token crosses
+    those, and no character is tokenised differently for its neighbour across
+    them, so the pieces segment exactly as the whole line. Where the first
+    ``max_chars + 1`` characters are one Han run, the cut is at the largest
+    multiple of :data:`~mintext.io.chars.MAX_RUN` (the piece length the
+    segmenter cuts long runs into anyway): ``text`` then starts where the run
+    does or at an earlier such cut, so the multiple counts from the run's
+    start. Where they are non-Han characters without whitespace, the cut is
+    at ``max_chars``, which may cut a token.
+    """
+    classes = char_classes(codepoints(text[: max_chars + 1]))
+    han = classes == HAN
+    # a cut at k (1 <= k <= max_chars) falls between text[k - 1] and text[k]
+    safe = np.flatnonzero((han[1:] != han[:-1]) | (classes[:-1] == SPACE))
+    if safe.size:
+        return int(safe[-1]) + 1
+    if han[0] and max_chars >= MAX_RUN:
+        return max_chars - max_chars % MAX_RUN
+    return max_chars
 
 
 def nfkc(text: str) -> str:
