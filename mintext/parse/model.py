@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError, UsageError, first_line
 from mintext.parse.tfenv import import_bert4keras, import_tensorflow
 
 MODEL_TYPES = ("bert", "albert", "nezha", "roberta")
@@ -167,7 +167,7 @@ def check_checkpoint(files: ModelFiles, config: dict, vocab_size: int, model: st
     try:
         shapes = tf.train.load_checkpoint(files.checkpoint).get_variable_to_shape_map()
     except Exception as err:  # noqa: BLE001 - TF raises many kinds (DataLossError, OpError, ValueError...)
-        raise InputError(f"cannot read checkpoint {files.checkpoint}: {_first_line(err)}; "
+        raise InputError(f"cannot read checkpoint {files.checkpoint}: {first_line(err)}; "
                          f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
     name = os.path.basename(files.checkpoint)
     albert = any(k.startswith("bert/encoder/transformer/group_0/") for k in shapes)
@@ -209,12 +209,6 @@ def check_checkpoint(files: ModelFiles, config: dict, vocab_size: int, model: st
     if positions and config.get("max_position_embeddings", 512) > shapes["bert/embeddings/position_embeddings"][0]:
         raise InputError(f"{where}: max_position_embeddings is {config.get('max_position_embeddings', 512)} in "
                          f"the config but the checkpoint has {shapes['bert/embeddings/position_embeddings'][0]} positions")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    line = text[0] if text else type(err).__name__
-    return line if len(line) <= 200 else line[:197] + "..."
 
 
 # --------------------------------------------------------------------------- the encoder
@@ -288,7 +282,7 @@ class Encoder:
             raise MemoryError(f"batch of {token_ids.shape[0]} x {token_ids.shape[1]} tokens") from None
         except self._tf_errors.OpError as err:
             raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
-                             f"tokens: {_first_line(err)}") from None
+                             f"tokens: {first_line(err)}") from None
 
 
 def is_uncased(vocab: Sequence[str]) -> bool:
@@ -342,10 +336,10 @@ def _build(files: ModelFiles, model: str, layer: int):
                 files.config, files.checkpoint, model=model, num_hidden_layers=layer, return_keras_model=False,
             )
         except (tf.errors.OpError, IndexError, OSError, EOFError) as err:  # "Read less bytes than requested"...
-            raise InputError(f"cannot read the weights in {files.checkpoint}: {_first_line(err)}; "
+            raise InputError(f"cannot read the weights in {files.checkpoint}: {first_line(err)}; "
                              f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
         except Exception as err:  # noqa: BLE001 - bert4keras raises ValueError, KeyError, TypeError...
-            raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}; check that the "
+            raise InputError(f"cannot load {files.checkpoint} as {model}: {first_line(err)}; check that the "
                              "config, checkpoint and --model belong together") from None
         parts = _standard_parts(transformer, model, layer)
         if parts is None:
