@@ -41,9 +41,11 @@ class Record:
                short_help="BERT perturbed-masking segmentation and parsing.")
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH...")
 @click.option("--bert", "bert_dir", required=True, metavar="DIR",
-              help="Google-format model folder: bert_config.json (or albert_config*.json), bert_model.ckpt.*, vocab.txt.")
+              help="Model folder: Google's (bert_config.json or albert_config*.json, bert_model.ckpt.*, vocab.txt) "
+                   "or Hugging Face's (config.json, model.safetensors or its shards, vocab.txt).")
 @click.option("--model", "model_type", type=click.Choice(MODEL_CHOICES), default="bert", show_default=True,
-              help="Model type, as bert4keras names it (RoBERTa-wwm checkpoints are BERT format: bert or roberta).")
+              help="Model type, as bert4keras names it (RoBERTa-wwm checkpoints are BERT format: bert or roberta; "
+                   "a Hugging Face folder's model_type must fit it).")
 @click.option("--task", type=click.Choice(tuple(FORMATS)), default="seg", show_default=True,
               help="seg: words; tree: binary constituency trees; dep: dependency trees.")
 @click.option("--threshold", default="auto", show_default=True, metavar="auto|NUMBER",
@@ -95,6 +97,7 @@ def parse(
       mintext parse --bert DIR --task dep --input-format conllu test.conllu -o pred.conllu
       mintext score --conllu test.conllu pred.conllu
       mintext parse --bert albert_tiny_zh --model albert - < news.txt
+      mintext parse --bert chinese_roberta_L-4_H-256 news.txt   # a Hugging Face folder
     """
     from mintext.errors import UsageError
     from mintext.io.atomic import check_outputs

@@ -59,3 +59,14 @@ def one_line(text: str) -> str:
 def shown_name(path: str | bytes | os.PathLike) -> str:
     """A path as one printable line for messages and headers (see :func:`one_line`)."""
     return one_line(os.fsdecode(path))
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of ``err``'s message (its type's name when empty), cut to 200 characters.
+
+    For one-line errors that quote what a library raised (TensorFlow's and
+    safetensors' messages run over several lines).
+    """
+    text = str(err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line if len(line) <= 200 else line[:197] + "..."

@@ -1,4 +1,4 @@
-"""Loading a Google-format checkpoint folder through bert4keras, checked first.
+"""Loading a model folder (Google's checkpoint layout or Hugging Face's) through bert4keras, checked first.
 
 :func:`load_encoder` finds the config, the checkpoint and the vocabulary in a
 folder, checks that they belong together and match ``--model`` (so that a
@@ -7,7 +7,9 @@ fix, instead of a TensorFlow traceback), builds the model with
 ``bert4keras.models.build_transformer_model(config, checkpoint, model=...)``
 and wraps it in an :class:`Encoder` whose :meth:`Encoder.hidden_at` runs
 padded batches through one compiled TensorFlow function and returns only the
-hidden vectors asked for.
+hidden vectors asked for. A Hugging Face folder (``config.json``,
+``model.safetensors``, ``vocab.txt``) is read by :mod:`mintext.parse.huggingface`
+and its weights set on the model bert4keras builds from the mapped config.
 
 Importing this module does not import TensorFlow; :func:`load_encoder` does.
 """
@@ -25,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError, MintextError, UsageError, first_line
+from mintext.parse import huggingface
 from mintext.parse.tfenv import import_bert4keras, import_tensorflow
 
 MODEL_TYPES = ("bert", "albert", "nezha", "roberta")
@@ -36,33 +39,41 @@ FIX_DOWNLOAD = "download the model folder again"
 
 @dataclass(frozen=True)
 class ModelFiles:
-    """The three parts of a model folder."""
+    """The three parts of a model folder, and its layout (``google`` or ``huggingface``)."""
 
     directory: str
     config: str
-    checkpoint: str  # prefix: PREFIX.index + PREFIX.data-*
+    checkpoint: str  # Google: prefix of PREFIX.index + PREFIX.data-*; Hugging Face: the weights file
     vocab: str
+    layout: str = "google"
 
 
 # --------------------------------------------------------------------------- finding and checking files
 
 
 def find_model_files(directory: str | os.PathLike, model: str = "bert") -> ModelFiles:
-    """Locate the config, checkpoint prefix and vocabulary in ``directory``.
+    """Locate the config, checkpoint and vocabulary in ``directory``.
 
-    Config: ``bert_config.json`` or ``albert_config*.json`` (ALBERT's first for
-    ``model="albert"``). Checkpoint: the one ``*.index`` file, or the one named
-    by the ``checkpoint`` state file, or ``bert_model.ckpt``. Vocabulary:
+    A Hugging Face folder (``config.json`` and no complete Google checkpoint):
+    ``config.json``, the weights (``model.safetensors``, else
+    ``model.safetensors.index.json``, else ``pytorch_model.bin``) and the
+    vocabulary. Google's layout: config ``bert_config.json`` or
+    ``albert_config*.json`` (ALBERT's first for ``model="albert"``);
+    checkpoint: the one ``*.index`` file, or the one named by the
+    ``checkpoint`` state file, or ``bert_model.ckpt``. Vocabulary:
     ``vocab.txt``, or the one ``vocab*.txt``. Raises :class:`UsageError` when
     the folder does not exist and :class:`InputError` when a part is missing.
     """
     directory = os.fspath(directory)
     if not os.path.exists(directory):
         raise UsageError(f"no such directory: {directory} (--bert wants a folder with bert_config.json, "
-                         "bert_model.ckpt.* and vocab.txt)")
+                         "bert_model.ckpt.* and vocab.txt, or Hugging Face's config.json, model.safetensors and vocab.txt)")
     if not os.path.isdir(directory):
-        raise UsageError(f"--bert wants a model folder (bert_config.json, bert_model.ckpt.*, vocab.txt), "
-                         f"not the file {directory}")
+        raise UsageError(f"--bert wants a model folder (bert_config.json, bert_model.ckpt.*, vocab.txt, or "
+                         f"config.json, model.safetensors, vocab.txt), not the file {directory}")
+    if huggingface.is_huggingface_folder(directory):
+        return ModelFiles(directory, os.path.join(directory, huggingface.CONFIG_NAME),
+                          huggingface.find_weights(directory), _find_vocab(directory), "huggingface")
     return ModelFiles(directory, _find_config(directory, model), _find_checkpoint(directory), _find_vocab(directory))
 
 
@@ -71,8 +82,8 @@ def _find_config(directory: str, model: str) -> str:
     albert = sorted(glob.glob(os.path.join(glob.escape(directory), "albert_config*.json")))
     found = albert + bert if model == "albert" else bert + albert
     if not found:
-        raise InputError(f"{directory} has no bert_config.json (or albert_config*.json); "
-                         f"a model folder needs its config, checkpoint and vocab.txt: {FIX_DOWNLOAD}")
+        raise InputError(f"{directory} has no bert_config.json (or albert_config*.json) and no Hugging Face "
+                         f"config.json; a model folder needs its config, checkpoint and vocab.txt: {FIX_DOWNLOAD}")
     if len(albert) > 1 and found[0] in albert:
         names = ", ".join(os.path.basename(p) for p in albert)
         raise InputError(f"{directory} has several ALBERT configs ({names}); keep only the one of this checkpoint")
@@ -167,7 +178,7 @@ def check_checkpoint(files: ModelFiles, config: dict, vocab_size: int, model: st
     try:
         shapes = tf.train.load_checkpoint(files.checkpoint).get_variable_to_shape_map()
     except Exception as err:  # noqa: BLE001 - TF raises many kinds (DataLossError, OpError, ValueError...)
-        raise InputError(f"cannot read checkpoint {files.checkpoint}: {_first_line(err)}; "
+        raise InputError(f"cannot read checkpoint {files.checkpoint}: {first_line(err)}; "
                          f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
     name = os.path.basename(files.checkpoint)
     albert = any(k.startswith("bert/encoder/transformer/group_0/") for k in shapes)
@@ -209,12 +220,6 @@ def check_checkpoint(files: ModelFiles, config: dict, vocab_size: int, model: st
     if positions and config.get("max_position_embeddings", 512) > shapes["bert/embeddings/position_embeddings"][0]:
         raise InputError(f"{where}: max_position_embeddings is {config.get('max_position_embeddings', 512)} in "
                          f"the config but the checkpoint has {shapes['bert/embeddings/position_embeddings'][0]} positions")
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    line = text[0] if text else type(err).__name__
-    return line if len(line) <= 200 else line[:197] + "..."
 
 
 # --------------------------------------------------------------------------- the encoder
@@ -288,7 +293,7 @@ class Encoder:
             raise MemoryError(f"batch of {token_ids.shape[0]} x {token_ids.shape[1]} tokens") from None
         except self._tf_errors.OpError as err:
             raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
-                             f"tokens: {_first_line(err)}") from None
+                             f"tokens: {first_line(err)}") from None
 
 
 def is_uncased(vocab: Sequence[str]) -> bool:
@@ -312,41 +317,70 @@ def load_encoder(directory: str | os.PathLike, model: str = "bert", layer: int |
     """Check and load the model folder ``directory`` as ``model``; read hidden layer ``layer`` (default: last).
 
     ``model`` is one of ``bert``, ``albert``, ``nezha``, ``roberta`` (as
-    bert4keras names them). Raises :class:`InputError` for missing, damaged or
-    mismatched files and :class:`UsageError` for an impossible ``layer``.
+    bert4keras names them; a Hugging Face folder's ``model_type`` has to fit
+    it). Raises :class:`InputError` for missing, damaged or mismatched files
+    and :class:`UsageError` for an impossible ``layer`` or ``model``.
     """
     model = model.lower()
     if model not in MODEL_TYPES:
         raise UsageError(f"--model must be one of {', '.join(MODEL_TYPES)}, not {model!r}")
     files = find_model_files(directory, model)
     config = read_config(files.config)
+    hf_model = None
+    if files.layout == "huggingface":
+        hf_model = huggingface.read_hf_config(config, files.config, model)
+        config = hf_model.config
     vocab = read_vocab(files.vocab)
     layers = int(config["num_hidden_layers"])
     if layer is None:
         layer = layers
     if not 1 <= layer <= layers:
         raise UsageError(f"--layer must be between 1 and {layers} for this model (default: {layers}, the last)")
-    check_checkpoint(files, config, len(vocab), model)
-    keras_model, forward = _build(files, model, layer)
+    if hf_model is None:
+        check_checkpoint(files, config, len(vocab), model)
+        keras_model, forward = _build(files, model, layer)
+    else:
+        with huggingface.open_weights(files.checkpoint) as tensors:
+            weights = huggingface.HuggingFaceWeights(hf_model, tensors, files.vocab, len(vocab))
+            keras_model, forward = _build(files, model, layer, weights, hf_model.layer_norm_eps)
     return Encoder(files, model, config, vocab, layer, keras_model, forward)
 
 
-def _build(files: ModelFiles, model: str, layer: int):
-    """Build the first ``layer`` layers with bert4keras and compile the read-out function."""
+def _build(files: ModelFiles, model: str, layer: int, weights: huggingface.HuggingFaceWeights | None = None,
+           layer_norm_eps: float = huggingface.LAYER_NORM_EPSILON):
+    """Build the first ``layer`` layers with bert4keras and compile the read-out function.
+
+    Google's layout: bert4keras reads the config and the checkpoint. Hugging
+    Face's: the model is built from the mapped config and ``weights`` set on it.
+    Every layer norm gets ``layer_norm_eps`` (bert4keras builds ALBERT's
+    shared-layer norms with Keras's 1e-7, where ALBERT's own code and Hugging
+    Face's use 1e-12, as for BERT).
+    """
     tf = import_tensorflow()
     models, _ = import_bert4keras()
+    if weights is None:
+        sources, options = (files.config, files.checkpoint), {"num_hidden_layers": layer}
+    else:
+        sources, options = (None, None), weights.model.build_options(layer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf-keras: "The initializer TruncatedNormal is unseeded..."
         try:
             transformer = models.build_transformer_model(
-                files.config, files.checkpoint, model=model, num_hidden_layers=layer, return_keras_model=False,
+                *sources, model=model, return_keras_model=False, **options,
             )
+            if weights is not None:
+                weights.set_on(transformer)
+        except MintextError:
+            raise
         except (tf.errors.OpError, IndexError, OSError, EOFError) as err:  # "Read less bytes than requested"...
-            raise InputError(f"cannot read the weights in {files.checkpoint}: {_first_line(err)}; "
+            raise InputError(f"cannot read the weights in {files.checkpoint}: {first_line(err)}; "
                              f"the files are damaged or truncated: {FIX_DOWNLOAD}") from None
         except Exception as err:  # noqa: BLE001 - bert4keras raises ValueError, KeyError, TypeError...
-            raise InputError(f"cannot load {files.checkpoint} as {model}: {_first_line(err)}; check that the "
+            raise InputError(f"cannot load {files.checkpoint} as {model}: {first_line(err)}; check that the "
                              "config, checkpoint and --model belong together") from None
+        for norm in transformer.model.layers:
+            if isinstance(norm, models.LayerNormalization):
+                norm.epsilon = layer_norm_eps  # read when the forward function below is traced
         parts = _standard_parts(transformer, model, layer)
         if parts is None:
             # NEZHA (relative positions: every query of the last layer is needed) or a bert4keras option the
