@@ -18,6 +18,13 @@ import click
 
 from mintext import __version__
 from mintext.errors import MintextError
+from mintext.io.stopping import (
+    BROKEN_PIPE_STATUS,
+    Stopped,
+    guard_standard_streams,
+    install_stop_handlers,
+    silence_stdout,
+)
 
 # name -> "module:function", in the order shown by --help
 SUBCOMMANDS = {
@@ -68,6 +75,12 @@ class LazyGroup(click.Group):
             raise OneLineError(str(err), err.exit_code) from None
         except MemoryError:
             raise OneLineError("out of memory; lower --memory or --batch-size, or use a smaller input", 1) from None
+        except KeyboardInterrupt:  # where the stop handlers are not installed (main() installs them)
+            raise Stopped(signal.SIGINT) from None
+        except BrokenPipeError:  # the reader went away (`| head`): the shell's status for SIGPIPE, no message
+            if sys.stdout is sys.__stdout__:
+                silence_stdout()
+            raise SystemExit(BROKEN_PIPE_STATUS) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -115,15 +128,18 @@ def _configure_logging() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (``mintext``).
 
-    SIGTERM is turned into an ordinary exit so that, as with Ctrl-C, output
-    files being written are removed instead of left half-written.
+    SIGINT, SIGTERM and SIGHUP stop the run through an exception (exit status
+    130, 143, 129) so that temporary and half-written files are removed on the
+    way out; a closed pipe exits 141; a standard stream closed at start is an
+    error line only if the run uses it (see :mod:`mintext.io.stopping`).
     """
-    signal.signal(signal.SIGTERM, _terminate)
-    cli.main(args=argv, prog_name="mintext")
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    install_stop_handlers()
+    guard_standard_streams()
+    try:
+        cli.main(args=argv, prog_name="mintext")
+    except MintextError as err:  # outside a subcommand: --help or --version on a closed stdout
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(err.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

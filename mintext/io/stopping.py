@@ -1,0 +1,146 @@
+"""How a mintext process stops: signals, exit codes, closed standard streams.
+
+The command line (:func:`cli.main.main`) calls :func:`install_stop_handlers`
+and :func:`guard_standard_streams` once at start. Then:
+
+- the first SIGINT, SIGTERM or SIGHUP raises :class:`Stopped` (a
+  :class:`SystemExit` with status 128 + the signal number: 130, 143, 129) in
+  the main thread, so every ``with`` block and ``finally`` clause on the way out
+  runs and removes its temporary files; later ones are ignored, so that this
+  clean-up is not cut short (a signal inherited as ignored, as under
+  ``nohup``, stays ignored);
+- a standard stream that was closed when the process started (``>&-``,
+  ``<&-``) is replaced by a :class:`ClosedStream` that turns any use into one
+  :class:`~mintext.errors.MintextError` line, and its descriptor is held on
+  ``/dev/null`` so that no file the run opens takes its number;
+- :func:`silence_stdout` lets a run that met a closed pipe (``| head``) exit
+  141 without a second error when Python flushes standard output at exit.
+
+:func:`signals_deferred` holds these signals back around the few steps that
+must not be split (creating a temporary directory and registering its removal,
+forking a worker); :func:`temporary_directory` is such a directory, removed
+on every way out that Python sees (exception, signal, interpreter exit), even
+when its owner never reached its clean-up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from mintext.errors import MintextError
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+
+
+class Stopped(SystemExit):
+    """The run was stopped by a signal; exit status 128 + its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def install_stop_handlers() -> None:
+    """Make SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` in the main thread (signals
+    that were inherited as ignored stay ignored)."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _on_stop_signal)
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    stop(signum)
+
+
+def stop(signum: int) -> NoReturn:
+    """Raise :class:`Stopped` for ``signum``; where :func:`install_stop_handlers` is in force, later stop
+    signals are ignored from now on, so the clean-up the exception sets off runs to its end."""
+    for other in STOP_SIGNALS:
+        if signal.getsignal(other) is _on_stop_signal:
+            signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back in the calling thread for the block; one that arrived
+    meanwhile is acted on when it ends. A process forked inside inherits them held back."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def temporary_directory(owner: object, prefix: str, parent: str | os.PathLike | None = None) -> tuple[str, weakref.finalize]:
+    """A new directory (``tempfile.mkdtemp(prefix=prefix, dir=parent)``) and the finalizer that removes
+    it: call it to remove the directory now; otherwise it runs when ``owner`` is garbage collected or
+    when Python exits (forked workers, which leave with ``os._exit``, never run it)."""
+    with signals_deferred():  # no signal between creating the directory and registering its removal
+        path = tempfile.mkdtemp(prefix=prefix, dir=parent)
+        return path, weakref.finalize(owner, shutil.rmtree, path, ignore_errors=True)
+
+
+def silence_stdout() -> None:
+    """Point standard output at ``/dev/null`` (after its reader went away): what is still buffered
+    is then flushed without a second ``BrokenPipeError`` when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ is not None else 1)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class ClosedStream:
+    """Stands for a standard stream that was closed when the process started: any use but
+    ``flush`` (a no-op, so Python's own flush at exit passes) is one error line."""
+
+    closed = True  # what Python checks before flushing the stream at exit
+
+    def __init__(self, name: str, fix: str) -> None:
+        self._message = f"{name} is closed; {fix}"
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise MintextError(self._message)
+
+    def __iter__(self) -> Iterator[str]:
+        raise MintextError(self._message)
+
+
+_CLOSED_STREAMS = {
+    0: ("stdin", "standard input", "name the input files instead of -"),
+    1: ("stdout", "standard output", "write to a file with -o FILE"),
+}
+
+
+def guard_standard_streams() -> list[int]:
+    """Hold every closed standard descriptor (0, 1, 2) on ``/dev/null`` and replace a closed
+    ``sys.stdin``/``sys.stdout`` by a :class:`ClosedStream`; returns the descriptors that were closed."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+    for fd in closed:  # lowest free number first: each open lands on the closed descriptor
+        held = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if held != fd:
+            os.dup2(held, fd)
+            os.close(held)
+        if fd in _CLOSED_STREAMS:
+            attribute, name, fix = _CLOSED_STREAMS[fd]
+            setattr(sys, attribute, ClosedStream(name, fix))
+    return closed
