@@ -130,16 +130,12 @@ def main(argv: list[str] | None = None) -> None:
 
     SIGINT, SIGTERM and SIGHUP stop the run through an exception (exit status
     130, 143, 129) so that temporary and half-written files are removed on the
-    way out; a closed pipe exits 141; a standard stream closed at start is an
-    error line only if the run uses it (see :mod:`mintext.io.stopping`).
+    way out; a closed pipe exits 141; a standard descriptor closed at start is
+    held on /dev/null (see :mod:`mintext.io.stopping`).
     """
     install_stop_handlers()
     guard_standard_streams()
-    try:
-        cli.main(args=argv, prog_name="mintext")
-    except MintextError as err:  # outside a subcommand: --help or --version on a closed stdout
-        click.echo(f"Error: {err}", err=True)
-        sys.exit(err.exit_code)
+    cli.main(args=argv, prog_name="mintext")
 
 
 if __name__ == "__main__":  # pragma: no cover

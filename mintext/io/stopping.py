@@ -9,10 +9,10 @@ and :func:`guard_standard_streams` once at start. Then:
   runs and removes its temporary files; later ones are ignored, so that this
   clean-up is not cut short (a signal inherited as ignored, as under
   ``nohup``, stays ignored);
-- a standard stream that was closed when the process started (``>&-``,
-  ``<&-``) is replaced by a :class:`ClosedStream` that turns any use into one
-  :class:`~mintext.errors.MintextError` line, and its descriptor is held on
-  ``/dev/null`` so that no file the run opens takes its number;
+- a standard descriptor that was closed when the process started (``<&-``,
+  ``>&-``, ``2>&-``) is held on ``/dev/null``, so that no file the run opens
+  takes its number, and a closed standard input becomes a :class:`ClosedStream`
+  that turns any use into one :class:`~mintext.errors.MintextError` line;
 - :func:`silence_stdout` lets a run that met a closed pipe (``| head``) exit
   141 without a second error when Python flushes standard output at exit.
 
@@ -102,16 +102,10 @@ def silence_stdout() -> None:
 
 
 class ClosedStream:
-    """Stands for a standard stream that was closed when the process started: any use but
-    ``flush`` (a no-op, so Python's own flush at exit passes) is one error line."""
-
-    closed = True  # what Python checks before flushing the stream at exit
+    """Stands for standard input when it was closed at start: any use is one error line."""
 
     def __init__(self, name: str, fix: str) -> None:
         self._message = f"{name} is closed; {fix}"
-
-    def flush(self) -> None:
-        pass
 
     def __getattr__(self, attribute: str) -> Any:
         raise MintextError(self._message)
@@ -120,27 +114,22 @@ class ClosedStream:
         raise MintextError(self._message)
 
 
-_CLOSED_STREAMS = {
-    0: ("stdin", "standard input", "name the input files instead of -"),
-    1: ("stdout", "standard output", "write to a file with -o FILE"),
-}
-
-
 def guard_standard_streams() -> list[int]:
-    """Hold every closed standard descriptor (0, 1, 2) on ``/dev/null`` and replace a closed
-    ``sys.stdin``/``sys.stdout`` by a :class:`ClosedStream`; returns the descriptors that were closed."""
+    """Hold every closed standard descriptor (0, 1, 2) on ``/dev/null``, so that no file the run opens
+    takes its number, and make a closed ``sys.stdin`` a :class:`ClosedStream`; returns the descriptors
+    that were closed. ``sys.stdout`` and ``sys.stderr`` stay ``None`` (outputs check for that before the
+    work; messages to a closed stderr are dropped)."""
     closed = []
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
         except OSError:
             closed.append(fd)
-    for fd in closed:  # lowest free number first: each open lands on the closed descriptor
+    for fd in closed:  # the lowest free number first: each open lands on the closed descriptor
         held = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
         if held != fd:
             os.dup2(held, fd)
             os.close(held)
-        if fd in _CLOSED_STREAMS:
-            attribute, name, fix = _CLOSED_STREAMS[fd]
-            setattr(sys, attribute, ClosedStream(name, fix))
+    if 0 in closed:
+        sys.stdin = ClosedStream("standard input", "name the input files instead of -")  # type: ignore[assignment]
     return closed
