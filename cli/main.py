@@ -22,8 +22,10 @@ from mintext.io.stopping import (
     BROKEN_PIPE_STATUS,
     Stopped,
     guard_standard_streams,
+    ignore_stop_signals,
     install_stop_handlers,
     silence_stdout,
+    stdout_reader_gone,
 )
 
 # name -> "module:function", in the order shown by --help
@@ -70,7 +72,10 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if sys.stdout is sys.__stdout__ and stdout_reader_gone():
+                raise BrokenPipeError  # its last write can come back short, without an error
+            return result
         except MintextError as err:
             raise OneLineError(str(err), err.exit_code) from None
         except MemoryError:
@@ -135,7 +140,10 @@ def main(argv: list[str] | None = None) -> None:
     """
     install_stop_handlers()
     guard_standard_streams()
-    cli.main(args=argv, prog_name="mintext")
+    try:
+        cli.main(args=argv, prog_name="mintext")
+    finally:
+        ignore_stop_signals()  # the run is over: no signal may cut short the removal of temporary files at exit
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,14 +7,16 @@ and :func:`guard_standard_streams` once at start. Then:
   :class:`SystemExit` with status 128 + the signal number: 130, 143, 129) in
   the main thread, so every ``with`` block and ``finally`` clause on the way out
   runs and removes its temporary files; later ones are ignored, so that this
-  clean-up is not cut short (a signal inherited as ignored, as under
-  ``nohup``, stays ignored);
+  clean-up is not cut short, nor the exit after it (:func:`ignore_stop_signals`);
+  a signal inherited as ignored, as under ``nohup``, stays ignored;
 - a standard descriptor that was closed when the process started (``<&-``,
   ``>&-``, ``2>&-``) is held on ``/dev/null``, so that no file the run opens
   takes its number, and a closed standard input becomes a :class:`ClosedStream`
   that turns any use into one :class:`~mintext.errors.MintextError` line;
-- :func:`silence_stdout` lets a run that met a closed pipe (``| head``) exit
-  141 without a second error when Python flushes standard output at exit.
+- a run that met a closed pipe (``| head``: a ``BrokenPipeError``, or a reader
+  found gone by :func:`stdout_reader_gone` at the end) exits 141;
+  :func:`silence_stdout` spares it a second error when Python flushes standard
+  output at exit.
 
 :func:`signals_deferred` holds these signals back around the few steps that
 must not be split (creating a temporary directory and registering its removal,
@@ -26,6 +28,7 @@ when its owner never reached its clean-up.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import sys
@@ -57,17 +60,32 @@ def install_stop_handlers() -> None:
             signal.signal(signum, _on_stop_signal)
 
 
+_stopping = False
+
+
 def _on_stop_signal(signum: int, frame: object) -> None:
-    stop(signum)
+    if not _stopping:  # the handler stays in place: replacing it here races with a signal already caught
+        stop(signum)
 
 
 def stop(signum: int) -> NoReturn:
-    """Raise :class:`Stopped` for ``signum``; where :func:`install_stop_handlers` is in force, later stop
-    signals are ignored from now on, so the clean-up the exception sets off runs to its end."""
-    for other in STOP_SIGNALS:
-        if signal.getsignal(other) is _on_stop_signal:
-            signal.signal(other, signal.SIG_IGN)
+    """Raise :class:`Stopped` for ``signum``; from now on the handlers of :func:`install_stop_handlers`
+    ignore stop signals, so that the clean-up the exception sets off runs to its end."""
+    global _stopping
+    _stopping = True
     raise Stopped(signum)
+
+
+def ignore_stop_signals() -> None:
+    """Ignore SIGINT, SIGTERM and SIGHUP from now on where :func:`install_stop_handlers` set them: for a
+    process about to exit, whose handlers Python resets to the defaults as it finishes (a late signal
+    would then kill it in the middle of its exit clean-up)."""
+    global _stopping
+    _stopping = True  # a signal already caught is then dropped by the handler
+    with signals_deferred():  # none caught while the handlers change (Python would call that a race)
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is _on_stop_signal:
+                signal.signal(signum, signal.SIG_IGN)
 
 
 @contextmanager
@@ -90,6 +108,20 @@ def temporary_directory(owner: object, prefix: str, parent: str | os.PathLike | 
         return path, weakref.finalize(owner, shutil.rmtree, path, ignore_errors=True)
 
 
+def stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe or socket whose reader has gone (``poll`` reports an error
+    or a hang-up): what a run that ended well checks, since the last write into a pipe whose reader
+    leaves in the middle of it can come back short without an error."""
+    if sys.__stdout__ is None:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), 0)  # POLLERR and POLLHUP are always reported
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def silence_stdout() -> None:
     """Point standard output at ``/dev/null`` (after its reader went away): what is still buffered
     is then flushed without a second ``BrokenPipeError`` when Python exits."""
@@ -102,10 +134,16 @@ def silence_stdout() -> None:
 
 
 class ClosedStream:
-    """Stands for standard input when it was closed at start: any use is one error line."""
+    """Stands for standard input when it was closed at start: any use but ``close`` (what a
+    starting worker process does with its standard input) is one error line."""
+
+    closed = True
 
     def __init__(self, name: str, fix: str) -> None:
         self._message = f"{name} is closed; {fix}"
+
+    def close(self) -> None:
+        pass
 
     def __getattr__(self, attribute: str) -> Any:
         raise MintextError(self._message)
