@@ -194,6 +194,28 @@ def test_stress_signals_at_random_moments_always_end_cleanly(corpus, tmp_path, r
             assert sorted(p.name for p in run.out.iterdir()) == ["lex.tsv", "seg.txt"], what
 
 
+def random_han(path: Path, lines: int, seed: int) -> Path:
+    """Lines of 60 characters drawn from 6,000 Han characters: many distinct n-grams, a long lexicon."""
+    rng = random.Random(seed)
+    alphabet = [chr(0x4E00 + k) for k in range(6000)]
+    path.write_text("\n".join("".join(rng.choices(alphabet, k=60)) for _ in range(lines)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_counts_are_spilled_to_disk_leaves_no_spill_folder(tmp_path, signum, status):
+    corpus = random_han(tmp_path / "many.txt", 20_000, seed=4)  # 1.2 M characters: --memory 16M spills
+    run = Run(tmp_path, ["discover", corpus, "-q", "--memory", "16M", "-o", tmp_path / "out" / "lex.tsv"])
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not list(run.tmp.glob("mintext-ngrams-*/run-*")) and run.process.poll() is None:
+        assert time.monotonic() < deadline, "no spill folder appeared"
+        time.sleep(0.005)
+    assert run.process.poll() is None, "the run ended before it spilled"
+    run.signal(signum)
+    assert run.finish() == (status, b"", "")
+    assert run.leftovers() == [] and list(run.out.iterdir()) == []
+
+
 def test_a_closed_pipe_exits_141_without_a_word(corpus, tmp_path, reference):
     """``mintext discover ... --segment - | head -1``: the reader leaves while the run streams."""
     run = Run(tmp_path, ["discover", corpus, *POOLED, "-o", tmp_path / "out" / "lex.tsv", "--segment", "-"])
@@ -207,12 +229,7 @@ def test_a_closed_pipe_exits_141_without_a_word(corpus, tmp_path, reference):
 
 def test_a_lexicon_into_a_closed_pipe_exits_141(tmp_path):
     """``mintext discover big.txt | head -1`` with a lexicon far larger than a pipe's buffer."""
-    rng = random.Random(4)
-    alphabet = [chr(0x4E00 + k) for k in range(6000)]
-    lines = ["".join(rng.choices(alphabet, k=60)) for _ in range(3000)]
-    path = tmp_path / "many.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    run = Run(tmp_path, ["discover", path, "-q"])
+    run = Run(tmp_path, ["discover", random_han(tmp_path / "many.txt", 3000, seed=4), "-q"])
     assert run.process.stdout.readline().startswith(b"# mintext=")
     run.process.stdout.close()
     status, _, err = run.finish()

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -115,12 +116,13 @@ class WorkerPool:
         return list(self.imap(function, items, window=len(items)))
 
     def close(self) -> None:
-        """Ask every worker to leave; kill those still there after :data:`JOIN_TIMEOUT` seconds."""
+        """Ask every worker to leave; kill those still there :data:`JOIN_TIMEOUT` seconds later."""
         workers, self._workers = self._workers, []
         for worker in workers:
             worker.ask_to_leave()
+        deadline = time.monotonic() + JOIN_TIMEOUT
         for worker in workers:
-            worker.join(JOIN_TIMEOUT)
+            worker.join(max(0.0, deadline - time.monotonic()))
         for worker in workers:
             worker.kill()
 
