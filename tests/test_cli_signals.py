@@ -216,6 +216,19 @@ def test_a_signal_while_counts_are_spilled_to_disk_leaves_no_spill_folder(tmp_pa
     assert run.leftovers() == [] and list(run.out.iterdir()) == []
 
 
+def test_a_signal_while_stdin_is_copied_leaves_no_copy(tmp_path):
+    run = Run(tmp_path, ["discover", "-", "-q", "-o", tmp_path / "out" / "lex.tsv"], stdin=subprocess.PIPE)
+    run.process.stdin.write(("天地玄黄宇宙洪荒" * 100 + "\n").encode() * 200)
+    run.process.stdin.flush()  # and more is still to come: the copy waits
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not list(run.tmp.glob("mintext-stdin-*")):
+        assert time.monotonic() < deadline and run.process.poll() is None, "standard input was not copied"
+        time.sleep(0.005)
+    run.signal(signal.SIGINT)
+    assert run.finish() == (130, b"", "")
+    assert run.leftovers() == [] and list(run.out.iterdir()) == []
+
+
 def test_a_closed_pipe_exits_141_without_a_word(corpus, tmp_path, reference):
     """``mintext discover ... --segment - | head -1``: the reader leaves while the run streams."""
     run = Run(tmp_path, ["discover", corpus, *POOLED, "-o", tmp_path / "out" / "lex.tsv", "--segment", "-"])

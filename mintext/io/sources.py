@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from mintext.errors import InputError, UsageError
+from mintext.io.stopping import signals_deferred
 
 BLOCK_BYTES = 1 << 20
 MAX_LINE_CHARS = 1 << 20
@@ -82,9 +83,16 @@ class Source:
 
 
 def _spool(stream: BinaryIO) -> str:
-    handle, path = tempfile.mkstemp(prefix="mintext-stdin-")
-    with os.fdopen(handle, "wb") as out:
-        shutil.copyfileobj(stream, out, BLOCK_BYTES)
+    """Copy ``stream`` to a new temporary file and return its path; the file is removed if the copy
+    is interrupted (Ctrl-C while standard input is still arriving)."""
+    with signals_deferred():
+        handle, path = tempfile.mkstemp(prefix="mintext-stdin-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(stream, out, BLOCK_BYTES)
+    except BaseException:
+        os.unlink(path)
+        raise
     return path
 
 
