@@ -40,8 +40,9 @@ from typing import Any, NoReturn
 
 from mintext.errors import MintextError
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
+# SIGHUP and SIGPIPE are POSIX signals (absent on Windows, where the rest degrades to no-ops)
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+BROKEN_PIPE_STATUS = 128 + getattr(signal, "SIGPIPE", 13)
 
 
 class Stopped(SystemExit):
@@ -92,6 +93,9 @@ def ignore_stop_signals() -> None:
 def signals_deferred() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back in the calling thread for the block; one that arrived
     meanwhile is acted on when it ends. A process forked inside inherits them held back."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield

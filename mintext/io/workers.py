@@ -36,6 +36,7 @@ from mintext.errors import MintextError
 from mintext.io.stopping import STOP_SIGNALS, signals_deferred, stop
 
 JOIN_TIMEOUT = 2.0
+FATAL_IN_WORKERS = tuple(s for s in STOP_SIGNALS if s != signal.SIGINT)  # SIGTERM, SIGHUP: die at once
 PR_SET_PDEATHSIG = 1
 
 
@@ -231,10 +232,11 @@ def _serve(
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in FATAL_IN_WORKERS:
             signal.signal(signum, signal.SIG_DFL)
         _die_with(parent)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         for other in inherited:
             other.close()
         failure = None
