@@ -71,6 +71,7 @@ class WorkerPool:
 
     @property
     def jobs(self) -> int:
+        """Number of workers running (0 once closed or killed)."""
         return len(self._workers)
 
     def imap(self, function: Callable[[Any], Any], items: Iterable[Any], window: int | None = None) -> Iterator[Any]:
