@@ -8,8 +8,8 @@ least ``--chars`` Han characters; it is written to a temporary file that is
 removed afterwards. Every configuration runs in its own subprocess, which
 reports its own peak RSS (``ru_maxrss``), so runs do not pollute each other.
 Times are wall-clock and CPU (the machine may be shared; CPU time is the
-steadier measure of the work done; the pool's workers run under the
-forkserver, so their CPU time is not shown).
+steadier measure of the work done; the pool's workers are other processes,
+so their CPU time is not shown).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def child(config: dict) -> dict:
         table = count_ngrams(split_chunks(ids, 1 << 20), 4, bits=vocabulary.bits, memory=config["memory"], jobs=config["jobs"])
     report.update(
         wall=time.perf_counter() - wall,
-        cpu=time.process_time() - cpu if config["jobs"] == 1 else None,  # pool workers are not our children
+        cpu=time.process_time() - cpu if config["jobs"] == 1 else None,  # the pool workers' CPU time is not ours
         chars=table.N,
         distinct=[table.distinct(k) for k in range(1, 5)],
         table_bytes=table.nbytes,

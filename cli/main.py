@@ -18,6 +18,15 @@ import click
 
 from mintext import __version__
 from mintext.errors import MintextError, one_line
+from mintext.io.stopping import (
+    BROKEN_PIPE_STATUS,
+    Stopped,
+    guard_standard_streams,
+    ignore_stop_signals,
+    install_stop_handlers,
+    silence_stdout,
+    stdout_reader_gone,
+)
 
 # name -> "module:function", in the order shown by --help
 SUBCOMMANDS = {
@@ -85,13 +94,22 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if sys.stdout is sys.__stdout__ and stdout_reader_gone():
+                raise BrokenPipeError  # its last write can come back short, without an error
+            return result
         except click.UsageError as err:  # a subcommand's options and arguments, an unknown command
             raise one_line_usage(err) from None
         except MintextError as err:
             raise OneLineError(str(err), err.exit_code) from None
         except MemoryError:
             raise OneLineError("out of memory; lower --memory or --batch-size, or use a smaller input", 1) from None
+        except KeyboardInterrupt:  # where the stop handlers are not installed (main() installs them)
+            raise Stopped(signal.SIGINT) from None
+        except BrokenPipeError:  # the reader went away (`| head`): the shell's status for SIGPIPE, no message
+            if sys.stdout is sys.__stdout__:
+                silence_stdout()
+            raise SystemExit(BROKEN_PIPE_STATUS) from None
 
 
 @click.group(name="mintext", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -139,15 +157,17 @@ def _configure_logging() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (``mintext``).
 
-    SIGTERM is turned into an ordinary exit so that, as with Ctrl-C, output
-    files being written are removed instead of left half-written.
+    SIGINT, SIGTERM and SIGHUP stop the run through an exception (exit status
+    130, 143, 129) so that temporary and half-written files are removed on the
+    way out; a closed pipe exits 141; a standard descriptor closed at start is
+    held on /dev/null (see :mod:`mintext.io.stopping`).
     """
-    signal.signal(signal.SIGTERM, _terminate)
-    cli.main(args=argv, prog_name="mintext")
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+    install_stop_handlers()
+    guard_standard_streams()
+    try:
+        cli.main(args=argv, prog_name="mintext")
+    finally:
+        ignore_stop_signals()  # the run is over: no signal may cut short the removal of temporary files at exit
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,11 +9,7 @@ whole corpus from the file on disk (in worker processes with ``jobs > 1``).
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +19,8 @@ from mintext.discovery.lattice import Runs, best_segmentation, sorted_by_length
 from mintext.discovery.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder, row_counts
 from mintext.discovery.wordmodel import WordModel
 from mintext.io.progress import progress_bar
-from mintext.ngrams.counting import pool_context, run_remaining
+from mintext.io.workers import WorkerPool, can_fork
+from mintext.ngrams.counting import run_remaining
 from mintext.ngrams.hanstream import HanStream, read_ids
 from mintext.ngrams.lookup import CodeIndex
 from mintext.ngrams.vocabulary import pack_at
@@ -192,9 +189,9 @@ class FinalPass:
 _WORKER_PASS: FinalPass | None = None
 
 
-def _worker_init(payload: bytes) -> None:
+def _worker_init(final: FinalPass) -> None:
     global _WORKER_PASS
-    _WORKER_PASS = pickle.loads(payload)
+    _WORKER_PASS = final
 
 
 def _worker_counts(span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
@@ -203,23 +200,13 @@ def _worker_counts(span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[i
 
 
 def _map_spans(final: FinalPass, spans: list[tuple[int, int]], jobs: int) -> Iterator[tuple[dict, dict]]:
+    """:meth:`FinalPass.counts` of each span, in order: here, or in ``jobs`` workers (forked ones share
+    the model's tables, spawned ones get a pickled copy)."""
     if jobs == 1 or len(spans) < 2:
         yield from map(final.counts, spans)
         return
-    workers = min(jobs, len(spans))
-    if sys.platform.startswith("linux"):
-        # forked workers share the parent's read-only tables (copy on write) instead of a pickled copy each
-        global _WORKER_PASS
-        _WORKER_PASS = final
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                yield from pool.imap(_worker_counts, spans)
-        finally:
-            _WORKER_PASS = None
-        return
-    payload = pickle.dumps(final, protocol=pickle.HIGHEST_PROTOCOL)
-    with ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=_worker_init, initargs=(payload,)) as pool:
-        yield from pool.map(_worker_counts, spans)
+    with WorkerPool(min(jobs, len(spans)), _worker_init, (final,)) as pool:
+        yield from pool.imap(_worker_counts, spans)
 
 
 def segment_chunks(
@@ -270,6 +257,11 @@ def _merge_unlisted(parts: list[Unlisted]) -> Unlisted:
 _FORKED: dict[str, object] = {}
 
 
+def _inherit(chunks: list[Chunk], stats: NgramStats, evidence: GapEvidence) -> None:
+    """In a forked worker: keep the chunks, table and evidence it shares with the parent."""
+    _FORKED.update(chunks=chunks, stats=stats, evidence=evidence)
+
+
 def _forked_counts(task: tuple) -> tuple[dict[int, np.ndarray], Unlisted]:
     """In a forked worker: :func:`segment_chunks` of some of the inherited chunks."""
     indices, row_costs, spelling, with_evidence = task
@@ -287,11 +279,11 @@ class ChunkPool:
 
     def __init__(self, chunks: list[Chunk], stats: NgramStats, max_len: int, evidence: GapEvidence, jobs: int) -> None:
         self.chunks, self.stats, self.max_len, self.evidence = chunks, stats, max_len, evidence
-        self._pool = None
-        if jobs > 1 and len(chunks) > 1 and sys.platform.startswith("linux"):
-            _FORKED.update(chunks=chunks, stats=stats, evidence=evidence)
-            self._pool = multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)))
-            self._tasks = [list(range(k, len(chunks), min(jobs, len(chunks)))) for k in range(min(jobs, len(chunks)))]
+        self._pool: WorkerPool | None = None
+        if jobs > 1 and len(chunks) > 1 and can_fork():
+            workers = min(jobs, len(chunks))
+            self._pool = WorkerPool(workers, _inherit, (chunks, stats, evidence))
+            self._tasks = [list(range(k, len(chunks), workers)) for k in range(workers)]
 
     def counts(
         self, row_costs: dict[int, np.ndarray], spelling: Callable[[np.ndarray], np.ndarray], with_evidence: bool = True
@@ -308,18 +300,17 @@ class ChunkPool:
         return total, _merge_unlisted(unlisted)
 
     def close(self) -> None:
+        """Stop the workers (see :meth:`WorkerPool.close`)."""
         if self._pool is not None:
             self._pool.close()
-            self._pool.join()
             self._pool = None
-            _FORKED.clear()
 
     def __enter__(self) -> ChunkPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None and exc[0] is not None:
-            self._pool.terminate()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if self._pool is not None and exc_type is not None:
+            self._pool.kill()
         self.close()
 
 

@@ -7,18 +7,40 @@
   :func:`check_outputs`, outputs refused before the work (an input, a missing or read-only directory).
 - :mod:`~mintext.io.progress`: :func:`progress_bar`, tqdm on stderr when it is a terminal.
 - :mod:`~mintext.io.chars`: character classes (Han, Latin, digits, punctuation) and pre-tokenisation.
+- :mod:`~mintext.io.stopping`: signals, exit statuses, closed standard streams, temporary
+  directories removed on every way out.
+- :mod:`~mintext.io.workers`: :class:`WorkerPool`, worker processes that never hang a run.
 
 Nothing here imports a pipeline.
 """
 
 from __future__ import annotations
 
-from mintext.io.atomic import atomic_output, check_outputs
-from mintext.io.chars import char_classes, codepoints, han_stream, pretokenize
-from mintext.io.progress import progress_bar
-from mintext.io.sources import Corpus, DecodeStats, iter_blocks, iter_lines, read_lines, resolve_inputs
+import importlib
+from typing import Any
 
-__all__ = [
-    "Corpus", "DecodeStats", "atomic_output", "char_classes", "check_outputs", "codepoints", "han_stream",
-    "iter_blocks", "iter_lines", "pretokenize", "progress_bar", "read_lines", "resolve_inputs",
-]
+# public name -> module, imported on first use (PEP 562): the command line imports
+# mintext.io.stopping at start, which must not cost numpy
+_LAZY = {
+    "atomic_output": "mintext.io.atomic",
+    "check_outputs": "mintext.io.atomic",
+    "char_classes": "mintext.io.chars",
+    "codepoints": "mintext.io.chars",
+    "han_stream": "mintext.io.chars",
+    "pretokenize": "mintext.io.chars",
+    "progress_bar": "mintext.io.progress",
+    "Corpus": "mintext.io.sources",
+    "DecodeStats": "mintext.io.sources",
+    "iter_blocks": "mintext.io.sources",
+    "iter_lines": "mintext.io.sources",
+    "read_lines": "mintext.io.sources",
+    "resolve_inputs": "mintext.io.sources",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mintext.io' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)

@@ -37,6 +37,7 @@ import numpy as np
 
 from mintext.errors import InputError, MintextError, UsageError, shown_name
 from mintext.io.chars import HAN, MAX_RUN, SPACE, char_classes, codepoints
+from mintext.io.stopping import signals_deferred
 
 BLOCK_BYTES = 1 << 20
 MAX_LINE_CHARS = 1 << 20
@@ -84,9 +85,16 @@ class Source:
 
 
 def _spool(stream: BinaryIO) -> str:
-    handle, path = tempfile.mkstemp(prefix="mintext-stdin-")
-    with os.fdopen(handle, "wb") as out:
-        shutil.copyfileobj(stream, out, BLOCK_BYTES)
+    """Copy ``stream`` to a new temporary file and return its path; the file is removed if the copy
+    is interrupted (Ctrl-C while standard input is still arriving)."""
+    with signals_deferred():
+        handle, path = tempfile.mkstemp(prefix="mintext-stdin-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(stream, out, BLOCK_BYTES)
+    except BaseException:
+        os.unlink(path)
+        raise
     return path
 
 

@@ -20,24 +20,23 @@ with a 0 after each run; n-grams never contain a 0. Counting is map-reduce:
   ``min_count``) grows with the corpus.
 
 :func:`count_ngrams` drives it over an iterable of id chunks (``jobs > 1`` runs
-the map step in a process pool); :func:`mintext.ngrams.hanstream.count_corpus` counts a
+the map step in :class:`~mintext.io.workers.WorkerPool` processes); :func:`mintext.ngrams.hanstream.count_corpus` counts a
 :class:`~mintext.io.sources.Corpus` through :class:`~mintext.ngrams.hanstream.HanStream` (decoded once).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from mintext.errors import UsageError
 from mintext.io.chars import HAN, char_classes, codepoints, han_stream
 from mintext.io.progress import progress_bar
+from mintext.io.workers import WorkerPool
 from mintext.ngrams.spill import (
     COUNT_DTYPE,
     SpillDir,
@@ -487,30 +486,14 @@ def _batches(chunks: Iterable[np.ndarray], batch_ids: int) -> Iterator[np.ndarra
         yield np.concatenate(pending)
 
 
-def pool_context() -> multiprocessing.context.BaseContext:
-    """forkserver where available (no fork of a threaded parent), else the platform default."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context()
-
-
 def _map(batches: Iterable[np.ndarray], max_order: int, bits: int, jobs: int) -> Iterator[ChunkCounts]:
-    """``count_chunk`` over batches, in order; with ``jobs > 1`` in a pool, ``2 * jobs`` batches in flight."""
+    """``count_chunk`` over batches, in order; with ``jobs > 1`` in worker processes, ``2 * jobs`` batches in flight."""
     if jobs == 1:
         for batch in batches:
             yield count_chunk(batch, max_order, bits)
         return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context())
-    try:
-        in_flight: deque = deque()
-        for batch in batches:
-            in_flight.append(pool.submit(count_chunk, batch, max_order, bits))
-            if len(in_flight) >= 2 * jobs:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with WorkerPool(jobs) as pool:
+        yield from pool.imap(partial(count_chunk, max_order=max_order, bits=bits), batches, window=2 * jobs)
 
 
 def count_ngrams(

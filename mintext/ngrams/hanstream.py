@@ -10,14 +10,13 @@ same for standard input, compressed files and directories.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import numpy as np
 
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus
+from mintext.io.stopping import temporary_directory
 from mintext.ngrams.counting import (
     DEFAULT_MAX_ORDER,
     DEFAULT_MEMORY,
@@ -38,11 +37,12 @@ class HanStream:
     ``HanStream(corpus)`` makes one streaming pass over ``corpus``. Then
     :meth:`chunks` yields id arrays (``uint32``, 0 after each run, never
     cutting a run) as often as needed. Use as a context manager, or call
-    :meth:`close`, to remove the temporary file.
+    :meth:`close`, to remove the temporary file (it is removed at exit
+    in any case, whatever stops the run).
     """
 
     def __init__(self, corpus: Corpus, *, tmpdir: str | os.PathLike | None = None, progress: bool = False) -> None:
-        self._dir = tempfile.mkdtemp(prefix="mintext-han-", dir=tmpdir)
+        self._dir, self._remove_dir = temporary_directory(self, "mintext-han-", tmpdir)
         self.path = os.path.join(self._dir, "han.u32")
         self.size = 0
         try:
@@ -95,9 +95,9 @@ class HanStream:
                 yield table[piece]
 
     def close(self) -> None:
-        """Remove the temporary file."""
+        """Remove the temporary file (also done at exit if this is never called)."""
         self._codepoints = np.zeros(0, np.uint32)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._remove_dir()
 
     def __enter__(self) -> HanStream:
         return self

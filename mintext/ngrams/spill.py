@@ -17,11 +17,11 @@ see :mod:`mintext.ngrams.vocabulary`) and ``counts`` the matching ``int64`` coun
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
+
+from mintext.io.stopping import temporary_directory
 
 Table = tuple[np.ndarray, np.ndarray]
 
@@ -181,7 +181,7 @@ class SpillDir:
     Runs are written with :func:`numpy.save` (``run-00000/keys-2.npy``,
     ``counts-2.npy``...) and kept as :class:`StoredArray` pairs. The directory
     is created on the first :meth:`write` (under ``parent``, default the system
-    temp dir) and removed by :meth:`close`.
+    temp dir) and removed by :meth:`close`, or at exit if that is never reached.
     """
 
     def __init__(self, parent: str | os.PathLike | None = None) -> None:
@@ -192,7 +192,7 @@ class SpillDir:
     def write(self, tables: Sequence[Table]) -> None:
         """Write one run (``tables[k]`` = the table of order k+1)."""
         if self.path is None:
-            self.path = tempfile.mkdtemp(prefix="mintext-ngrams-", dir=self.parent)
+            self.path, self._remove_dir = temporary_directory(self, "mintext-ngrams-", self.parent)
         run_dir = os.path.join(self.path, f"run-{len(self.runs):05d}")
         os.mkdir(run_dir)
         stored = []
@@ -217,7 +217,7 @@ class SpillDir:
         """Forget the runs and remove the directory (safe to call twice)."""
         self.runs = []
         if self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self._remove_dir()
             self.path = None
 
     def __enter__(self) -> SpillDir:
