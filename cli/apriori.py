@@ -79,7 +79,8 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 )
 @click.option(
     "--item-sep", default="|", show_default=True, metavar="TEXT",
-    help="Joins the items of an itemset, antecedent or consequent in csv and tsv.",
+    help="Joins the items of an itemset, antecedent or consequent in csv and tsv (an item that contains it "
+    "is refused).",
 )
 @click.option(
     "--memory", type=ByteSize(), default="2G", show_default=True,
@@ -133,10 +134,12 @@ def apriori(
       mintext apriori groceries.csv -s 0.001 --consequent "whole milk" --output-format tsv
       cat baskets.txt | mintext apriori - --itemsets -n 2 -l 3
     """
+    import numpy as np
+
     from mintext.association.baskets import read_baskets
-    from mintext.association.itemsets import frequent_itemsets
+    from mintext.association.itemsets import frequent_itemsets, support_threshold
     from mintext.association.rules import association_rules, rule_item_ids
-    from mintext.association.tables import TableWriter
+    from mintext.association.tables import TableWriter, check_item_sep
     from mintext.io.atomic import atomic_output
     from mintext.io.sources import DecodeStats
 
@@ -161,6 +164,12 @@ def apriori(
     if stats.replaced:
         warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
     rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
+    threshold = support_threshold(baskets.n_baskets, min_support, min_count)
+    frequent = np.flatnonzero(baskets.item_counts() >= threshold).tolist()
+    check_item_sep([baskets.items[i] for i in frequent], item_sep, output_format)
+    hint = baskets.space_separated_hint() if basket_format != "fimi" else None
+    if hint:
+        warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
     found = frequent_itemsets(
         baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=not quiet

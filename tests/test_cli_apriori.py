@@ -275,3 +275,36 @@ def test_cli_choices_match_the_library():
 
     assert command.BASKET_FORMATS == FORMATS
     assert command.OUTPUT_FORMATS == OUTPUT_FORMATS
+
+
+def test_an_item_with_the_item_sep_is_refused(run, write):
+    """'a|b' alone and 'a' with 'b' would both print as a|b: refused before mining, with the way out."""
+    path = write("pipe.csv", "a|b,c\na,b\na|b,a,b\n")
+    for output_format in ("csv", "tsv"):
+        assert_one_line_error(
+            run("apriori", path, "--itemsets", "-n", "2", "--output-format", output_format), 2,
+            "item 'a|b' contains the --item-sep '|'",
+        )
+    assert_one_line_error(run("apriori", path, "-n", "2", "--item-sep", ""), 2, "--item-sep must not be empty")
+    other = run("apriori", path, "--itemsets", "-n", "2", "--item-sep", ";", "-q")
+    assert other.exit_code == 0
+    assert other.stdout.splitlines()[1:] == ["a,1,2,0.6666666666666666", "a|b,1,2,0.6666666666666666",
+                                             "b,1,2,0.6666666666666666", "a;b,2,2,0.6666666666666666"]
+    jsonl = run("apriori", path, "--itemsets", "-n", "2", "--output-format", "jsonl", "-q")
+    assert [json.loads(line)["itemset"] for line in jsonl.stdout.splitlines()] == [["a"], ["a|b"], ["b"], ["a", "b"]]
+    # an item with the separator that is not frequent is never written: no reason to refuse
+    rare = run("apriori", write("rare.csv", "x|y,a\na,b\na,b\n"), "--itemsets", "-n", "2", "-q")
+    assert rare.exit_code == 0 and "x|y" not in rare.stdout
+
+
+def test_space_separated_baskets_get_a_hint(run, write):
+    """Space-separated items read as CSV are one item per basket: the warning names --format fimi."""
+    text = "a b c\na b\nb c\n"
+    result = run("apriori", "-", "--itemsets", "-n", "2", input=text)
+    assert result.exit_code == 0
+    assert "use --format fimi" in result.stderr
+    assert "use --format fimi" not in run("apriori", "-", "--itemsets", "-n", "2", input="a,b\nb\n").stderr
+    fimi = run("apriori", "-", "--itemsets", "-n", "2", "--format", "fimi", input=text)
+    assert "use --format fimi" not in fimi.stderr
+    assert fimi.stdout.splitlines()[1:] == ["b,1,3,1.0", "a,1,2,0.6666666666666666", "c,1,2,0.6666666666666666",
+                                            "a|b,2,2,0.6666666666666666", "b|c,2,2,0.6666666666666666"]
