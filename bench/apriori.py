@@ -253,6 +253,7 @@ def main(args: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of fast tools, best kept (default 3)")
     parser.add_argument("--rows", default="", help="comma-separated data set names (default: all)")
     parser.add_argument("--peers", default="pyfim,mlxtend,efficient-apriori", help="comma-separated peer groups")
+    parser.add_argument("--only", choices=["limits"], help="run only this part (limits: runs past --memory)")
     options = parser.parse_args(args)
     if options.child:
         tool, path, support = options.child
@@ -261,6 +262,9 @@ def main(args: list[str]) -> None:
     shared = find_shared("baskets")
     if shared is None:
         print("bench apriori: ../shared/baskets not found (set MINTEXT_SHARED); nothing measured")
+        return
+    if options.only == "limits":
+        limit_report(shared)
         return
     wanted = {w for w in options.rows.split(",") if w}
     rows = [r for r in ROWS if not wanted or r[0].split(".")[0] in wanted]
@@ -296,6 +300,7 @@ def main(args: list[str]) -> None:
     report(rows, tools, results, options.timeout)
     phase_report(shared, rows, options.repeat)
     memory_report(shared, options.timeout)
+    limit_report(shared)
 
 
 def _unavailable(tools: list[str]) -> dict[str, str]:
@@ -367,6 +372,52 @@ def phase_report(shared: Path, rows, repeat: int) -> None:
         best = {p: min(r["phases"][p] for r in runs) for p in names}
         lines.append([f"{name.split('.')[0]} @{support}", *(f"{best[p]:.2f}" for p in names), f"{runs[0]['rules']:,}"])
     print(table(["data @ support", *names, "rules found"], lines, right=True))
+
+
+LIMIT_ROWS = [  # (what, how to make the input, command-line options): runs that pass --memory 2G and must stop
+    ("groceries @1e-7", "groceries", ["-s", "1e-7"]),
+    ("2 baskets x 50,000 items -l 2", "two-long-baskets", ["-n", "1", "-l", "2"]),
+]
+LIMIT_MEMORY = 2 << 30
+LIMIT_SLACK = 4 << 30  # address space allowed past --memory, so that a regression fails instead of swapping
+
+
+def limit_report(shared: Path) -> None:
+    """Peak RSS of ``mintext apriori --itemsets --memory 2G`` on inputs whose itemsets pass any memory: the run
+    must stop with the memory error, its peak RSS near --memory (was 12.6 GB and 24 GB, killed)."""
+    print(f"\nRuns past the memory limit: mintext apriori --itemsets --memory 2G (address space capped at "
+          f"{(LIMIT_MEMORY + LIMIT_SLACK) >> 30} GiB)")
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        for what, source, options in LIMIT_ROWS:
+            if source == "groceries":
+                path = shared / "baskets" / "groceries.csv"
+            else:
+                path = Path(folder) / "two.dat"
+                path.write_text((" ".join(map(str, range(50_000))) + "\n") * 2, encoding="utf-8")
+            command = [str(Path(sys.executable).parent / "mintext"), "apriori", str(path), "--itemsets",
+                       "--memory", str(LIMIT_MEMORY), "-q", "-o", str(Path(folder) / "out.csv"), *options]
+            run = _limited_run(command, LIMIT_MEMORY + LIMIT_SLACK)
+            message = (run["stderr"].strip().splitlines() or [""])[-1]
+            verdict = "met" if run["rss"] < LIMIT_MEMORY + (256 << 20) and run["code"] == 1 else "MISSED"
+            lines.append([what, f"{run['wall']:.1f} s", f"{run['rss'] / 2**30:.2f} GiB",
+                          f"{run['rss'] / LIMIT_MEMORY:.2f}", str(run["code"]), verdict, message[:90]])
+    print(table(["input", "time", "peak RSS", "of --memory", "exit", "peak < --memory + 256 MiB", "message"], lines))
+
+
+def _limited_run(command: list[str], address_space: int) -> dict:
+    """Run ``command`` with its address space capped; its exit status, stderr, wall time and peak RSS."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.stderr.close()
+    return {"code": os.waitstatus_to_exitcode(status), "stderr": err, "wall": time.perf_counter() - started,
+            "rss": usage.ru_maxrss * 1024}
 
 
 def memory_report(shared: Path, timeout: float) -> None:
