@@ -50,6 +50,22 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("-l", "--max-len", type=click.IntRange(min=1), metavar="N", help="Longest itemset to look for.")
 @click.option("--itemsets", is_flag=True, help="Write the frequent itemsets instead of rules.")
 @click.option(
+    "--closed", is_flag=True,
+    help="Only closed itemsets (no superset has the same count); rules: only those whose X u Y is closed.",
+)
+@click.option(
+    "--maximal", is_flag=True,
+    help="Only maximal itemsets (no superset is frequent); rules: only those whose X u Y is maximal.",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), metavar="N",
+    help="The itemsets of the N highest counts (more on ties), without choosing a support.",
+)
+@click.option(
+    "--max-itemsets", type=click.IntRange(min=1), metavar="N",
+    help="The lowest threshold with at most N frequent itemsets, without choosing a support.",
+)
+@click.option(
     "-c", "--min-confidence", type=float, default=0.5, show_default=True, callback=_fraction(low_open=False),
     metavar="FRACTION", help="Keep rules X -> Y with count(X u Y) / count(X) at least this, in [0, 1].",
 )
@@ -95,6 +111,10 @@ def apriori(
     min_count: int | None,
     max_len: int | None,
     itemsets: bool,
+    closed: bool,
+    maximal: bool,
+    top: int | None,
+    max_itemsets: int | None,
     min_confidence: float,
     min_lift: float | None,
     max_consequent: int | None,
@@ -137,7 +157,8 @@ def apriori(
     import numpy as np
 
     from mintext.association.baskets import read_baskets
-    from mintext.association.itemsets import frequent_itemsets, support_threshold
+    from mintext.association.itemsets import support_threshold
+    from mintext.association.pipeline import check_selection, mine
     from mintext.association.rules import association_rules, rule_item_ids
     from mintext.association.tables import TableWriter, check_item_sep
     from mintext.io.atomic import atomic_output
@@ -145,6 +166,7 @@ def apriori(
 
     if min_support is not None and min_count is not None:
         raise click.UsageError("give --min-support or --min-count, not both")
+    check_selection(closed, maximal, top, max_itemsets)
     if itemsets:
         ctx = click.get_current_context()
         rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
@@ -164,30 +186,37 @@ def apriori(
     if stats.replaced:
         warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
     rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
-    threshold = support_threshold(baskets.n_baskets, min_support, min_count)
+    ranked = top or max_itemsets
+    if ranked and min_support is None and min_count is None:
+        threshold = 1  # --top and --max-itemsets choose the threshold; a support given is a floor
+    else:
+        threshold = support_threshold(baskets.n_baskets, min_support, min_count)
     frequent = np.flatnonzero(baskets.item_counts() >= threshold).tolist()
     check_item_sep([baskets.items[i] for i in frequent], item_sep, output_format)
     hint = baskets.space_separated_hint() if basket_format != "fimi" else None
     if hint:
         warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    found = frequent_itemsets(
-        baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=not quiet
-    )
-    mine_s, clock = time.perf_counter() - clock, time.perf_counter()
-    note(
-        f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-        f"{len(found):,} frequent itemsets with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
-    )
-    blocks = None
-    if not itemsets:
-        blocks = association_rules(
-            found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
-            antecedent=antecedent, consequent=consequent,
+    with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and never half-written
+        found, base = mine(
+            baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
+            max_itemsets=max_itemsets, memory=memory, progress=not quiet,
         )
-    with atomic_output(output) as out:
+        mine_s, clock = time.perf_counter() - clock, time.perf_counter()
+        kind = "closed" if closed else "maximal" if maximal else "frequent"
+        among = f" (among {len(found):,} frequent)" if base is not found else ""
+        note(
+            f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+            f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
+        )
         writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-        rows = writer.itemsets(found) if itemsets else writer.rules(blocks)
+        if itemsets:
+            rows = writer.itemsets(base)
+        else:
+            rows = writer.rules(association_rules(
+                found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
+                antecedent=antecedent, consequent=consequent, base=base,
+            ))
     what = "itemsets" if itemsets else "rules"
     note(f"wrote {rows:,} {what} in {time.perf_counter() - clock:.2f} s")
     if not len(found):

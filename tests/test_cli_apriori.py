@@ -308,3 +308,44 @@ def test_space_separated_baskets_get_a_hint(run, write):
     assert "use --format fimi" not in fimi.stderr
     assert fimi.stdout.splitlines()[1:] == ["b,1,3,1.0", "a,1,2,0.6666666666666666", "c,1,2,0.6666666666666666",
                                             "a|b,2,2,0.6666666666666666", "b|c,2,2,0.6666666666666666"]
+
+
+def test_closed_maximal_and_top_itemsets(run, write):
+    """On GROCERIES (count >= 1), worked by hand: eggs (2) is not closed, eggs|milk has its count; bread and
+    milk (3), bread|milk, eggs|milk (2) and bread|eggs|milk (1) are; the triple alone is maximal."""
+    path = write("g.csv", GROCERIES)
+    closed = run("apriori", path, "--itemsets", "-n", "1", "--closed", "-q")
+    assert closed.stdout.splitlines() == [
+        "itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75",
+        "bread|milk,2,2,0.5", "eggs|milk,2,2,0.5", "bread|eggs|milk,3,1,0.25",
+    ]
+    maximal = run("apriori", path, "--itemsets", "-n", "1", "--maximal", "-q")
+    assert maximal.stdout.splitlines() == ["itemset,length,count,support", "bread|eggs|milk,3,1,0.25"]
+    top = run("apriori", path, "--itemsets", "--top", "3")
+    assert top.stdout.splitlines() == ["itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75",
+                                       "eggs,1,2,0.5", "bread|milk,2,2,0.5", "eggs|milk,2,2,0.5"]  # ties at 2
+    assert "with count >= 2" in top.stderr
+    at_most = run("apriori", path, "--itemsets", "--max-itemsets", "3", "-q")
+    assert at_most.stdout.splitlines() == ["itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75"]
+    rules = run("apriori", path, "-n", "1", "--closed", "-c", "0.9", "-q")
+    assert [line.split(",")[:2] for line in rules.stdout.splitlines()[1:]] == [
+        ["eggs", "milk"], ["bread|eggs", "milk"]]  # eggs -> milk (from the closed eggs|milk), and from the triple
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--closed", "--maximal"], "give --closed or --maximal, not both"),
+        (["--top", "2", "--max-itemsets", "2"], "give --top or --max-itemsets, not both"),
+        (["--top", "2", "--maximal"], "with --maximal choose a support"),
+    ],
+)
+def test_selection_options_that_exclude_each_other(run, write, options, message):
+    assert_one_line_error(run("apriori", write("g.csv", GROCERIES), "--itemsets", *options), 2, message)
+
+
+@pytest.mark.parametrize("option", ["--top", "--max-itemsets"])
+def test_top_zero_is_a_usage_error(run, write, option):
+    result = run("apriori", write("g.csv", GROCERIES), "--itemsets", option, "0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
