@@ -58,6 +58,11 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
     help="Only maximal itemsets (no superset is frequent); rules: only those whose X u Y is maximal.",
 )
 @click.option(
+    "--stream", is_flag=True,
+    help="With --itemsets: mine depth-first and write itemsets as they are found, in memory that does not grow "
+    "with their number (grouped by their rarest item; see docs/apriori.md).",
+)
+@click.option(
     "--top", type=click.IntRange(min=1), metavar="N",
     help="The itemsets of the N highest counts (more on ties), without choosing a support.",
 )
@@ -113,6 +118,7 @@ def apriori(
     itemsets: bool,
     closed: bool,
     maximal: bool,
+    stream: bool,
     top: int | None,
     max_itemsets: int | None,
     min_confidence: float,
@@ -160,13 +166,21 @@ def apriori(
     from mintext.association.itemsets import support_threshold
     from mintext.association.pipeline import check_selection, mine
     from mintext.association.rules import association_rules, rule_item_ids
+    from mintext.association.stream import stream_itemsets
     from mintext.association.tables import TableWriter, check_item_sep
+    from mintext.errors import MintextError
     from mintext.io.atomic import atomic_output
     from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
         raise click.UsageError("give --min-support or --min-count, not both")
     check_selection(closed, maximal, top, max_itemsets)
+    if stream and not itemsets:
+        raise click.UsageError("--stream writes itemsets: add --itemsets (rules need every itemset's count at once)")
+    if stream and (closed or maximal or top or max_itemsets):
+        given = [o for o, v in (("--closed", closed), ("--maximal", maximal), ("--top", top),
+                                ("--max-itemsets", max_itemsets)) if v]
+        raise click.UsageError(f"--stream writes every frequent itemset as found; it does not combine with {given[0]}")
     if itemsets:
         ctx = click.get_current_context()
         rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
@@ -197,26 +211,39 @@ def apriori(
     if hint:
         warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and never half-written
-        found, base = mine(
-            baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
-            max_itemsets=max_itemsets, memory=memory, progress=not quiet,
-        )
-        mine_s, clock = time.perf_counter() - clock, time.perf_counter()
-        kind = "closed" if closed else "maximal" if maximal else "frequent"
-        among = f" (among {len(found):,} frequent)" if base is not found else ""
-        note(
-            f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-            f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
-        )
-        writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-        if itemsets:
-            rows = writer.itemsets(base)
-        else:
-            rows = writer.rules(association_rules(
-                found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
-                antecedent=antecedent, consequent=consequent, base=base,
-            ))
+    try:
+        with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and never half-written
+            if stream:
+                writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
+                blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
+                rows = writer.itemset_blocks(blocks, baskets.n_baskets)
+                note(
+                    f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+                    f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
+                    f"{time.perf_counter() - clock:.2f} s"
+                )
+                return
+            found, base = mine(
+                baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
+                max_itemsets=max_itemsets, memory=memory, progress=not quiet,
+            )
+            mine_s, clock = time.perf_counter() - clock, time.perf_counter()
+            kind = "closed" if closed else "maximal" if maximal else "frequent"
+            among = f" (among {len(found):,} frequent)" if base is not found else ""
+            note(
+                f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+                f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
+            )
+            writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
+            if itemsets:
+                rows = writer.itemsets(base)
+            else:
+                rows = writer.rules(association_rules(
+                    found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
+                    antecedent=antecedent, consequent=consequent, base=base,
+                ))
+    except OSError as error:  # the output's disk is full, or the file cannot be written: nothing is left behind
+        raise MintextError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
     what = "itemsets" if itemsets else "rules"
     note(f"wrote {rows:,} {what} in {time.perf_counter() - clock:.2f} s")
     if not len(found):

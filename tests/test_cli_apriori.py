@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
+import subprocess
+import sys
+import time
 
+import numpy as np
 import pytest
+from conftest import REPO
 
 GROCERIES = "milk,bread\nmilk,eggs\nmilk,bread,eggs\nbread\n"
 
@@ -349,3 +355,84 @@ def test_top_zero_is_a_usage_error(run, write, option):
     result = run("apriori", write("g.csv", GROCERIES), "--itemsets", option, "0")
     assert result.exit_code == 2 and result.stdout == ""
     assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+
+
+def test_stream_writes_the_same_itemsets(run, write):
+    rng = np.random.default_rng(11)
+    text = "".join(",".join(f"i{j}" for j in np.flatnonzero(rng.random(12) < 0.5)) + "\n" for _ in range(200))
+    path = write("r.csv", text)
+    sorted_run = run("apriori", path, "--itemsets", "-n", "20", "-q")
+    streamed = run("apriori", path, "--itemsets", "-n", "20", "--stream", "-q")
+    assert streamed.exit_code == 0
+    header, *rows = streamed.stdout.splitlines()
+    assert header == "itemset,length,count,support"
+    assert sorted(rows) == sorted(sorted_run.stdout.splitlines()[1:]) and len(rows) > 100
+    assert rows != sorted_run.stdout.splitlines()[1:]  # written as found, not in the sorted order
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--stream"], "--stream writes itemsets: add --itemsets"),
+        (["--stream", "--itemsets", "--closed"], "it does not combine with --closed"),
+        (["--stream", "--itemsets", "--top", "3"], "it does not combine with --top"),
+    ],
+)
+def test_stream_option_errors(run, write, options, message):
+    assert_one_line_error(run("apriori", write("g.csv", GROCERIES), *options), 2, message)
+
+
+def many_itemsets(path) -> None:
+    """Baskets whose frequent itemsets at count 2 run into the billions: a run that goes on for minutes."""
+    rng = np.random.default_rng(3)
+    lines = [" ".join(map(str, np.flatnonzero(rng.random(60) < 0.6))) for _ in range(300)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def mintext_process(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_during_a_streamed_run_leaves_no_file(tmp_path):
+    """SIGINT (what Ctrl-C sends) while itemsets are being streamed to -o: no output and no temporary file."""
+    data, out = tmp_path / "many.dat", tmp_path / "out.csv"
+    many_itemsets(data)
+    process = mintext_process("apriori", data, "--itemsets", "--stream", "-n", "2", "--memory", "16M", "-q", "-o", out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the temporary output holds some itemsets
+        temporary = [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.")]
+        if temporary and temporary[0].stat().st_size > 100_000:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("the streamed run wrote nothing in 60 s")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.dat"]
+    assert "Traceback" not in stderr
+    # 130 is the shell's code for Ctrl-C (cli/main.py, issue 9); click's own handling exits 1 with "Aborted!"
+    assert process.returncode == 130 or (process.returncode == 1 and "Aborted" in stderr), (process.returncode, stderr)
+
+
+def test_disk_full_in_the_middle_leaves_no_file(tmp_path):
+    """-o on a 256 KiB tmpfs that fills while itemsets stream in: one line, exit 1, nothing left behind."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True,
+                             check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        data = tmp_path / "many.dat"
+        many_itemsets(data)
+        process = mintext_process("apriori", data, "--itemsets", "--stream", "-n", "60", "-q", "-o",
+                                  mount / "out.csv")
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        assert stderr.strip().splitlines()[-1].endswith("No space left on device; nothing was written")
+        assert list(mount.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

@@ -26,7 +26,7 @@ from typing import TextIO
 
 import numpy as np
 
-from mintext.association.itemsets import ITEMSET_COLUMNS, FrequentItemsets
+from mintext.association.itemsets import ITEMSET_COLUMNS, FrequentItemsets, Level
 from mintext.association.rules import COLUMNS as RULE_COLUMNS
 from mintext.association.rules import RuleBlock
 from mintext.errors import UsageError
@@ -118,15 +118,20 @@ class TableWriter:
 
     def itemsets(self, found: FrequentItemsets) -> int:
         """Write every frequent itemset; returns the number of rows."""
+        return self.itemset_blocks(found.levels, found.n_baskets)
+
+    def itemset_blocks(self, blocks: Iterable[Level], n_baskets: int) -> int:
+        """Write itemsets block by block as they come (each block: itemsets of one length and their counts in
+        ``n_baskets`` baskets); returns the number of rows."""
         self._header(ITEMSET_COLUMNS)
         written = 0
-        for length, level in enumerate(found.levels, start=1):
+        for level in blocks:
+            length = str(level.itemsets.shape[1])
             for start in range(0, len(level), ROWS_PER_WRITE):
                 part = slice(start, start + ROWS_PER_WRITE)
                 rows = self._itemset_fields(level.itemsets[part])
                 counts = level.counts[part]
-                columns = [rows, [str(length)] * len(rows), self._integers(counts),
-                           self._floats(counts / found.n_baskets)]
+                columns = [rows, [length] * len(rows), self._integers(counts), self._floats(counts / n_baskets)]
                 self.out.write(self._row_texts(columns, ITEMSET_COLUMNS))
                 written += len(rows)
         return written
