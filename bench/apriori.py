@@ -71,7 +71,12 @@ def read_transactions(path: str) -> list[list[str]]:
 
 
 def work_of(tool: str) -> Callable[[str, float], int]:
-    """Import what ``tool`` needs (outside the clock) and return its work: (path, support) -> itemsets found."""
+    """Import what ``tool`` needs (outside the clock) and return its work: (path, support) -> itemsets found.
+
+    ``tool:closed`` and ``tool:maximal`` (mintext, pyfim-fpgrowth, pyfim-eclat) find those itemsets instead.
+    """
+    if ":" in tool:
+        return _condensed_work(*tool.split(":"))
     if tool == "mintext":
         import pandas  # noqa: F401
 
@@ -117,6 +122,29 @@ def work_of(tool: str) -> Callable[[str, float], int]:
 
         return efficient
     raise SystemExit(f"unknown tool {tool!r}")
+
+
+def _condensed_work(tool: str, target: str) -> Callable[[str, float], int]:
+    """Closed or maximal (``target``) itemsets: mintext's apriori(closed=/maximal=), or pyfim with target c/m."""
+    if tool == "mintext":
+        import pandas  # noqa: F401
+
+        import mintext
+
+        apriori = mintext.apriori
+        return lambda path, support: len(apriori(path, min_support=support, itemsets=True, **{target: True}))
+    import fim
+
+    from mintext.association.itemsets import support_threshold
+
+    algorithm = {"pyfim-fpgrowth": fim.fpgrowth, "pyfim-eclat": fim.eclat}[tool]
+
+    def pyfim(path: str, support: float) -> int:
+        transactions = read_transactions(path)
+        count = support_threshold(len(transactions), min_support=support)
+        return len(algorithm(transactions, target=target[0], supp=-count, zmin=1, report="a"))
+
+    return pyfim
 
 
 def child(tool: str, path: str, support: float) -> dict:
@@ -253,7 +281,8 @@ def main(args: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of fast tools, best kept (default 3)")
     parser.add_argument("--rows", default="", help="comma-separated data set names (default: all)")
     parser.add_argument("--peers", default="pyfim,mlxtend,efficient-apriori", help="comma-separated peer groups")
-    parser.add_argument("--only", choices=["limits"], help="run only this part (limits: runs past --memory)")
+    parser.add_argument("--only", choices=["limits", "large"],
+                        help="run only this part (limits: runs past --memory; large: larger work against pyfim)")
     options = parser.parse_args(args)
     if options.child:
         tool, path, support = options.child
@@ -265,6 +294,9 @@ def main(args: list[str]) -> None:
         return
     if options.only == "limits":
         limit_report(shared)
+        return
+    if options.only == "large":
+        large_report(shared, options.timeout, options.repeat)
         return
     wanted = {w for w in options.rows.split(",") if w}
     rows = [r for r in ROWS if not wanted or r[0].split(".")[0] in wanted]
@@ -300,6 +332,8 @@ def main(args: list[str]) -> None:
     report(rows, tools, results, options.timeout)
     phase_report(shared, rows, options.repeat)
     memory_report(shared, options.timeout)
+    if "pyfim-fpgrowth" in tools:
+        large_report(shared, options.timeout, options.repeat)
     limit_report(shared)
 
 
@@ -380,6 +414,57 @@ LIMIT_ROWS = [  # (what, how to make the input, command-line options): runs that
 ]
 LIMIT_MEMORY = 2 << 30
 LIMIT_SLACK = 4 << 30  # address space allowed past --memory, so that a regression fails instead of swapping
+
+
+LARGE_ROWS = [  # (data set, times repeated, min support): work large enough that start-up does not dominate
+    ("retail.dat", 5, 0.0005),
+    ("T10I4D100K.dat", 1, 0.0005),
+    ("chess.dat", 1, 0.5),
+    ("mushroom.dat", 1, 0.05),
+]
+LARGE_KINDS = ("all", "closed", "maximal")
+LARGE_PEERS = ("pyfim-fpgrowth", "pyfim-eclat")
+
+
+def large_report(shared: Path, timeout: float, repeat: int) -> None:
+    """mintext against pyfim's fpgrowth and eclat (the faster per row) on larger work: all, closed and maximal
+    itemsets, runs interleaved as above (``repeat`` rounds, best run of each)."""
+    print(f"\nLarger work: mintext.apriori(itemsets=True, closed=/maximal=) against pyfim fpgrowth and eclat "
+          f"(target s/c/m), best of {repeat} interleaved rounds; ratio = faster pyfim / mintext")
+    lines, misses = [], []
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        for name, times, support in LARGE_ROWS:
+            path = shared / "baskets" / name
+            if times > 1:
+                text = path.read_text(encoding="utf-8")
+                path = Path(folder) / f"{name.split('.')[0]}x{times}.dat"
+                path.write_text((text if text.endswith("\n") else text + "\n") * times, encoding="utf-8")
+            for kind in LARGE_KINDS:
+                suffix = "" if kind == "all" else f":{kind}"
+                peers = [("pyfim-fpgrowth" if kind == "all" else f"pyfim-fpgrowth{suffix}"),
+                         ("pyfim-eclat" if kind == "all" else f"pyfim-eclat{suffix}")]
+                tools = [f"mintext{suffix}", *peers]
+                results: dict[str, dict | None] = dict.fromkeys(tools)
+                for _ in range(repeat):
+                    for tool in tools:
+                        results[tool] = merge(results[tool], run_child(tool, str(path), support, timeout))
+                ours = results[tools[0]]
+                best_peer = min((results[p] for p in peers if "seconds" in results[p]),
+                                key=lambda r: r["seconds"], default={})
+                value = ratio(best_peer, ours, "seconds", timeout) if best_peer else None
+                cpu = ratio(best_peer, ours, "cpu", timeout) if best_peer else None
+                row = f"{name.split('.')[0]}{f' x{times}' if times > 1 else ''} @{support}"
+                if value is not None and value[0] < 1:
+                    misses.append(f"{row} {kind}: {1 / value[0]:.2f}x slower than pyfim")
+                counts = {t: results[t].get("itemsets") for t in tools}
+                agree = "" if len({c for c in counts.values() if c is not None}) == 1 else f" counts {counts}"
+                lines.append([row, kind, f"{ours.get('itemsets', 0):,}", show_time(ours, timeout), show_rss(ours),
+                              *(f"{show_time(results[p], timeout)} / {show_rss(results[p])}" for p in peers),
+                              show_ratio(value), show_ratio(cpu), agree.strip()])
+    print(table(["data @ support", "itemsets", "count", "mintext", "RSS", *LARGE_PEERS, "wall ratio", "CPU ratio",
+                 "note"], lines))
+    print("Target: no slower than pyfim on any row (wall clock)")
+    print("\n".join(f"  MISSED {m}" for m in misses) if misses else "  all met")
 
 
 def limit_report(shared: Path) -> None:

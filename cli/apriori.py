@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
 import click
 from click.core import ParameterSource
@@ -168,29 +171,13 @@ def apriori(
     from mintext.association.rules import association_rules, rule_item_ids
     from mintext.association.stream import stream_itemsets
     from mintext.association.tables import TableWriter, check_item_sep
-    from mintext.errors import MintextError
-    from mintext.io.atomic import atomic_output
     from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
         raise click.UsageError("give --min-support or --min-count, not both")
     check_selection(closed, maximal, top, max_itemsets)
-    if stream and not itemsets:
-        raise click.UsageError("--stream writes itemsets: add --itemsets (rules need every itemset's count at once)")
-    if stream and (closed or maximal or top or max_itemsets):
-        given = [o for o, v in (("--closed", closed), ("--maximal", maximal), ("--top", top),
-                                ("--max-itemsets", max_itemsets)) if v]
-        raise click.UsageError(f"--stream writes every frequent itemset as found; it does not combine with {given[0]}")
-    if itemsets:
-        ctx = click.get_current_context()
-        rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
-        given = [
-            f"--{name.replace('_', '-')}"
-            for name in rule_options
-            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-        ]
-        if given:
-            raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
+    _check_itemset_options(itemsets, stream, {"--closed": closed, "--maximal": maximal, "--top": top,
+                                              "--max-itemsets": max_itemsets})
     stats = DecodeStats()
     clock = time.perf_counter()
     baskets = read_baskets(
@@ -211,40 +198,70 @@ def apriori(
     if hint:
         warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    try:
-        with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and never half-written
-            if stream:
-                writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-                blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
-                rows = writer.itemset_blocks(blocks, baskets.n_baskets)
-                note(
-                    f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-                    f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
-                    f"{time.perf_counter() - clock:.2f} s"
-                )
-                return
-            found, base = mine(
-                baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
-                max_itemsets=max_itemsets, memory=memory, progress=not quiet,
-            )
-            mine_s, clock = time.perf_counter() - clock, time.perf_counter()
-            kind = "closed" if closed else "maximal" if maximal else "frequent"
-            among = f" (among {len(found):,} frequent)" if base is not found else ""
+    with _written(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
+        writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
+        if stream:
+            blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
+            rows = writer.itemset_blocks(blocks, baskets.n_baskets)
             note(
                 f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-                f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
+                f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
+                f"{time.perf_counter() - clock:.2f} s"
             )
-            writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-            if itemsets:
-                rows = writer.itemsets(base)
-            else:
-                rows = writer.rules(association_rules(
-                    found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
-                    antecedent=antecedent, consequent=consequent, base=base,
-                ))
-    except OSError as error:  # the output's disk is full, or the file cannot be written: nothing is left behind
-        raise MintextError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
+            return
+        found, base = mine(
+            baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
+            max_itemsets=max_itemsets, memory=memory, progress=not quiet,
+        )
+        mine_s, clock = time.perf_counter() - clock, time.perf_counter()
+        kind = "closed" if closed else "maximal" if maximal else "frequent"
+        among = f" (among {len(found):,} frequent)" if base is not found else ""
+        note(
+            f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+            f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
+        )
+        if itemsets:
+            rows = writer.itemsets(base)
+        else:
+            rows = writer.rules(association_rules(
+                found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
+                antecedent=antecedent, consequent=consequent, base=base,
+            ))
     what = "itemsets" if itemsets else "rules"
     note(f"wrote {rows:,} {what} in {time.perf_counter() - clock:.2f} s")
     if not len(found):
         note("no itemset is frequent: lower --min-support or --min-count")
+
+
+def _check_itemset_options(itemsets: bool, stream: bool, selections: dict[str, object]) -> None:
+    """Usage errors for options that need or exclude --itemsets and --stream (``selections``: --closed,
+    --maximal, --top, --max-itemsets as given)."""
+    if stream and not itemsets:
+        raise click.UsageError("--stream writes itemsets: add --itemsets (rules need every itemset's count at once)")
+    given = [option for option, value in selections.items() if value]
+    if stream and given:
+        raise click.UsageError(f"--stream writes every frequent itemset as found; it does not combine with {given[0]}")
+    if itemsets:
+        ctx = click.get_current_context()
+        rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in rule_options
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
+
+
+@contextmanager
+def _written(output: str) -> Iterator[IO[str]]:
+    """``atomic_output(output)``, with a failure to write (a full disk, a missing directory) as one line: the
+    output is then left as it was."""
+    from mintext.errors import MintextError
+    from mintext.io.atomic import atomic_output
+
+    try:
+        with atomic_output(output) as out:
+            yield out
+    except OSError as error:
+        raise MintextError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
