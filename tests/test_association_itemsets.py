@@ -259,3 +259,14 @@ def test_counts_match_a_counter_on_pairs_of_a_larger_sparse_input(code_path):
     pairs = Counter(frozenset(p) for b in baskets for p in itertools.combinations(sorted(b), 2))
     expected_pairs = {p: c for p, c in pairs.items() if c >= 3}
     assert {s: c for s, c in result.items() if len(s) == 2} == expected_pairs
+
+
+@pytest.mark.parametrize("length", [2, 3, 9, 40])
+@pytest.mark.parametrize("per_block", [1, 5, 64, 10_000])
+def test_upper_pairs_are_triu_indices_in_blocks(length, per_block):
+    blocks = list(itemsets_module._upper_pairs(length, per_block))
+    left, right = np.triu_indices(length, 1)
+    assert np.array_equal(np.concatenate([b[0] for b in blocks]), left)
+    assert np.array_equal(np.concatenate([b[1] for b in blocks]), right)
+    rows = length - 1  # a block is whole rows of i, at most per_block pairs unless one row is longer
+    assert all(len(b[0]) <= max(per_block, rows) for b in blocks)
