@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mintext
+import mintext.association.condensed as condensed_module
 import mintext.association.itemsets as itemsets_module
 from mintext.association.baskets import Baskets
 from mintext.association.condensed import condensed, top_itemsets
@@ -39,15 +40,19 @@ def test_closed_and_maximal_match_brute_force(baskets, min_count, max_len, kind)
     assert list(zip(frame["itemset"], frame["count"], strict=True)) == [r for r in rows if r in chosen]
 
 
-@pytest.mark.parametrize("masked", [True, False])
+@pytest.mark.parametrize("route", ["closure candidates", "subset lookups", "sorted matrices"])
 @pytest.mark.parametrize("seed", range(3))
-def test_closed_and_maximal_on_denser_random_data(seed, masked, monkeypatch):
-    """Both display routes (bit masks with perfect extensions, and sorted matrices) give the same condensed sets."""
-    if not masked:
+def test_closed_and_maximal_on_denser_random_data(seed, route, monkeypatch):
+    """Every route gives the same condensed sets: the masked miner's closure candidates compared pairwise, or
+    every itemset's subsets looked up by hash (chosen by cost, forced here), or the unmasked miner's levels."""
+    if route == "sorted matrices":
         monkeypatch.setattr(itemsets_module, "MASKED_ITEMS", 0)
+    monkeypatch.setattr(condensed_module, "LOOKUP_PAIRS", 0 if route == "subset lookups" else 10**9)
+    monkeypatch.setattr(condensed_module, "PAIRS_PER_BLOCK", 50)  # several blocks per group
     baskets = random_baskets(seed, n=120, n_items=11, density=0.6)
     frequent = brute_force(baskets, 10)
     found = frequent_itemsets(Baskets.from_iterable(baskets), min_count=10)
+    assert (found.closures is not None) == (route != "sorted matrices")
     assert as_dict(condensed(found, "closed")) == closed_of(frequent)
     assert as_dict(condensed(found, "maximal")) == maximal_of(frequent)
 

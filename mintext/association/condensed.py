@@ -48,6 +48,8 @@ def condensed(found: FrequentItemsets, kind: str) -> FrequentItemsets:
     """The ``kind`` (``closed`` or ``maximal``) itemsets among ``found``, in the same order, with their counts."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if found.closures is not None and _closures_pay(found, kind):
+        return _from_closures(found, kind)
     levels = []
     for k, level in enumerate(found.levels, start=1):
         above = found.levels[k] if k < len(found.levels) else None
@@ -56,6 +58,69 @@ def condensed(found: FrequentItemsets, kind: str) -> FrequentItemsets:
     while levels and not len(levels[-1]):
         levels.pop()
     return FrequentItemsets(items=found.items, levels=levels, n_baskets=found.n_baskets, min_count=found.min_count)
+
+
+PAIRS_PER_BLOCK = 1 << 22  # mask pairs compared at once
+LOOKUP_PAIRS = 100  # a subset looked up by hash costs about as much as comparing this many pairs of masks
+
+
+def _closures_pay(found: FrequentItemsets, kind: str) -> bool:
+    """Whether comparing closure candidates pairwise (within groups of equal count for closed itemsets) costs
+    less than looking up every frequent itemset's subsets, as measured: about ``LOOKUP_PAIRS`` pairs a lookup."""
+    closures = found.closures
+    if kind == "closed":
+        _, sizes = np.unique(closures.counts, return_counts=True)
+    else:
+        sizes = np.array([np.count_nonzero(closures.leaf)])
+    pairs = int(np.dot(sizes.astype(np.float64), sizes.astype(np.float64)) // 2)
+    lookups = sum(len(level) * (k + 1) for k, level in enumerate(found.levels[1:], start=1))
+    return pairs <= LOOKUP_PAIRS * lookups
+
+
+def _from_closures(found: FrequentItemsets, kind: str) -> FrequentItemsets:
+    """Closed or maximal itemsets from the closure candidates of the masked miner (at most 64 frequent items):
+    a candidate is closed unless another candidate of the same count contains it (the closure of a non-closed
+    candidate is a candidate); a maximal itemset is a leaf candidate that no other leaf candidate contains
+    (a frequent superset lies within a maximal itemset, itself a leaf)."""
+    closures = found.closures
+    masks, first = np.unique(closures.masks, return_index=True)
+    counts = closures.counts[first]
+    if kind == "closed":
+        keep = _not_contained(masks, counts, same_count=True)
+    else:
+        leaf = np.zeros(len(masks), bool)
+        leaf[np.searchsorted(masks, closures.masks[closures.leaf])] = True
+        masks, counts = masks[leaf], counts[leaf]
+        keep = _not_contained(masks, counts, same_count=False)
+    levels = closures.levels(masks[keep], counts[keep])
+    while levels and not len(levels[-1]):
+        levels.pop()
+    return FrequentItemsets(items=found.items, levels=levels, n_baskets=found.n_baskets, min_count=found.min_count)
+
+
+def _not_contained(masks: np.ndarray, counts: np.ndarray, same_count: bool) -> np.ndarray:
+    """A mask of the (distinct) ``masks`` that no other one contains (with ``same_count``: none of the same
+    count). A set can only be within a larger one: sorted by group (the count, with ``same_count``) and size
+    descending, each row is compared with the rows before it in its group, in blocks of about
+    ``PAIRS_PER_BLOCK`` pairs."""
+    sizes = np.bitwise_count(masks).astype(np.int64)
+    group = counts if same_count else np.zeros(len(masks), np.int64)
+    order = np.lexsort((-sizes, group))
+    masks, sizes, group = masks[order], sizes[order], group[order]
+    contained = np.zeros(len(masks), bool)
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    for first, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        at = first
+        while at < end:
+            stop = min(end, at + max(1, PAIRS_PER_BLOCK // (end - first)))
+            rows, others = slice(at, stop), slice(first, stop)
+            within = (masks[rows, None] & ~masks[None, others]) == 0
+            within &= sizes[rows, None] < sizes[None, others]
+            contained[rows] = within.any(axis=1)
+            at = stop
+    keep = np.empty(len(masks), bool)
+    keep[order] = ~contained
+    return keep
 
 
 def _without_superset(level: Level, above: Level | None, found: FrequentItemsets, equal_count: bool) -> np.ndarray:

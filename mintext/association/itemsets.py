@@ -147,6 +147,7 @@ class FrequentItemsets:
     levels: list[Level]
     n_baskets: int
     min_count: int
+    closures: ClosureCandidates | None = None  # with perfect extensions and no max_len (see ClosureCandidates)
 
     def __len__(self) -> int:
         return sum(len(level) for level in self.levels)
@@ -178,6 +179,26 @@ class FrequentItemsets:
         lengths = np.repeat(np.arange(1, len(self.levels) + 1, dtype=np.int64), [len(level) for level in self.levels])
         columns = dict(zip(ITEMSET_COLUMNS, (itemsets, lengths, counts, counts / self.n_baskets), strict=True))
         return pd.DataFrame(columns, copy=False)  # the arrays are new: no need to copy them
+
+
+@dataclass(frozen=True, eq=False)
+class ClosureCandidates:
+    """Every closed itemset is among these, as 64-bit masks (see :class:`_MaskedLevels`) with their counts.
+
+    When the miner leaves out perfect extensions, every frequent itemset is a
+    core itemset X plus a subset S of its extensions ext(X), with the count
+    of X; unless S is all of ext(X), X + ext(X) is a superset with the same
+    count, so the closed itemsets are among the X + ext(X) (``masks``). The
+    closure of any of them is one of them too. ``leaf`` marks those whose X
+    has no frequent core extension in the mining tree: a maximal itemset's X
+    is a leaf (any X + ext(X) + z, z frequent with X, would contain it).
+    ``levels(masks, counts)`` puts masks back into sorted levels.
+    """
+
+    masks: np.ndarray
+    counts: np.ndarray
+    leaf: np.ndarray
+    levels: Callable[[np.ndarray, np.ndarray], list[Level]]
 
 
 @contextmanager
@@ -254,7 +275,9 @@ def frequent_itemsets(
         sink = _SortedLevels(position, item_ids)
     miner.run(max_len, sink.add)
     sink.finish(max_len)
-    return FrequentItemsets(items=baskets.items, levels=sink.levels, n_baskets=n, min_count=threshold)
+    closures = sink.closures() if masked and max_len is None else None
+    return FrequentItemsets(items=baskets.items, levels=sink.levels, n_baskets=n, min_count=threshold,
+                            closures=closures)
 
 
 _HIGH_BIT_FIRST = np.left_shift(np.uint64(1), np.arange(63, -1, -1, dtype=np.uint64))  # p -> bit 63 - p
@@ -357,6 +380,7 @@ class _MaskedLevels:
         self.check = check
         self.keep = keep
         self.levels: list[Level] = []
+        self._candidates: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # see ClosureCandidates
         # the level below, starting from the root (the empty itemset, in every basket): its core rows (masks,
         # counts, extensions inherited from above) and its other rows (masks, counts, extensions left)
         self.k = 0
@@ -371,6 +395,9 @@ class _MaskedLevels:
         if perfect is not None and len(perfect[0]):
             np.bitwise_or.at(extensions, perfect[0], self.bit_of_rank[perfect[1]])
         parents = rows.parents if rows.parents is not None else np.zeros(len(rows), np.intp)
+        leaf = np.ones(len(masks), bool)
+        leaf[parents] = False
+        self._candidates.append((masks | extensions, below_counts, leaf))  # X + ext(X), now that ext(X) is known
         core = (np.take(masks, parents) | self.bit_of_rank[rows.last], counts, np.take(extensions, parents))
         below = tuple(np.concatenate(pair) for pair in zip((masks, below_counts, extensions), self.twins, strict=True))
         self._check_level(rows.k, core, below)
@@ -386,12 +413,28 @@ class _MaskedLevels:
         """The levels above the last mined one: extensions of its rows only (the miner found no longer core
         rows, or stopped at ``max_len``)."""
         empty = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64))
+        if max_len is None and len(self.core[0]):  # mining stopped below (under two frequent items): no more ext
+            masks, counts, extensions = self.core
+            self._candidates.append((masks | extensions, counts, np.ones(len(masks), bool)))
         while max_len is None or self.k < max_len:
             below = tuple(np.concatenate(pair) for pair in zip(self.core, self.twins, strict=True))
             if not np.any(below[2]):
                 break
             self._check_level(self.k + 1, empty, below)
             self.keep(self.k + 1, self._level(self.k + 1, empty, _extended(*below)))
+
+    def closures(self) -> ClosureCandidates:
+        """The closure candidates X + ext(X) of every core itemset X (the empty one only if items are in every
+        basket), once mining is done without ``max_len``."""
+        masks, counts, leaf = (np.concatenate(part) for part in zip(*self._candidates, strict=True))
+        keep = masks != 0
+        return ClosureCandidates(masks[keep], counts[keep], leaf[keep], self._sorted_levels)
+
+    def _sorted_levels(self, masks: np.ndarray, counts: np.ndarray) -> list[Level]:
+        """Itemsets given as masks, one sorted level per length (empty levels for missing lengths)."""
+        sizes = np.bitwise_count(masks)
+        top = int(sizes.max(initial=0))
+        return [self._display(masks[sizes == k], counts[sizes == k], k) for k in range(1, top + 1)]
 
     def _level(self, k: int, core: tuple[np.ndarray, ...], twins: tuple[np.ndarray, ...]) -> int:
         self.k, self.core, self.twins = k, core, twins
