@@ -108,7 +108,8 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 )
 @click.option(
     "--memory", type=ByteSize(), default="2G", show_default=True,
-    help="Most memory for itemsets and bitsets; mining stops with an error beyond it.",
+    help="Most memory for itemsets, bitsets and working arrays; mining stops with an error beyond it (--stream "
+    "splits its work to stay within it).",
 )
 @input_options
 @output_option

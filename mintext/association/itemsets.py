@@ -638,11 +638,13 @@ class _Miner:
         self.check_memory(level)
 
     def check_memory(self, level: int, transient: int = 0) -> None:
-        """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
+        """Raise :class:`MemoryLimitError` if the itemsets found so far plus ``transient`` bytes (bitsets and
+        working arrays about to be made) exceed the memory limit."""
         if self.held + transient > self.memory:
             raise MemoryLimitError(
                 f"the frequent itemsets up to length {level} need {_size(self.held + transient)}, over the memory "
-                f"limit of {_size(self.memory)}; raise --min-support/--min-count, set --max-len, or raise --memory"
+                f"limit of {_size(self.memory)}; raise --min-support/--min-count, set --max-len, raise --memory, "
+                "or write them with --itemsets --stream"
             )
 
     def _widths(self, first_items: np.ndarray) -> np.ndarray:
