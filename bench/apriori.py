@@ -71,7 +71,12 @@ def read_transactions(path: str) -> list[list[str]]:
 
 
 def work_of(tool: str) -> Callable[[str, float], int]:
-    """Import what ``tool`` needs (outside the clock) and return its work: (path, support) -> itemsets found."""
+    """Import what ``tool`` needs (outside the clock) and return its work: (path, support) -> itemsets found.
+
+    ``tool:closed`` and ``tool:maximal`` (mintext, pyfim-fpgrowth, pyfim-eclat) find those itemsets instead.
+    """
+    if ":" in tool:
+        return _condensed_work(*tool.split(":"))
     if tool == "mintext":
         import pandas  # noqa: F401
 
@@ -117,6 +122,29 @@ def work_of(tool: str) -> Callable[[str, float], int]:
 
         return efficient
     raise SystemExit(f"unknown tool {tool!r}")
+
+
+def _condensed_work(tool: str, target: str) -> Callable[[str, float], int]:
+    """Closed or maximal (``target``) itemsets: mintext's apriori(closed=/maximal=), or pyfim with target c/m."""
+    if tool == "mintext":
+        import pandas  # noqa: F401
+
+        import mintext
+
+        apriori = mintext.apriori
+        return lambda path, support: len(apriori(path, min_support=support, itemsets=True, **{target: True}))
+    import fim
+
+    from mintext.association.itemsets import support_threshold
+
+    algorithm = {"pyfim-fpgrowth": fim.fpgrowth, "pyfim-eclat": fim.eclat}[tool]
+
+    def pyfim(path: str, support: float) -> int:
+        transactions = read_transactions(path)
+        count = support_threshold(len(transactions), min_support=support)
+        return len(algorithm(transactions, target=target[0], supp=-count, zmin=1, report="a"))
+
+    return pyfim
 
 
 def child(tool: str, path: str, support: float) -> dict:
@@ -253,14 +281,33 @@ def main(args: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of fast tools, best kept (default 3)")
     parser.add_argument("--rows", default="", help="comma-separated data set names (default: all)")
     parser.add_argument("--peers", default="pyfim,mlxtend,efficient-apriori", help="comma-separated peer groups")
+    parser.add_argument("--only", choices=["limits", "large", "stream"],
+                        help="run only this part (limits: runs past --memory; large: larger work against pyfim; "
+                        "stream: over 100 million itemsets streamed to a file)")
+    parser.add_argument("--stream-support", type=float, default=STREAM_SUPPORT,
+                        help=f"support of the streamed run on {STREAM_DATA} (default {STREAM_SUPPORT})")
+    parser.add_argument("--pyfim-file", nargs=3, metavar=("PATH", "SUPPORT", "OUT"), help=argparse.SUPPRESS)
     options = parser.parse_args(args)
     if options.child:
         tool, path, support = options.child
         print(json.dumps(child(tool, path, float(support))))
         return
+    if options.pyfim_file:
+        path, support, out = options.pyfim_file
+        print(json.dumps(pyfim_to_file(path, float(support), out)))
+        return
     shared = find_shared("baskets")
     if shared is None:
         print("bench apriori: ../shared/baskets not found (set MINTEXT_SHARED); nothing measured")
+        return
+    if options.only == "limits":
+        limit_report(shared)
+        return
+    if options.only == "large":
+        large_report(shared, options.timeout, options.repeat)
+        return
+    if options.only == "stream":
+        stream_report(shared, options.stream_support)
         return
     wanted = {w for w in options.rows.split(",") if w}
     rows = [r for r in ROWS if not wanted or r[0].split(".")[0] in wanted]
@@ -296,6 +343,10 @@ def main(args: list[str]) -> None:
     report(rows, tools, results, options.timeout)
     phase_report(shared, rows, options.repeat)
     memory_report(shared, options.timeout)
+    if "pyfim-fpgrowth" in tools:
+        large_report(shared, options.timeout, options.repeat)
+    limit_report(shared)
+    stream_report(shared, options.stream_support)
 
 
 def _unavailable(tools: list[str]) -> dict[str, str]:
@@ -367,6 +418,162 @@ def phase_report(shared: Path, rows, repeat: int) -> None:
         best = {p: min(r["phases"][p] for r in runs) for p in names}
         lines.append([f"{name.split('.')[0]} @{support}", *(f"{best[p]:.2f}" for p in names), f"{runs[0]['rules']:,}"])
     print(table(["data @ support", *names, "rules found"], lines, right=True))
+
+
+LIMIT_ROWS = [  # (what, how to make the input, command-line options): runs that pass --memory 2G and must stop
+    ("groceries @1e-7", "groceries", ["-s", "1e-7"]),
+    ("2 baskets x 50,000 items -l 2", "two-long-baskets", ["-n", "1", "-l", "2"]),
+]
+LIMIT_MEMORY = 2 << 30
+LIMIT_SLACK = 4 << 30  # address space allowed past --memory, so that a regression fails instead of swapping
+
+
+LARGE_ROWS = [  # (data set, times repeated, min support): work large enough that start-up does not dominate
+    ("retail.dat", 5, 0.0005),
+    ("T10I4D100K.dat", 1, 0.0005),
+    ("chess.dat", 1, 0.5),
+    ("mushroom.dat", 1, 0.05),
+]
+LARGE_KINDS = ("all", "closed", "maximal")
+LARGE_PEERS = ("pyfim-fpgrowth", "pyfim-eclat")
+
+
+def large_report(shared: Path, timeout: float, repeat: int) -> None:
+    """mintext against pyfim's fpgrowth and eclat (the faster per row) on larger work: all, closed and maximal
+    itemsets, runs interleaved as above (``repeat`` rounds, best run of each)."""
+    print(f"\nLarger work: mintext.apriori(itemsets=True, closed=/maximal=) against pyfim fpgrowth and eclat "
+          f"(target s/c/m), best of {repeat} interleaved rounds; ratio = faster pyfim / mintext")
+    lines, misses = [], []
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        for name, times, support in LARGE_ROWS:
+            path = shared / "baskets" / name
+            if times > 1:
+                text = path.read_text(encoding="utf-8")
+                path = Path(folder) / f"{name.split('.')[0]}x{times}.dat"
+                path.write_text((text if text.endswith("\n") else text + "\n") * times, encoding="utf-8")
+            for kind in LARGE_KINDS:
+                suffix = "" if kind == "all" else f":{kind}"
+                peers = [("pyfim-fpgrowth" if kind == "all" else f"pyfim-fpgrowth{suffix}"),
+                         ("pyfim-eclat" if kind == "all" else f"pyfim-eclat{suffix}")]
+                tools = [f"mintext{suffix}", *peers]
+                results: dict[str, dict | None] = dict.fromkeys(tools)
+                for _ in range(repeat):
+                    for tool in tools:
+                        results[tool] = merge(results[tool], run_child(tool, str(path), support, timeout))
+                ours = results[tools[0]]
+                best_peer = min((results[p] for p in peers if "seconds" in results[p]),
+                                key=lambda r: r["seconds"], default={})
+                value = ratio(best_peer, ours, "seconds", timeout) if best_peer else None
+                cpu = ratio(best_peer, ours, "cpu", timeout) if best_peer else None
+                row = f"{name.split('.')[0]}{f' x{times}' if times > 1 else ''} @{support}"
+                if value is not None and value[0] < 1:
+                    misses.append(f"{row} {kind}: {1 / value[0]:.2f}x slower than pyfim")
+                counts = {t: results[t].get("itemsets") for t in tools}
+                agree = "" if len({c for c in counts.values() if c is not None}) == 1 else f" counts {counts}"
+                lines.append([row, kind, f"{ours.get('itemsets', 0):,}", show_time(ours, timeout), show_rss(ours),
+                              *(f"{show_time(results[p], timeout)} / {show_rss(results[p])}" for p in peers),
+                              show_ratio(value), show_ratio(cpu), agree.strip()])
+    print(table(["data @ support", "itemsets", "count", "mintext", "RSS", *LARGE_PEERS, "wall ratio", "CPU ratio",
+                 "note"], lines))
+    print("Target: no slower than pyfim on any row (wall clock)")
+    print("\n".join(f"  MISSED {m}" for m in misses) if misses else "  all met")
+
+
+STREAM_DATA = "chess.dat"
+STREAM_SUPPORT = 0.24  # 120,979,411 frequent itemsets (pyfim's pattern spectrum)
+STREAM_MEMORY = "512M"
+STREAM_PEER_CAP = 8 << 30  # address space for pyfim, which holds every itemset as a Python tuple
+
+
+def pyfim_to_file(path: str, support: float, out: str) -> dict:
+    """pyfim's fpgrowth, then its itemsets written as the CSV mintext writes (items joined by |, length, count,
+    support): the way to get pyfim's itemsets into a file from Python."""
+    import fim
+
+    from mintext.association.itemsets import support_threshold
+
+    transactions = read_transactions(path)
+    n = len(transactions)
+    count = support_threshold(n, min_support=support)
+    found = fim.fpgrowth(transactions, target="s", supp=-count, zmin=1, report="a")
+    with open(out, "w", encoding="utf-8") as file:
+        file.write("itemset,length,count,support\n")
+        file.writelines(f"{'|'.join(items)},{len(items)},{c},{c / n!r}\n" for items, c in found)
+    return {"itemsets": len(found)}
+
+
+def stream_report(shared: Path, support: float) -> None:
+    """``mintext apriori --itemsets --stream`` on chess at a support with over 100 million frequent itemsets,
+    written to a file: time, itemsets per second and peak RSS (target: under 1 GB), against pyfim writing the
+    same file (its address space capped; it keeps every itemset in memory first)."""
+    path = shared / "baskets" / STREAM_DATA
+    print(f"\nStreamed: {STREAM_DATA} @{support}, --itemsets --stream --memory {STREAM_MEMORY} -o FILE, against "
+          f"pyfim fpgrowth writing the same CSV from Python (address space capped at {STREAM_PEER_CAP >> 30} GiB)")
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        out = Path(folder) / "itemsets.csv"
+        command = [str(Path(sys.executable).parent / "mintext"), "apriori", str(path), "--itemsets", "--stream",
+                   "-s", repr(support), "--memory", STREAM_MEMORY, "-q", "-o", str(out)]
+        ours = _limited_run(command, 16 << 30)
+        rows = _count_rows(out) if ours["code"] == 0 else 0
+        out.unlink(missing_ok=True)
+        peer = _limited_run([sys.executable, "-m", "bench.apriori", "--pyfim-file", str(path), repr(support),
+                             str(out)], STREAM_PEER_CAP)
+        peer_rows = _count_rows(out) if peer["code"] == 0 else 0
+    for tool, run, found in (("mintext --stream", ours, rows), ("pyfim fpgrowth + write", peer, peer_rows)):
+        status = "ok" if run["code"] == 0 else f"failed ({(run['stderr'].strip().splitlines() or ['?'])[-1][:60]})"
+        rate = f"{found / run['wall']:,.0f}" if found else "-"
+        lines.append([tool, f"{found:,}", f"{run['wall']:.1f} s", rate, f"{run['rss'] / 2**20:,.0f} MB", status])
+    print(table(["tool", "itemsets written", "time", "itemsets/s", "peak RSS", "status"], lines))
+    met = ours["code"] == 0 and rows > 100_000_000 and ours["rss"] < 1 << 30
+    print(f"Target: over 100 million itemsets written with peak RSS under 1 GB: {'met' if met else 'MISSED'}")
+
+
+def _count_rows(path: Path) -> int:
+    """Lines of a file less its header, counted in 16 MiB blocks."""
+    lines = 0
+    with open(path, "rb") as file:
+        while block := file.read(1 << 24):
+            lines += block.count(b"\n")
+    return max(0, lines - 1)
+
+
+def limit_report(shared: Path) -> None:
+    """Peak RSS of ``mintext apriori --itemsets --memory 2G`` on inputs whose itemsets pass any memory: the run
+    must stop with the memory error, its peak RSS near --memory (was 12.6 GB and 24 GB, killed)."""
+    print(f"\nRuns past the memory limit: mintext apriori --itemsets --memory 2G (address space capped at "
+          f"{(LIMIT_MEMORY + LIMIT_SLACK) >> 30} GiB)")
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
+        for what, source, options in LIMIT_ROWS:
+            if source == "groceries":
+                path = shared / "baskets" / "groceries.csv"
+            else:
+                path = Path(folder) / "two.dat"
+                path.write_text((" ".join(map(str, range(50_000))) + "\n") * 2, encoding="utf-8")
+            command = [str(Path(sys.executable).parent / "mintext"), "apriori", str(path), "--itemsets",
+                       "--memory", str(LIMIT_MEMORY), "-q", "-o", str(Path(folder) / "out.csv"), *options]
+            run = _limited_run(command, LIMIT_MEMORY + LIMIT_SLACK)
+            message = (run["stderr"].strip().splitlines() or [""])[-1]
+            verdict = "met" if run["rss"] < LIMIT_MEMORY + (256 << 20) and run["code"] == 1 else "MISSED"
+            lines.append([what, f"{run['wall']:.1f} s", f"{run['rss'] / 2**30:.2f} GiB",
+                          f"{run['rss'] / LIMIT_MEMORY:.2f}", str(run["code"]), verdict, message[:90]])
+    print(table(["input", "time", "peak RSS", "of --memory", "exit", "peak < --memory + 256 MiB", "message"], lines))
+
+
+def _limited_run(command: list[str], address_space: int) -> dict:
+    """Run ``command`` with its address space capped; its exit status, stderr, wall time and peak RSS."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    err = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.stderr.close()
+    return {"code": os.waitstatus_to_exitcode(status), "stderr": err, "wall": time.perf_counter() - started,
+            "rss": usage.ru_maxrss * 1024}
 
 
 def memory_report(shared: Path, timeout: float) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
 import click
 from click.core import ParameterSource
@@ -50,6 +53,27 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("-l", "--max-len", type=click.IntRange(min=1), metavar="N", help="Longest itemset to look for.")
 @click.option("--itemsets", is_flag=True, help="Write the frequent itemsets instead of rules.")
 @click.option(
+    "--closed", is_flag=True,
+    help="Only closed itemsets (no superset has the same count); rules: only those whose X u Y is closed.",
+)
+@click.option(
+    "--maximal", is_flag=True,
+    help="Only maximal itemsets (no superset is frequent); rules: only those whose X u Y is maximal.",
+)
+@click.option(
+    "--stream", is_flag=True,
+    help="With --itemsets: mine depth-first and write itemsets as they are found, in memory that does not grow "
+    "with their number (grouped by their rarest item; see docs/apriori.md).",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), metavar="N",
+    help="The itemsets of the N highest counts (more on ties), without choosing a support.",
+)
+@click.option(
+    "--max-itemsets", type=click.IntRange(min=1), metavar="N",
+    help="The lowest threshold with at most N frequent itemsets, without choosing a support.",
+)
+@click.option(
     "-c", "--min-confidence", type=float, default=0.5, show_default=True, callback=_fraction(low_open=False),
     metavar="FRACTION", help="Keep rules X -> Y with count(X u Y) / count(X) at least this, in [0, 1].",
 )
@@ -79,11 +103,13 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 )
 @click.option(
     "--item-sep", default="|", show_default=True, metavar="TEXT",
-    help="Joins the items of an itemset, antecedent or consequent in csv and tsv.",
+    help="Joins the items of an itemset, antecedent or consequent in csv and tsv (an item that contains it "
+    "is refused).",
 )
 @click.option(
     "--memory", type=ByteSize(), default="2G", show_default=True,
-    help="Most memory for itemsets and bitsets; mining stops with an error beyond it.",
+    help="Most memory for itemsets, bitsets and working arrays; mining stops with an error beyond it (--stream "
+    "splits its work to stay within it).",
 )
 @input_options
 @output_option
@@ -94,6 +120,11 @@ def apriori(
     min_count: int | None,
     max_len: int | None,
     itemsets: bool,
+    closed: bool,
+    maximal: bool,
+    stream: bool,
+    top: int | None,
+    max_itemsets: int | None,
     min_confidence: float,
     min_lift: float | None,
     max_consequent: int | None,
@@ -133,25 +164,22 @@ def apriori(
       mintext apriori groceries.csv -s 0.001 --consequent "whole milk" --output-format tsv
       cat baskets.txt | mintext apriori - --itemsets -n 2 -l 3
     """
+    import numpy as np
+
     from mintext.association.baskets import read_baskets
-    from mintext.association.itemsets import frequent_itemsets
+    from mintext.association.itemsets import support_threshold
+    from mintext.association.pipeline import check_selection, mine
     from mintext.association.rules import association_rules, rule_item_ids
-    from mintext.association.tables import TableWriter
-    from mintext.io.atomic import atomic_output, check_outputs
+    from mintext.association.stream import stream_itemsets
+    from mintext.association.tables import TableWriter, check_item_sep
+    from mintext.io.atomic import check_outputs
     from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
         raise click.UsageError("give --min-support or --min-count, not both")
-    if itemsets:
-        ctx = click.get_current_context()
-        rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
-        given = [
-            f"--{name.replace('_', '-')}"
-            for name in rule_options
-            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-        ]
-        if given:
-            raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
+    check_selection(closed, maximal, top, max_itemsets)
+    _check_itemset_options(itemsets, stream, {"--closed": closed, "--maximal": maximal, "--top": top,
+                                              "--max-itemsets": max_itemsets})
     check_outputs({"-o": output}, inputs)
     stats = DecodeStats()
     clock = time.perf_counter()
@@ -162,25 +190,81 @@ def apriori(
     if stats.replaced:
         warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
     rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
+    ranked = top or max_itemsets
+    if ranked and min_support is None and min_count is None:
+        threshold = 1  # --top and --max-itemsets choose the threshold; a support given is a floor
+    else:
+        threshold = support_threshold(baskets.n_baskets, min_support, min_count)
+    frequent = np.flatnonzero(baskets.item_counts() >= threshold).tolist()
+    check_item_sep([baskets.items[i] for i in frequent], item_sep, output_format)
+    hint = baskets.space_separated_hint() if basket_format != "fimi" else None
+    if hint:
+        warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    found = frequent_itemsets(
-        baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=not quiet
-    )
-    mine_s, clock = time.perf_counter() - clock, time.perf_counter()
-    note(
-        f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-        f"{len(found):,} frequent itemsets with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
-    )
-    blocks = None
-    if not itemsets:
-        blocks = association_rules(
-            found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
-            antecedent=antecedent, consequent=consequent,
-        )
-    with atomic_output(output) as out:
+    with _written(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
         writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-        rows = writer.itemsets(found) if itemsets else writer.rules(blocks)
+        if stream:
+            blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
+            rows = writer.itemset_blocks(blocks, baskets.n_baskets)
+            note(
+                f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+                f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
+                f"{time.perf_counter() - clock:.2f} s"
+            )
+            return
+        found, base = mine(
+            baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
+            max_itemsets=max_itemsets, memory=memory, progress=not quiet,
+        )
+        mine_s, clock = time.perf_counter() - clock, time.perf_counter()
+        kind = "closed" if closed else "maximal" if maximal else "frequent"
+        among = f" (among {len(found):,} frequent)" if base is not found else ""
+        note(
+            f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+            f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
+        )
+        if itemsets:
+            rows = writer.itemsets(base)
+        else:
+            rows = writer.rules(association_rules(
+                found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
+                antecedent=antecedent, consequent=consequent, base=base,
+            ))
     what = "itemsets" if itemsets else "rules"
     note(f"wrote {rows:,} {what} in {time.perf_counter() - clock:.2f} s")
     if not len(found):
         note("no itemset is frequent: lower --min-support or --min-count")
+
+
+def _check_itemset_options(itemsets: bool, stream: bool, selections: dict[str, object]) -> None:
+    """Usage errors for options that need or exclude --itemsets and --stream (``selections``: --closed,
+    --maximal, --top, --max-itemsets as given)."""
+    if stream and not itemsets:
+        raise click.UsageError("--stream writes itemsets: add --itemsets (rules need every itemset's count at once)")
+    given = [option for option, value in selections.items() if value]
+    if stream and given:
+        raise click.UsageError(f"--stream writes every frequent itemset as found; it does not combine with {given[0]}")
+    if itemsets:
+        ctx = click.get_current_context()
+        rule_options = ("min_confidence", "min_lift", "max_consequent", "antecedent", "consequent")
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in rule_options
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
+
+
+@contextmanager
+def _written(output: str) -> Iterator[IO[str]]:
+    """``atomic_output(output)``, with a failure to write (a full disk, a missing directory) as one line: the
+    output is then left as it was."""
+    from mintext.errors import MintextError
+    from mintext.io.atomic import atomic_output
+
+    try:
+        with atomic_output(output) as out:
+            yield out
+    except OSError as error:
+        raise MintextError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None

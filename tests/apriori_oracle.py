@@ -33,3 +33,23 @@ def random_baskets(seed: int, n: int, n_items: int, density: float) -> list[list
     rng = np.random.default_rng(seed)
     weights = rng.uniform(0.2, 1.0, n_items) * density
     return [[f"i{j}" for j in np.flatnonzero(rng.random(n_items) < weights)] for _ in range(n)]
+
+
+def closed_of(frequent: dict[frozenset, int]) -> dict[frozenset, int]:
+    """The closed itemsets among ``frequent``: no other itemset there contains it with the same count."""
+    return {x: c for x, c in frequent.items() if not any(x < y and c == d for y, d in frequent.items())}
+
+
+def maximal_of(frequent: dict[frozenset, int]) -> dict[frozenset, int]:
+    """The maximal itemsets among ``frequent``: no other itemset there contains it."""
+    return {x: c for x, c in frequent.items() if not any(x < y for y in frequent)}
+
+
+def top_of(frequent: dict[frozenset, int], n: int, at_most: bool) -> dict[frozenset, int]:
+    """The itemsets of the n highest counts, ties at the n-th count included (``at_most``: the lowest threshold
+    that keeps at most n of them), by sorting every count."""
+    counts = sorted(frequent.values(), reverse=True)
+    if len(counts) <= n:
+        return dict(frequent)
+    cut = counts[n] + 1 if at_most else counts[n - 1]
+    return {x: c for x, c in frequent.items() if c >= cut}

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ from hypothesis import strategies as st
 
 import mintext.association.itemsets as itemsets_module
 from mintext.association.baskets import Baskets
-from mintext.association.itemsets import frequent_itemsets, item_ranks, support_threshold
+from mintext.association.itemsets import MemoryLimitError, frequent_itemsets, item_ranks, support_threshold
 from mintext.errors import UsageError
 
 
@@ -199,8 +203,47 @@ def test_threshold_errors(options, message):
 
 def test_memory_limit_is_a_clear_error():
     baskets = Baskets.from_iterable([[f"i{j}" for j in range(16)]] * 3)
-    with pytest.raises(UsageError, match="over the memory limit"):
+    with pytest.raises(MemoryLimitError, match="over the memory limit"):
         frequent_itemsets(baskets, min_count=1, memory=100_000)
+
+
+PEAK_RSS_SCRIPT = """
+import resource, sys
+import numpy as np
+from mintext.association.baskets import Baskets
+from mintext.association.itemsets import MemoryLimitError, frequent_itemsets
+kind, memory = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(5)
+if kind == "explode":  # count 1 over baskets of 30 of 120 items: billions of itemsets, past any level
+    names = [[f"i{j}" for j in rng.choice(120, 30, replace=False)] for _ in range(400)]
+elif kind == "explode-masked":  # at most 64 items: the path with perfect extensions
+    names = [[f"i{j}" for j in rng.choice(60, 30, replace=False)] for _ in range(400)]
+else:  # two baskets of 20,000 items, pairs only: 200 million pairs
+    names = [[str(j) for j in range(20_000)]] * 2
+baskets = Baskets.from_iterable(names)
+del names
+start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    frequent_itemsets(baskets, min_count=1, max_len=2 if kind == "pairs" else None, memory=memory)
+    print("finished", file=sys.stderr)
+except MemoryLimitError as error:
+    print(error, file=sys.stderr)
+print(start * 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["explode", "explode-masked", "pairs"])
+def test_peak_memory_stays_near_the_limit(kind):
+    """Every large allocation is counted before it is made: the run stops with the memory error while its
+    peak RSS has grown by about ``memory`` at most (here 48 MiB, plus a few MiB of blocks and temporaries)."""
+    memory = 48 << 20
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_SCRIPT, kind, str(memory)], capture_output=True, text=True, timeout=120,
+        check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert "over the memory limit of 48.0 MiB" in done.stderr
+    start, peak = map(int, done.stdout.split())
+    assert peak - start < memory + (16 << 20), (peak - start) / 2**20
 
 
 def test_repr_summarises():
@@ -216,3 +259,14 @@ def test_counts_match_a_counter_on_pairs_of_a_larger_sparse_input(code_path):
     pairs = Counter(frozenset(p) for b in baskets for p in itertools.combinations(sorted(b), 2))
     expected_pairs = {p: c for p, c in pairs.items() if c >= 3}
     assert {s: c for s, c in result.items() if len(s) == 2} == expected_pairs
+
+
+@pytest.mark.parametrize("length", [2, 3, 9, 40])
+@pytest.mark.parametrize("per_block", [1, 5, 64, 10_000])
+def test_upper_pairs_are_triu_indices_in_blocks(length, per_block):
+    blocks = list(itemsets_module._upper_pairs(length, per_block))
+    left, right = np.triu_indices(length, 1)
+    assert np.array_equal(np.concatenate([b[0] for b in blocks]), left)
+    assert np.array_equal(np.concatenate([b[1] for b in blocks]), right)
+    rows = length - 1  # a block is whole rows of i, at most per_block pairs unless one row is longer
+    assert all(len(b[0]) <= max(per_block, rows) for b in blocks)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
+import subprocess
+import sys
+import time
 
+import numpy as np
 import pytest
+from conftest import REPO
 
 GROCERIES = "milk,bread\nmilk,eggs\nmilk,bread,eggs\nbread\n"
 
@@ -263,7 +269,7 @@ def test_no_frequent_itemsets_is_an_empty_table(run, write):
 def test_memory_limit(run, write):
     basket = ",".join(f"i{j}" for j in range(24))
     path = write("m.csv", f"{basket}\n{basket}\n")
-    assert_one_line_error(run("apriori", path, "-n", "2", "--memory", "16M", "--itemsets"), 2,
+    assert_one_line_error(run("apriori", path, "-n", "2", "--memory", "16M", "--itemsets"), 1,
                           "over the memory limit of 16.0 MiB")
 
 
@@ -275,3 +281,158 @@ def test_cli_choices_match_the_library():
 
     assert command.BASKET_FORMATS == FORMATS
     assert command.OUTPUT_FORMATS == OUTPUT_FORMATS
+
+
+def test_an_item_with_the_item_sep_is_refused(run, write):
+    """'a|b' alone and 'a' with 'b' would both print as a|b: refused before mining, with the way out."""
+    path = write("pipe.csv", "a|b,c\na,b\na|b,a,b\n")
+    for output_format in ("csv", "tsv"):
+        assert_one_line_error(
+            run("apriori", path, "--itemsets", "-n", "2", "--output-format", output_format), 2,
+            "item 'a|b' contains the --item-sep '|'",
+        )
+    assert_one_line_error(run("apriori", path, "-n", "2", "--item-sep", ""), 2, "--item-sep must not be empty")
+    other = run("apriori", path, "--itemsets", "-n", "2", "--item-sep", ";", "-q")
+    assert other.exit_code == 0
+    assert other.stdout.splitlines()[1:] == ["a,1,2,0.6666666666666666", "a|b,1,2,0.6666666666666666",
+                                             "b,1,2,0.6666666666666666", "a;b,2,2,0.6666666666666666"]
+    jsonl = run("apriori", path, "--itemsets", "-n", "2", "--output-format", "jsonl", "-q")
+    assert [json.loads(line)["itemset"] for line in jsonl.stdout.splitlines()] == [["a"], ["a|b"], ["b"], ["a", "b"]]
+    # an item with the separator that is not frequent is never written: no reason to refuse
+    rare = run("apriori", write("rare.csv", "x|y,a\na,b\na,b\n"), "--itemsets", "-n", "2", "-q")
+    assert rare.exit_code == 0 and "x|y" not in rare.stdout
+
+
+def test_space_separated_baskets_get_a_hint(run, write):
+    """Space-separated items read as CSV are one item per basket: the warning names --format fimi."""
+    text = "a b c\na b\nb c\n"
+    result = run("apriori", "-", "--itemsets", "-n", "2", input=text)
+    assert result.exit_code == 0
+    assert "use --format fimi" in result.stderr
+    assert "use --format fimi" not in run("apriori", "-", "--itemsets", "-n", "2", input="a,b\nb\n").stderr
+    fimi = run("apriori", "-", "--itemsets", "-n", "2", "--format", "fimi", input=text)
+    assert "use --format fimi" not in fimi.stderr
+    assert fimi.stdout.splitlines()[1:] == ["b,1,3,1.0", "a,1,2,0.6666666666666666", "c,1,2,0.6666666666666666",
+                                            "a|b,2,2,0.6666666666666666", "b|c,2,2,0.6666666666666666"]
+
+
+def test_closed_maximal_and_top_itemsets(run, write):
+    """On GROCERIES (count >= 1), worked by hand: eggs (2) is not closed, eggs|milk has its count; bread and
+    milk (3), bread|milk, eggs|milk (2) and bread|eggs|milk (1) are; the triple alone is maximal."""
+    path = write("g.csv", GROCERIES)
+    closed = run("apriori", path, "--itemsets", "-n", "1", "--closed", "-q")
+    assert closed.stdout.splitlines() == [
+        "itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75",
+        "bread|milk,2,2,0.5", "eggs|milk,2,2,0.5", "bread|eggs|milk,3,1,0.25",
+    ]
+    maximal = run("apriori", path, "--itemsets", "-n", "1", "--maximal", "-q")
+    assert maximal.stdout.splitlines() == ["itemset,length,count,support", "bread|eggs|milk,3,1,0.25"]
+    top = run("apriori", path, "--itemsets", "--top", "3")
+    assert top.stdout.splitlines() == ["itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75",
+                                       "eggs,1,2,0.5", "bread|milk,2,2,0.5", "eggs|milk,2,2,0.5"]  # ties at 2
+    assert "with count >= 2" in top.stderr
+    at_most = run("apriori", path, "--itemsets", "--max-itemsets", "3", "-q")
+    assert at_most.stdout.splitlines() == ["itemset,length,count,support", "bread,1,3,0.75", "milk,1,3,0.75"]
+    rules = run("apriori", path, "-n", "1", "--closed", "-c", "0.9", "-q")
+    assert [line.split(",")[:2] for line in rules.stdout.splitlines()[1:]] == [
+        ["eggs", "milk"], ["bread|eggs", "milk"]]  # eggs -> milk (from the closed eggs|milk), and from the triple
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--closed", "--maximal"], "give --closed or --maximal, not both"),
+        (["--top", "2", "--max-itemsets", "2"], "give --top or --max-itemsets, not both"),
+        (["--top", "2", "--maximal"], "with --maximal choose a support"),
+    ],
+)
+def test_selection_options_that_exclude_each_other(run, write, options, message):
+    assert_one_line_error(run("apriori", write("g.csv", GROCERIES), "--itemsets", *options), 2, message)
+
+
+@pytest.mark.parametrize("option", ["--top", "--max-itemsets"])
+def test_top_zero_is_a_usage_error(run, write, option):
+    result = run("apriori", write("g.csv", GROCERIES), "--itemsets", option, "0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+
+
+def test_stream_writes_the_same_itemsets(run, write):
+    rng = np.random.default_rng(11)
+    text = "".join(",".join(f"i{j}" for j in np.flatnonzero(rng.random(12) < 0.5)) + "\n" for _ in range(200))
+    path = write("r.csv", text)
+    sorted_run = run("apriori", path, "--itemsets", "-n", "20", "-q")
+    streamed = run("apriori", path, "--itemsets", "-n", "20", "--stream", "-q")
+    assert streamed.exit_code == 0
+    header, *rows = streamed.stdout.splitlines()
+    assert header == "itemset,length,count,support"
+    assert sorted(rows) == sorted(sorted_run.stdout.splitlines()[1:]) and len(rows) > 100
+    assert rows != sorted_run.stdout.splitlines()[1:]  # written as found, not in the sorted order
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--stream"], "--stream writes itemsets: add --itemsets"),
+        (["--stream", "--itemsets", "--closed"], "it does not combine with --closed"),
+        (["--stream", "--itemsets", "--top", "3"], "it does not combine with --top"),
+    ],
+)
+def test_stream_option_errors(run, write, options, message):
+    assert_one_line_error(run("apriori", write("g.csv", GROCERIES), *options), 2, message)
+
+
+def many_itemsets(path) -> None:
+    """Baskets whose frequent itemsets at count 2 run into the billions: a run that goes on for minutes."""
+    rng = np.random.default_rng(3)
+    lines = [" ".join(map(str, np.flatnonzero(rng.random(60) < 0.6))) for _ in range(300)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def mintext_process(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_during_a_streamed_run_leaves_no_file(tmp_path):
+    """SIGINT (what Ctrl-C sends) while itemsets are being streamed to -o: no output and no temporary file."""
+    data, out = tmp_path / "many.dat", tmp_path / "out.csv"
+    many_itemsets(data)
+    process = mintext_process("apriori", data, "--itemsets", "--stream", "-n", "2", "--memory", "16M", "-q", "-o", out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the temporary output holds some itemsets
+        temporary = [p for p in tmp_path.iterdir() if p.name.startswith(".out.csv.")]
+        if temporary and temporary[0].stat().st_size > 100_000:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("the streamed run wrote nothing in 60 s")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.dat"]
+    assert "Traceback" not in stderr
+    # 130 is the shell's code for Ctrl-C (cli/main.py, issue 9); click's own handling exits 1 with "Aborted!"
+    assert process.returncode == 130 or (process.returncode == 1 and "Aborted" in stderr), (process.returncode, stderr)
+
+
+def test_disk_full_in_the_middle_leaves_no_file(tmp_path):
+    """-o on a 256 KiB tmpfs that fills while itemsets stream in: one line, exit 1, nothing left behind."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True,
+                             check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        data = tmp_path / "many.dat"
+        many_itemsets(data)
+        process = mintext_process("apriori", data, "--itemsets", "--stream", "-n", "60", "-q", "-o",
+                                  mount / "out.csv")
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        assert stderr.strip().splitlines()[-1].endswith("No space left on device; nothing was written")
+        assert list(mount.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

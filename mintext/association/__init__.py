@@ -4,6 +4,7 @@ Read :mod:`~mintext.association.pipeline` first (:func:`apriori`).
 
 - :mod:`~mintext.association.baskets`: :func:`read_baskets`, baskets from files, frames or lists.
 - :mod:`~mintext.association.itemsets`: :func:`frequent_itemsets`, level by level, vectorised.
+- :mod:`~mintext.association.condensed`: closed, maximal and top itemsets among the frequent ones.
 - :mod:`~mintext.association.rules`: :func:`association_rules` from the itemsets.
 - :mod:`~mintext.association.tables`: the tables written by the command (csv, tsv, json).
 

@@ -81,6 +81,18 @@ class Baskets:
         """Number of baskets that contain each item id (int64, length ``n_items``)."""
         return np.bincount(self.indices, minlength=self.n_items).astype(np.int64, copy=False)
 
+    def space_separated_hint(self) -> str | None:
+        """A hint when the baskets look like whitespace-separated items read as one item each: every basket
+        has at most one item and every item name has a space or tab (``a b c`` read with ``--sep ,``)."""
+        if len(self.indices) == 0 or np.diff(self.indptr).max() > 1:
+            return None
+        if not all(" " in name or "\t" in name for name in self.items):
+            return None
+        return (
+            "every basket has a single item with spaces in it (such as "
+            f"{self.items[0]!r}); if items are separated by spaces, use --format fimi"
+        )
+
     def basket(self, b: int) -> list[str]:
         """The item names of basket ``b`` (in id order)."""
         return [self.items[i] for i in self.indices[self.indptr[b] : self.indptr[b + 1]]]

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mintext.association.baskets import Baskets
-from mintext.errors import UsageError
+from mintext.errors import MintextError, UsageError
 from mintext.io.progress import progress_bar
 
 DEFAULT_MEMORY = 2 << 30  # bytes of bitsets and itemsets the miner may hold
@@ -55,6 +55,35 @@ PRUNE_WIDTH = 512  # prune candidates whose bitsets have at least this many word
 HASH_SEED = 20240611
 MASKED_ITEMS = 64  # with at most this many frequent items, levels are put in display order by bit masks
 ITEMSET_COLUMNS = ("itemset", "length", "count", "support")  # of to_frame and of the itemset tables
+
+
+def result_bytes(k: int) -> int:
+    """Bytes a frequent k-itemset keeps in the result: its k int32 item ids and an int64 count."""
+    return 4 * k + 8
+
+
+def work_bytes(k: int) -> int:
+    """Bytes a frequent k-itemset needs beyond its words while its level is built and put in display order.
+
+    Counted from the arrays alive at the peak: while mining, its parent row
+    (8), last item (4) and count (8) in the kept parts and again in their
+    concatenation; then the rank matrix and its gather (4k each), the
+    positions and their sorted copy (4k each), the sort orders (8 each, two)
+    and the result's rows (4k + 8).
+    """
+    return 2 * 20 + 4 * k * 4 + 2 * 8 + result_bytes(k)
+
+
+def masked_work_bytes(k: int) -> int:
+    """Bytes a k-itemset needs while a level of 64-bit masks is built and sorted (see :class:`_MaskedLevels`):
+    mask, count and extensions (8 each) as made and joined (three copies), the level's masks and counts
+    (16), the sort key, order and working masks (8 each, six), its items as they are read back and the
+    result's rows."""
+    return 3 * 24 + 16 + 6 * 8 + 2 * 4 * k + result_bytes(k)
+
+
+class MemoryLimitError(MintextError):
+    """Mining would need more memory than ``--memory`` allows (exit status 1)."""
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -118,6 +147,7 @@ class FrequentItemsets:
     levels: list[Level]
     n_baskets: int
     min_count: int
+    closures: ClosureCandidates | None = None  # with perfect extensions and no max_len (see ClosureCandidates)
 
     def __len__(self) -> int:
         return sum(len(level) for level in self.levels)
@@ -149,6 +179,26 @@ class FrequentItemsets:
         lengths = np.repeat(np.arange(1, len(self.levels) + 1, dtype=np.int64), [len(level) for level in self.levels])
         columns = dict(zip(ITEMSET_COLUMNS, (itemsets, lengths, counts, counts / self.n_baskets), strict=True))
         return pd.DataFrame(columns, copy=False)  # the arrays are new: no need to copy them
+
+
+@dataclass(frozen=True, eq=False)
+class ClosureCandidates:
+    """Every closed itemset is among these, as 64-bit masks (see :class:`_MaskedLevels`) with their counts.
+
+    When the miner leaves out perfect extensions, every frequent itemset is a
+    core itemset X plus a subset S of its extensions ext(X), with the count
+    of X; unless S is all of ext(X), X + ext(X) is a superset with the same
+    count, so the closed itemsets are among the X + ext(X) (``masks``). The
+    closure of any of them is one of them too. ``leaf`` marks those whose X
+    has no frequent core extension in the mining tree: a maximal itemset's X
+    is a leaf (any X + ext(X) + z, z frequent with X, would contain it).
+    ``levels(masks, counts)`` puts masks back into sorted levels.
+    """
+
+    masks: np.ndarray
+    counts: np.ndarray
+    leaf: np.ndarray
+    levels: Callable[[np.ndarray, np.ndarray], list[Level]]
 
 
 @contextmanager
@@ -219,10 +269,15 @@ def frequent_itemsets(
     position = np.empty(len(display), np.int32)
     position[display] = np.arange(len(display))
     item_ids = by_rank[display]
-    sink = _MaskedLevels(position, item_ids, n, miner.check_level) if masked else _SortedLevels(position, item_ids)
+    if masked:
+        sink = _MaskedLevels(position, item_ids, n, miner.check_memory, miner.check_level)
+    else:
+        sink = _SortedLevels(position, item_ids)
     miner.run(max_len, sink.add)
     sink.finish(max_len)
-    return FrequentItemsets(items=baskets.items, levels=sink.levels, n_baskets=n, min_count=threshold)
+    closures = sink.closures() if masked and max_len is None else None
+    return FrequentItemsets(items=baskets.items, levels=sink.levels, n_baskets=n, min_count=threshold,
+                            closures=closures)
 
 
 _HIGH_BIT_FIRST = np.left_shift(np.uint64(1), np.arange(63, -1, -1, dtype=np.uint64))  # p -> bit 63 - p
@@ -309,14 +364,23 @@ class _MaskedLevels:
     """
 
     def __init__(
-        self, position: np.ndarray, item_ids: np.ndarray, n_baskets: int, check: Callable[[int, int], None]
+        self,
+        position: np.ndarray,
+        item_ids: np.ndarray,
+        n_baskets: int,
+        check: Callable[[int, int], None],
+        keep: Callable[[int, int], None],
     ) -> None:
+        """``check(level, transient)`` raises when ``transient`` more bytes would pass the memory limit;
+        ``keep(level, nbytes)`` counts ``nbytes`` of a level built after the mining against it."""
         self.n_items = len(item_ids)
         self.bit_of_rank = _HIGH_BIT_FIRST[position]
         self.item_of_exponent = np.full(191, -1, np.int32)  # biased float32 exponent 127 + b -> item at bit b
         self.item_of_exponent[127 + 63 - np.arange(self.n_items)] = item_ids
         self.check = check
+        self.keep = keep
         self.levels: list[Level] = []
+        self._candidates: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # see ClosureCandidates
         # the level below, starting from the root (the empty itemset, in every basket): its core rows (masks,
         # counts, extensions inherited from above) and its other rows (masks, counts, extensions left)
         self.k = 0
@@ -331,19 +395,46 @@ class _MaskedLevels:
         if perfect is not None and len(perfect[0]):
             np.bitwise_or.at(extensions, perfect[0], self.bit_of_rank[perfect[1]])
         parents = rows.parents if rows.parents is not None else np.zeros(len(rows), np.intp)
+        leaf = np.ones(len(masks), bool)
+        leaf[parents] = False
+        self._candidates.append((masks | extensions, below_counts, leaf))  # X + ext(X), now that ext(X) is known
         core = (np.take(masks, parents) | self.bit_of_rank[rows.last], counts, np.take(extensions, parents))
         below = tuple(np.concatenate(pair) for pair in zip((masks, below_counts, extensions), self.twins, strict=True))
+        self._check_level(rows.k, core, below)
         return self._level(rows.k, core, _extended(*below))
+
+    def _check_level(self, k: int, core: tuple[np.ndarray, ...], below: tuple[np.ndarray, ...]) -> None:
+        """Raise before building level k when its core rows and the twins of the rows ``below`` would pass the
+        memory limit (the twins: one per extension bit of a row below)."""
+        n = len(core[0]) + int(np.bitwise_count(below[2]).sum(dtype=np.int64))
+        self.check(k, 48 * len(below[0]) + n * masked_work_bytes(k))
 
     def finish(self, max_len: int | None) -> None:
         """The levels above the last mined one: extensions of its rows only (the miner found no longer core
         rows, or stopped at ``max_len``)."""
         empty = (np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64))
+        if max_len is None and len(self.core[0]):  # mining stopped below (under two frequent items): no more ext
+            masks, counts, extensions = self.core
+            self._candidates.append((masks | extensions, counts, np.ones(len(masks), bool)))
         while max_len is None or self.k < max_len:
             below = tuple(np.concatenate(pair) for pair in zip(self.core, self.twins, strict=True))
             if not np.any(below[2]):
                 break
-            self.check(self.k + 1, self._level(self.k + 1, empty, _extended(*below)))
+            self._check_level(self.k + 1, empty, below)
+            self.keep(self.k + 1, self._level(self.k + 1, empty, _extended(*below)))
+
+    def closures(self) -> ClosureCandidates:
+        """The closure candidates X + ext(X) of every core itemset X (the empty one only if items are in every
+        basket), once mining is done without ``max_len``."""
+        masks, counts, leaf = (np.concatenate(part) for part in zip(*self._candidates, strict=True))
+        keep = masks != 0
+        return ClosureCandidates(masks[keep], counts[keep], leaf[keep], self._sorted_levels)
+
+    def _sorted_levels(self, masks: np.ndarray, counts: np.ndarray) -> list[Level]:
+        """Itemsets given as masks, one sorted level per length (empty levels for missing lengths)."""
+        sizes = np.bitwise_count(masks)
+        top = int(sizes.max(initial=0))
+        return [self._display(masks[sizes == k], counts[sizes == k], k) for k in range(1, top + 1)]
 
     def _level(self, k: int, core: tuple[np.ndarray, ...], twins: tuple[np.ndarray, ...]) -> int:
         self.k, self.core, self.twins = k, core, twins
@@ -544,14 +635,16 @@ class _Miner:
     def check_level(self, level: int, nbytes: int) -> None:
         """Count ``nbytes`` more of frequent itemsets (of length ``level``) against the memory limit."""
         self.held += nbytes
-        self._check_memory(level)
+        self.check_memory(level)
 
-    def _check_memory(self, level: int, transient: int = 0) -> None:
-        """Raise if the itemsets found so far plus ``transient`` bytes of bitsets exceed the memory limit."""
+    def check_memory(self, level: int, transient: int = 0) -> None:
+        """Raise :class:`MemoryLimitError` if the itemsets found so far plus ``transient`` bytes (bitsets and
+        working arrays about to be made) exceed the memory limit."""
         if self.held + transient > self.memory:
-            raise UsageError(
+            raise MemoryLimitError(
                 f"the frequent itemsets up to length {level} need {_size(self.held + transient)}, over the memory "
-                f"limit of {_size(self.memory)}; raise --min-support/--min-count, set --max-len, or raise --memory"
+                f"limit of {_size(self.memory)}; raise --min-support/--min-count, set --max-len, raise --memory, "
+                "or write them with --itemsets --stream"
             )
 
     def _widths(self, first_items: np.ndarray) -> np.ndarray:
@@ -591,7 +684,7 @@ class _Miner:
             projected.by_item
         ]
         later, counts, blocks = [], [], []
-        held = 0
+        held = n_found = 0
         with progress_bar(self.progress, total=f, desc="pairs", unit="item") as bar:
             first = 0
             while first < f - 1:
@@ -606,10 +699,11 @@ class _Miner:
                     frequent = np.flatnonzero(found >= self.threshold)
                     later.append(frequent + a + 1)
                     counts.append(found[frequent])
+                    n_found += len(frequent)
                     if keep_bits:
                         blocks.append(part[frequent])
                         held += blocks[-1].nbytes
-                        self._check_memory(2, held)
+                    self.check_memory(2, table.nbytes + words.nbytes + held + n_found * (work_bytes(2) + 16))
                     bar.update(1)
                 first = last
         sizes = [len(c) for c in counts]
@@ -624,6 +718,7 @@ class _Miner:
         stored = [] if 16 * projected.n_pairs() <= self.memory // 4 else None
         with progress_bar(self.progress, total=2 if keep_bits else 1, desc="pairs", unit="pass") as bar:
             codes, counts, row_of = self._count_pairs(projected, stored)
+            lookup_bytes = 0 if row_of.table is None else row_of.table.nbytes
             bar.update(1)
             itemsets = np.column_stack((codes // f, codes % f)).astype(np.int32)
             if not keep_bits or not len(codes):
@@ -631,13 +726,14 @@ class _Miner:
             widths = self._widths(itemsets[:, 0])
             offsets = np.zeros(len(widths), np.int64)
             np.cumsum(widths[:-1], out=offsets[1:])
-            self._check_memory(2, 8 * int(widths.sum()))
-            places = []
+            n_words = int(widths.sum())
+            scatter = _BitScatter(n_words)
+            self.check_memory(2, lookup_bytes + len(codes) * work_bytes(2) + scatter.nbytes)
             for pair_codes, positions in stored if stored is not None else projected.pairs():
                 row = row_of(pair_codes)
                 hit = row >= 0
-                places.append(offsets[row[hit]] * 64 + positions[hit])
-            words = _bits_at(np.concatenate(places), int(widths.sum()))
+                scatter.add(offsets[row[hit]] * 64 + positions[hit])
+            words = scatter.words()
             bar.update(1)
         cuts = np.flatnonzero(np.diff(widths)) + 1
         firsts = np.r_[0, cuts].tolist()
@@ -657,7 +753,9 @@ class _Miner:
         appended to ``stored`` (unless it is None).
         """
         f = self.n_frequent
-        if stored is not None and f * f <= PAIR_TABLE_CELLS:
+        cells = min(PAIR_TABLE_CELLS, max(f, self.memory // 64))  # a table and its bincount: 16 bytes a cell
+        if stored is not None and f * f <= cells:
+            self.check_memory(2, 16 * f * f + 24 * projected.n_pairs())  # the pairs kept, their codes joined
             stored.extend(projected.pairs())
             table = np.bincount(np.concatenate([c for c, _ in stored] or [np.zeros(0, np.int64)]), minlength=f * f)
             codes = np.flatnonzero(table >= self.threshold)
@@ -665,9 +763,11 @@ class _Miner:
             table[:] = -1  # the table becomes the code -> row lookup
             table[codes] = np.arange(len(codes))
             return codes, counts, _Lookup(codes, table)
-        span = max(1, PAIR_TABLE_CELLS // f) * f  # cells per pass: whole rows of first items
+        span = max(1, cells // f) * f  # cells per pass: whole rows of first items
         found_codes, found_counts = [], []
+        found = 0
         for low in range(0, f * f, span):
+            self.check_memory(2, 16 * span + found * (work_bytes(2) + 16))
             high = min(f * f, low + span)
             table = np.zeros(high - low, np.int64)
             buffered: list[np.ndarray] = []
@@ -687,6 +787,8 @@ class _Miner:
             frequent = np.flatnonzero(table >= self.threshold)
             found_codes.append(frequent + low)
             found_counts.append(table[frequent])
+            found += len(frequent)
+            self.check_memory(2, found * (work_bytes(2) + 16))  # codes and counts, joined; the pairs' rows
         codes = np.concatenate(found_codes)
         return codes, np.concatenate(found_counts), _Lookup(codes)
 
@@ -715,8 +817,9 @@ class _Miner:
         subsets = _SubsetIndex(rows.matrix, self.item_counts) if prune else None
         kept_parents, kept_items, kept_counts, kept_words, kept_firsts = [], [], [], [], []
         perfect_parents, perfect_items = [], []
-        held = found = 0
-        below_bytes = bits.nbytes  # bytes of the bitsets of this level
+        held = found = n_perfect = 0
+        # this level's bitsets, rows, counts, partners (and subset hashes), alive while the next one is built
+        below_bytes = bits.nbytes + len(rows) * (4 * k + 28 + (24 if prune else 0))
         with progress_bar(self.progress, total=int(partners.sum()), desc=f"length {k + 1}", unit="cand") as bar:
             for first, block in bits.blocks:
                 width = block.shape[1]
@@ -737,6 +840,7 @@ class _Miner:
                         if perfect.any():
                             perfect_parents.append(a[frequent[perfect]] + first)
                             perfect_items.append(rows.last[b[frequent[perfect]] + first])
+                            n_perfect += len(perfect_items[-1])
                             frequent = frequent[~perfect]
                     if not len(frequent):
                         continue
@@ -748,8 +852,8 @@ class _Miner:
                         kept_words.append(words if every else words[frequent])
                         kept_firsts.append(found)
                         held += kept_words[-1].nbytes
-                        self._check_memory(k + 1, below_bytes + held)
                     found += len(frequent)
+                    self.check_memory(k + 1, below_bytes + held + found * work_bytes(k + 1) + 24 * n_perfect)
         perfect = None
         if self.perfect:
             perfect = (_joined(perfect_parents, np.int64), _joined(perfect_items, np.int32))
@@ -827,8 +931,7 @@ class _Projection:
         per_block = max(1, BLOCK_BYTES // 16)
         for length in np.unique(lengths[lengths >= 2]).tolist():
             starts = self.indptr[:-1][lengths == length]
-            left, right = np.triu_indices(length, 1)
-            rows_per_block = max(1, per_block // len(left))
+            rows_per_block = max(1, per_block // (length * (length - 1) // 2))
             for r in range(0, len(starts), rows_per_block):
                 cells = starts[r : r + rows_per_block, None] + np.arange(length)
                 ranks = self.ranks[cells]
@@ -836,9 +939,27 @@ class _Projection:
                 ranks = np.take_along_axis(ranks, by_rank, axis=1)
                 positions = np.take_along_axis(self.position[cells], by_rank, axis=1)
                 firsts = ranks * self.n_items
-                for p in range(0, len(left), per_block):
-                    i, j = left[p : p + per_block], right[p : p + per_block]
+                for i, j in _upper_pairs(length, per_block):
                     yield (firsts[:, i] + ranks[:, j]).ravel(), positions[:, i].ravel()
+
+
+def _upper_pairs(length: int, per_block: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pairs (i, j), 0 <= i < j < ``length``, in blocks of about ``per_block`` pairs (whole rows of i, at
+    least one): what ``np.triu_indices(length, 1)`` holds, a block at a time, so that a basket of 50,000 items
+    never holds its 1.25 billion pairs at once."""
+    i = 0
+    while i < length - 1:
+        stop, size = i + 1, length - 1 - i
+        while stop < length - 1 and size + length - 1 - stop <= per_block:
+            size += length - 1 - stop
+            stop += 1
+        rows = np.arange(i, stop)
+        partners = length - 1 - rows
+        left = np.repeat(rows, partners)
+        right = left + 1 + np.arange(size) - np.repeat(np.cumsum(partners) - partners, partners)
+        yield left, right
+        i = stop
+
 
 
 def odd_item_codes(n: int, seed: int) -> np.ndarray:
@@ -877,15 +998,31 @@ class _SubsetIndex:
         return a[keep], b[keep]
 
 
-def _bits_at(places: np.ndarray, n_words: int) -> np.ndarray:
-    """``n_words`` 64-bit words with the bits at ``places`` (distinct bit indices, bit 0 of word 0 first) set."""
-    if n_words * 64 <= 8 * BLOCK_BYTES:  # scatter into bytes, then pack: faster than ufunc.at
-        flags = np.zeros(n_words * 64, bool)
-        flags[places] = True
-        return np.packbits(flags, bitorder="little").view(np.uint64)
-    words = np.zeros(n_words, np.uint64)
-    np.bitwise_or.at(words, places >> 6, np.left_shift(np.uint64(1), (places & 63).astype(np.uint64)))
-    return words
+class _BitScatter:
+    """``n_words`` 64-bit words whose bits are set in batches of places (bit indices, bit 0 of word 0 first).
+
+    Up to ``8 * BLOCK_BYTES`` bits, places are set in one byte per bit and
+    packed at the end (faster than ``ufunc.at``); beyond, into the words
+    directly. ``nbytes`` is what it holds.
+    """
+
+    def __init__(self, n_words: int) -> None:
+        self.n_words = n_words
+        small = n_words * 64 <= 8 * BLOCK_BYTES
+        self.flags = np.zeros(n_words * 64, bool) if small else None
+        self._words = None if small else np.zeros(n_words, np.uint64)
+        self.nbytes = 8 * n_words + (n_words * 64 if small else 0)
+
+    def add(self, places: np.ndarray) -> None:
+        if self.flags is not None:
+            self.flags[places] = True
+        else:
+            np.bitwise_or.at(self._words, places >> 6, np.left_shift(np.uint64(1), (places & 63).astype(np.uint64)))
+
+    def words(self) -> np.ndarray:
+        if self.flags is None:
+            return self._words
+        return np.packbits(self.flags, bitorder="little").view(np.uint64)
 
 
 class _Lookup:

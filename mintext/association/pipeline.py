@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from mintext.association.baskets import Baskets, read_baskets
-from mintext.association.itemsets import DEFAULT_MEMORY, frequent_itemsets
+from mintext.association.condensed import condensed, top_itemsets
+from mintext.association.itemsets import DEFAULT_MEMORY, FrequentItemsets, frequent_itemsets, support_threshold
 from mintext.association.rules import association_rules, rules_frame
+from mintext.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +33,10 @@ def apriori(
     min_count: int | None = None,
     max_len: int | None = None,
     itemsets: bool = False,
+    closed: bool = False,
+    maximal: bool = False,
+    top: int | None = None,
+    max_itemsets: int | None = None,
     min_confidence: float = 0.5,
     min_lift: float | None = None,
     max_consequent: int | None = None,
@@ -55,7 +61,14 @@ def apriori(
 
     Itemsets are frequent when their basket count is at least ``min_count``,
     or their support at least ``min_support`` (default 0.01); ``max_len``
-    bounds their length. With ``itemsets=True`` the result has the columns
+    bounds their length. ``closed`` keeps the closed itemsets (no superset
+    has the same count), ``maximal`` the maximal ones (no superset is
+    frequent); for rules, those whose ``X u Y`` is such an itemset. ``top``
+    keeps the itemsets of the ``top`` highest counts (more on ties) and
+    ``max_itemsets`` those at the lowest threshold with at most that many,
+    instead of a support (a support given is a floor; see
+    :func:`~mintext.association.condensed.top_itemsets`).
+    With ``itemsets=True`` the result has the columns
     itemset, length, count, support; otherwise it has the rules with
     ``confidence >= min_confidence`` (and ``lift >= min_lift``), columns
     antecedent, consequent, count, support, confidence, lift, leverage,
@@ -71,11 +84,12 @@ def apriori(
             )
         else:
             baskets = Baskets.from_iterable(baskets, skip_empty=skip_empty)
-    found = frequent_itemsets(
-        baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=progress
+    found, base = mine(
+        baskets, min_support=min_support, min_count=min_count, max_len=max_len, closed=closed, maximal=maximal,
+        top=top, max_itemsets=max_itemsets, memory=memory, progress=progress,
     )
     if itemsets:
-        return found.to_frame()
+        return base.to_frame()
     blocks = association_rules(
         found,
         min_confidence=min_confidence,
@@ -83,8 +97,56 @@ def apriori(
         max_consequent=max_consequent,
         antecedent=antecedent,
         consequent=consequent,
+        base=base,
     )
     return rules_frame(blocks, found.items)
+
+
+def mine(
+    baskets: Baskets,
+    *,
+    min_support: float | None = None,
+    min_count: int | None = None,
+    max_len: int | None = None,
+    closed: bool = False,
+    maximal: bool = False,
+    top: int | None = None,
+    max_itemsets: int | None = None,
+    memory: int = DEFAULT_MEMORY,
+    progress: bool = False,
+) -> tuple[FrequentItemsets, FrequentItemsets]:
+    """The frequent itemsets (``found``, every count the rules need) and the ones asked for (``base``: the same,
+    or the closed, maximal or top ones), as :func:`apriori` describes. Raises :class:`UsageError` for options
+    that exclude each other."""
+    check_selection(closed, maximal, top, max_itemsets)
+    ranked = top or max_itemsets
+    if ranked:
+        floor = 1 if min_support is None and min_count is None else None
+        floor = floor or support_threshold(baskets.n_baskets, min_support, min_count)
+        found = top_itemsets(
+            baskets, ranked, at_most=max_itemsets is not None, closed=closed, min_count=floor, max_len=max_len,
+            memory=memory, progress=progress,
+        )
+    else:
+        found = frequent_itemsets(
+            baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=progress
+        )
+    if closed or maximal:
+        return found, condensed(found, "closed" if closed else "maximal")
+    return found, found
+
+
+def check_selection(closed: bool, maximal: bool, top: int | None, max_itemsets: int | None) -> None:
+    """Raise :class:`UsageError` for ``closed``, ``maximal``, ``top`` and ``max_itemsets`` that exclude each other."""
+    if closed and maximal:
+        raise UsageError("give --closed or --maximal, not both (maximal itemsets are closed)")
+    if top is not None and max_itemsets is not None:
+        raise UsageError("give --top or --max-itemsets, not both")
+    if maximal and (top or max_itemsets):
+        raise UsageError("--top and --max-itemsets rank itemsets by count; with --maximal choose a support")
+    for option, value in (("--top", top), ("--max-itemsets", max_itemsets)):
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise UsageError(f"{option} must be a whole number >= 1, got {value}")
 
 
 def _is_list_of_paths(value: object) -> bool:

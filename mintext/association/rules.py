@@ -158,9 +158,13 @@ def association_rules(
     max_consequent: int | None = None,
     antecedent: Sequence[str] = (),
     consequent: Sequence[str] = (),
+    base: FrequentItemsets | None = None,
 ) -> Iterator[RuleBlock]:
     """Rules with ``confidence >= min_confidence`` (and ``lift >= min_lift``), in blocks, in output order.
 
+    Rules split the itemsets of ``base`` (default: all of ``found``; for
+    instance only the closed ones, see :mod:`~mintext.association.condensed`),
+    their metrics come from the counts in ``found``.
     ``max_consequent`` bounds the number of items on the right-hand side.
     Every item named in ``antecedent`` must be on the left of a rule, every
     item in ``consequent`` on the right. Raises :class:`UsageError` for values
@@ -169,14 +173,20 @@ def association_rules(
     """
     _check_options(min_confidence, min_lift, max_consequent)
     left, right = rule_item_ids(found.items, antecedent, consequent)
-    return _blocks(found, min_confidence, min_lift, max_consequent or 1 << 30, left, right)
+    return _blocks(found, base or found, min_confidence, min_lift, max_consequent or 1 << 30, left, right)
 
 
 def _blocks(
-    found: FrequentItemsets, min_confidence: float, min_lift: float | None, limit: int, left: list[int], right: list[int]
+    found: FrequentItemsets,
+    base: FrequentItemsets,
+    min_confidence: float,
+    min_lift: float | None,
+    limit: int,
+    left: list[int],
+    right: list[int],
 ) -> Iterator[RuleBlock]:
     index = CountIndex(found)
-    for level in found.levels[1:]:
+    for level in base.levels[1:]:
         k = level.itemsets.shape[1]
         if k > 63:
             raise UsageError(f"itemsets of length {k} are too long to split into rules; set --max-len")

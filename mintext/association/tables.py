@@ -10,7 +10,8 @@ Conventions:
   for a quote) only when it contains the delimiter, a quote or a line break.
 - The items of an itemset, antecedent or consequent are joined by
   ``item_sep`` (default ``|``) in CSV and TSV, and are a list of strings in
-  JSON Lines.
+  JSON Lines. An item that contains ``item_sep`` is refused
+  (:func:`check_item_sep`): its sets could not be told from others.
 - Floats are written in the shortest form that reads back to the same value
   (Python's ``repr``); infinite and undefined values are ``inf`` and ``nan``
   in CSV and TSV, ``null`` in JSON Lines.
@@ -20,18 +21,34 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 import numpy as np
 
-from mintext.association.itemsets import ITEMSET_COLUMNS, FrequentItemsets
+from mintext.association.itemsets import ITEMSET_COLUMNS, FrequentItemsets, Level
 from mintext.association.rules import COLUMNS as RULE_COLUMNS
 from mintext.association.rules import RuleBlock
+from mintext.errors import UsageError
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
 ROWS_PER_WRITE = 1 << 16
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+def check_item_sep(items: Sequence[str], item_sep: str, output_format: str) -> None:
+    """Refuse (:class:`UsageError`) an ``item_sep`` that an item name contains, in csv and tsv: ``a|b`` would
+    read the same as the itemset of ``a`` and ``b``. ``items`` are the names that may be written."""
+    if output_format not in _DELIMITERS:
+        return
+    if not item_sep:
+        raise UsageError("--item-sep must not be empty: the items of a set would run together")
+    clash = next((name for name in items if item_sep in name), None)
+    if clash is not None:
+        raise UsageError(
+            f"item {clash!r} contains the --item-sep {item_sep!r}, so its itemsets would read like others; "
+            "choose another --item-sep or use --output-format jsonl"
+        )
 
 
 class TableWriter:
@@ -101,15 +118,20 @@ class TableWriter:
 
     def itemsets(self, found: FrequentItemsets) -> int:
         """Write every frequent itemset; returns the number of rows."""
+        return self.itemset_blocks(found.levels, found.n_baskets)
+
+    def itemset_blocks(self, blocks: Iterable[Level], n_baskets: int) -> int:
+        """Write itemsets block by block as they come (each block: itemsets of one length and their counts in
+        ``n_baskets`` baskets); returns the number of rows."""
         self._header(ITEMSET_COLUMNS)
         written = 0
-        for length, level in enumerate(found.levels, start=1):
+        for level in blocks:
+            length = str(level.itemsets.shape[1])
             for start in range(0, len(level), ROWS_PER_WRITE):
                 part = slice(start, start + ROWS_PER_WRITE)
                 rows = self._itemset_fields(level.itemsets[part])
                 counts = level.counts[part]
-                columns = [rows, [str(length)] * len(rows), self._integers(counts),
-                           self._floats(counts / found.n_baskets)]
+                columns = [rows, [length] * len(rows), self._integers(counts), self._floats(counts / n_baskets)]
                 self.out.write(self._row_texts(columns, ITEMSET_COLUMNS))
                 written += len(rows)
         return written
