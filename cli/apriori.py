@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO
 
 import click
 from click.core import ParameterSource
@@ -172,7 +169,7 @@ def apriori(
     from mintext.association.rules import association_rules, rule_item_ids
     from mintext.association.stream import stream_itemsets
     from mintext.association.tables import TableWriter, check_item_sep
-    from mintext.io.atomic import check_outputs
+    from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.sources import DecodeStats
 
     if min_support is not None and min_count is not None:
@@ -201,7 +198,7 @@ def apriori(
     if hint:
         warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    with _written(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
+    with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
         writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
         if stream:
             blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
@@ -254,17 +251,3 @@ def _check_itemset_options(itemsets: bool, stream: bool, selections: dict[str, o
         ]
         if given:
             raise click.UsageError(f"{', '.join(given)} filter rules; --itemsets writes itemsets")
-
-
-@contextmanager
-def _written(output: str) -> Iterator[IO[str]]:
-    """``atomic_output(output)``, with a failure to write (a full disk, a missing directory) as one line: the
-    output is then left as it was."""
-    from mintext.errors import MintextError
-    from mintext.io.atomic import atomic_output
-
-    try:
-        with atomic_output(output) as out:
-            yield out
-    except OSError as error:
-        raise MintextError(f"cannot write {output}: {error.strerror or error}; nothing was written") from None
