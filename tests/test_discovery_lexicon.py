@@ -32,6 +32,8 @@ def lexicon(words: list[str], freqs: list[int]) -> pd.DataFrame:
             "pmi": [float("nan") if len(w) == 1 else 1.5 + k / 7 for k, w in enumerate(words)],
             "left_entropy": [k / 3 for k in range(len(words))],
             "right_entropy": [2.0 for _ in words],
+            "count": [float(f) for f in freqs],
+            "banned": [0 for _ in words],
         }
     )
 
@@ -67,13 +69,18 @@ def test_write_then_read_round_trip(tmp_path, fmt):
     path = tmp_path / f"lexicon.{fmt}"
     path.write_text(written(SAMPLE, fmt, header="# made by a test"), encoding="utf-8")
     back = read_lexicon(path)
-    assert list(back.columns) == ["word", "freq"]
+    assert list(back.columns) == (["word", "freq", "count", "banned"] if fmt == "tsv" else ["word", "freq"])
     assert back["word"].tolist() == SAMPLE["word"].tolist()
     assert back["freq"].tolist() == [float(f) for f in SAMPLE["freq"]]
+    if fmt == "tsv":
+        assert back["count"].tolist() == SAMPLE["count"].tolist() and not back["banned"].any()
 
 
 def test_jieba_format_is_word_space_integer_frequency():
     assert written(SAMPLE, "jieba") == "中国 50\n人民 40\n的 40\n研究生 3\n𠀀𪚥 2\n"
+    # a word only the model holds (freq 0, here banned) is no dictionary word
+    model_only = pd.concat([SAMPLE, lexicon(["生命"], [0]).assign(banned=[1])], ignore_index=True)
+    assert written(model_only, "jieba") == written(SAMPLE, "jieba")
 
 
 words_st = st.text(alphabet=HAN, min_size=1, max_size=4)
