@@ -263,3 +263,21 @@ def test_freq_only_lexicon_keeps_its_old_meaning():
         assert segmenter_for(words).segment_lines([text]) == segmenter_for(with_model).segment_lines([text])
     banned = with_model.assign(banned=[0, 0, 1, 0], count=[50.0, 50.0, 0.0, 1.0])
     assert "研究生" not in segmenter_for(banned).segment_lines(["研究生研究生研究生"])[0].split()
+
+
+def test_header_records_the_code_length_per_character(synthetic, discovered):
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+
+    path, _, _ = synthetic
+    table, _ = discovered
+    corpus = Corpus([str(path)])
+    try:
+        result = run_discovery(corpus, count_all=False)
+    finally:
+        corpus.close()
+    # the best round's code length (nats) over the sample's characters, in bits
+    expected = min(result.code_lengths) / result.sample_characters / np.log(2)
+    assert table.attrs["options"]["bits_per_char"] == round(expected, 4)
+    assert 0 < expected < np.log2(result.stats.vocabulary.size) + 1
+    assert "bits_per_char" not in mintext.discover([str(path)], rounds=0).attrs["options"]

@@ -66,6 +66,14 @@ class Discovery:
     final: dict[int, np.ndarray] | None = None
     unlisted: Unlisted = field(default_factory=dict)
 
+    @property
+    def bits_per_char(self) -> float:
+        """Code length of the refinement sample under the kept model's word costs, in bits per character
+        (the criterion refinement minimises; nan before any round)."""
+        if not self.code_lengths:
+            return float("nan")
+        return min(self.code_lengths) / max(self.sample_characters, 1) / float(np.log(2))
+
     def word_table(self, max_len: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per length: ``(ids, counts, banned)`` of the model's words (counts > 0 or banned)."""
         out = {}
@@ -322,6 +330,8 @@ def discover(
             if gaps is not None:
                 GapTable.of(result.evidence, result.stats).write(gaps, "# mintext gap table")
             facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
+            if result.code_lengths:
+                facts["bits_per_char"] = round(result.bits_per_char, 4)
     finally:
         corpus.close()
     if corpus.stats.replaced:
