@@ -142,8 +142,6 @@ def _discover_in(
     with ChunkPool(chunks, stats, max_len, evidence, jobs) as pool:
         counts, initial_share = initial_counts(pool, stats, max_len, min_count)
         model = WordModel(stats, counts, max_len, options.model)
-        if os.environ.get("MINTEXT_PROPOSE"):
-            log.debug("compounds proposed: %d", model.propose_compounds(sample_characters / characters, int(os.environ["MINTEXT_PROPOSE"])))
         lengths = refine(model, pool, options, initial_share, progress)
         final, unlisted = pool.counts(model.costs, model.spelling()) if count_all and sample_characters == characters else (None, {})
     if count_all and final is None:

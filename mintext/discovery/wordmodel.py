@@ -264,43 +264,6 @@ class WordModel:
             self.refresh()
         return newly
 
-    def propose_compounds(self, scale: float = 1.0, min_length: int = 3) -> int:
-        """Give n-grams of ``min_length``.. characters made of known words a count when one unit pays.
-
-        An n-gram w seen c times in the corpus (``scale`` c in the model's
-        sample) with no count, whose cheapest split into shorter words costs
-        ``parts`` per occurrence, is made a word with count ``scale c`` when
-        the code length falls: ``scale c (parts - unit) > spelling(w)``, where
-        ``unit`` is its cost as a word of that count and ``spelling(w)`` pays
-        for its entry once (the minimal-entropy criterion, with the word's
-        nested structure as the alternative). Refinement then keeps it only
-        where the segmentation uses it. Returns how many were proposed.
-        """
-        proposed = 0
-        spelling = self._spelling
-        for order in range(min_length, self.max_len + 1):
-            seen = self.stats.counts[order] * scale
-            open_rows = np.flatnonzero((self.counts[order] == 0) & ~self.banned[order] & (seen > self.params.discount + 1))
-            if open_rows.size == 0:
-                continue
-            parts = np.full(open_rows.size, np.inf)
-            for split in compositions(order):
-                cost = np.zeros(open_rows.size)
-                start = 0
-                for length in split:
-                    cost += self.costs[length][self._parts[order][(start, length)][open_rows]]
-                    start += length
-                parts = np.minimum(parts, cost)
-            ids = self._ids[order][open_rows]
-            count = seen[open_rows]
-            unit = spelling.word_costs(count, ids, self.params.discount)
-            pays = np.isfinite(parts) & (count * (parts - unit) > spelling(ids))
-            self.counts[order][open_rows[pays]] = count[pays]
-            proposed += int(pays.sum())
-        if proposed:
-            self.refresh()
-        return proposed
-
     def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
         """Cost of words (an ``(n, L)`` id matrix) that have no cached mass: spelled by P0 alone."""
         return self._spelling(ids)
