@@ -100,6 +100,18 @@ def test_round_trip_random_lexicons(entries, fmt):
     assert dict(zip(back["word"], back["freq"], strict=True)) == {w: float(f) for w, f in entries.items()}
 
 
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6).map(float),
+                          st.sampled_from([0.5, -0.0, 1e15, 999999999999999.0, 2.00004, 2.00005])), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_whole_column_cells_are_the_per_cell_format(values):
+    """write_lexicon formats columns at once; the oracle is the per-value rule (_cell)."""
+    from mintext.discovery.lexicon import _cell, _cells
+
+    assert _cells(pd.Series(values, dtype=np.float64)) == [_cell(float(v)) for v in values]
+    integers = [int(v) for v in values if math.isfinite(v) and abs(v) < 1e15]
+    assert _cells(pd.Series(integers, dtype=np.int64)) == [str(v) for v in integers]
+
+
 def test_sort_lexicon_by_frequency_then_word():
     table = lexicon(["b", "a", "中", "c"], [1, 5, 5, 9])
     assert sort_lexicon(table)["word"].tolist() == ["c", "a", "中", "b"]

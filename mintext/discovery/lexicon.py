@@ -85,9 +85,25 @@ def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: s
         out.write(header.rstrip("\n") + "\n")
     names = [c for c in COLUMNS if c in table.columns]
     out.write("\t".join(names) + "\n")
-    columns = [table[c].tolist() for c in names]
-    for row in zip(*columns, strict=True):
-        out.write("\t".join(_cell(v) for v in row) + "\n")
+    cells = [_cells(table[c]) for c in names]
+    if len(table):
+        out.write("\n".join(map("\t".join, zip(*cells, strict=True))) + "\n")
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The TSV cells of a column, as :func:`_cell` writes each value, whole columns at a time."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64)
+        text = np.full(values.size, "", dtype=object)
+        with np.errstate(invalid="ignore"):
+            whole = (values == np.floor(values)) & (np.abs(values) < 1e15)
+        decimal = ~np.isnan(values) & ~whole
+        text[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+        text[decimal] = [f"{v:.4f}" for v in values[decimal].tolist()]
+        return text.tolist()
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return list(map(str, column.to_numpy(dtype=np.int64).tolist()))
+    return [_cell(v) for v in column.tolist()]
 
 
 def _cell(value: object) -> str:
