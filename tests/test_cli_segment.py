@@ -84,7 +84,7 @@ def test_malformed_lexicon_rows(run, write):
         "# only a comment\n": "has no lexicon rows",
         "word\tfreq\tcount\tbanned\n天地\t0\t-1\t0\n": "line 2: count must be a number from 0 to 1e12, got '-1'",
         "word\tfreq\tcount\tbanned\n天地\t0\t3\tyes\n": "line 2: banned must be 0 or 1, got 'yes'",
-        "word\tfreq\tcount\tbanned\n天地\t-2\t3\t0\n": "line 2: frequency must be a number above 0",
+        "word\tfreq\tcount\tbanned\n天地\t-2\t3\t0\n": "line 2: frequency must be a number from 0 to 1e12, got '-2'",
     }
     for content, message in cases.items():
         lexicon = write("bad.tsv", content)

@@ -158,7 +158,7 @@ def read_lexicon(
     duplicated = table["word"].duplicated()
     if bad.any() or duplicated.any():
         first = int(np.flatnonzero(bad.to_numpy() | duplicated.to_numpy())[0])
-        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first))
+        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first, zero_allowed=with_model))
     result = pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
     if with_model:
         result["count"], result["banned"] = _model_columns(name, numbers, fields, header)
@@ -209,8 +209,10 @@ def _one_source(path: str) -> Source:
     return sources[0]
 
 
-def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: list[str], row: int) -> str:
-    """The message for the first malformed or repeated row."""
+def _row_error(
+    name: str, numbers: list[int], fields: list[list[str]], words: list[str], row: int, *, zero_allowed: bool = False
+) -> str:
+    """The message for the first malformed or repeated row (``zero_allowed``: a lexicon with the model's columns)."""
     number, values = numbers[row], fields[row]
     if len(values) < 2:
         return f"{name} line {number}: expected a word and a frequency separated by a tab, got {values[0][:40]!r}"
@@ -222,7 +224,8 @@ def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: li
     except ValueError:
         return f"{name} line {number}: frequency {text[:20]!r} is not a number"
     if not math.isfinite(value) or not 0 < value <= MAX_FREQ:
-        return f"{name} line {number}: frequency must be a number above 0 and at most {_shown_max()}, got {text[:20]!r}"
+        valid = f"from 0 to {_shown_max()}" if zero_allowed else f"above 0 and at most {_shown_max()}"
+        return f"{name} line {number}: frequency must be a number {valid}, got {text[:20]!r}"
     first = numbers[words.index(word)]
     return f"{name} line {number}: {word!r} is listed twice (first on line {first}); keep one row per word"
 
