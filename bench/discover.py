@@ -1,6 +1,6 @@
 """Word discovery at scale: whole `mintext discover` runs, counting speed, memory, a plain-Python peer.
 
-``python -m bench discover [--chars=25000000] [--jobs=1,2]``
+``python -m bench discover [--chars=25000000] [--jobs=1,2] [--against=DIR] [--repeat=N]``
 
 The corpus repeats the shared novels (xiyouji.txt + hongloumeng.txt) until it
 holds at least ``--chars`` characters, and again at twice that size, so that
@@ -11,7 +11,11 @@ peak RSS). Reported:
   step alone), against ``collections.Counter`` on a 2M-character slice (time
   extrapolated linearly to the whole corpus, as said in the output);
 - the whole ``mintext discover FILE -o LEXICON`` command, start-up included,
-  with each ``--jobs`` value.
+  with each ``--jobs`` value;
+- with ``--against DIR`` (a source tree of another version, e.g. ``git archive
+  main | tar -x -C DIR``), the same whole command with that version's code,
+  alternating with this one in the same run, ``--repeat`` times each (medians
+  and their ratio).
 
 Targets (issue 2): counting >= 5 M chars/s on one core; the whole run on 25 M
 characters under 15 s; peak RSS under 2 GB and within 20% when the corpus doubles.
@@ -20,6 +24,7 @@ characters under 15 s; peak RSS under 2 GB and within 20% when the corpus double
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -77,6 +82,8 @@ def main(args: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench discover")
     parser.add_argument("--chars", type=int, default=25_000_000)
     parser.add_argument("--jobs", default="1,2")
+    parser.add_argument("--against", metavar="DIR", help="source tree of another version to compare the whole run with")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each version with --against (medians)")
     options = parser.parse_args(args)
     shared = find_shared()
     if shared is None:
@@ -97,7 +104,45 @@ def main(args: list[str]) -> None:
             for j in jobs:
                 command = [sys.executable, "-m", "cli.main", "discover", str(path), "-q", "-j", str(j), "-o", str(Path(tmp) / "lexicon.tsv")]
                 runs.append((factor, chars, j, timed_run(command)))
+        versus = compare_versions(corpora[1][0], Path(options.against), max(jobs), options.repeat, Path(tmp)) if options.against else None
     report(counted, counter_total, sliced, runs)
+    if versus:
+        report_versions(*versus, max(jobs))
+
+
+def version_command(tree: Path | None, path: Path, jobs: int, out: Path) -> list[str]:
+    """The whole discover command, run with this checkout's code or (``tree``) another source tree's."""
+    arguments = ["discover", str(path), "-q", "-j", str(jobs), "-o", str(out)]
+    if tree is None:
+        return [sys.executable, "-m", "cli.main", *arguments]
+    # the tree's packages first on sys.path, ahead of this checkout's editable install
+    loader = f"import sys; sys.path.insert(0, {str(tree)!r}); from cli.main import main; main()"
+    return [sys.executable, "-c", loader, *arguments]
+
+
+def compare_versions(path: Path, tree: Path, jobs: int, repeat: int, tmp: Path) -> tuple[list[dict], list[dict]]:
+    """Whole runs of this checkout and of ``tree``, alternating (so both see the same machine load)."""
+    if not (tree / "cli" / "main.py").is_file() or not (tree / "mintext").is_dir():
+        raise SystemExit(f"--against {tree}: not a mintext source tree (no cli/main.py and mintext/)")
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(timed_run(version_command(None, path, jobs, tmp / "ours.tsv")))
+        theirs.append(timed_run(version_command(tree, path, jobs, tmp / "theirs.tsv")))
+    return ours, theirs
+
+
+def report_versions(ours: list[dict], theirs: list[dict], jobs: int) -> None:
+    def median(runs: list[dict], key: str) -> float:
+        return float(statistics.median(r[key] for r in runs))
+
+    print(f"\nwhole run against the other version (-j {jobs}, {len(ours)} alternating runs each, medians)")
+    print(table(
+        ["version", "wall s", "cpu s", "peak RSS"],
+        [[name, f"{median(r, 'wall'):.1f}", f"{median(r, 'cpu'):.1f}", mib(max(x["rss"] for x in r))] for name, r in (("this", ours), ("other", theirs))],
+    ))
+    ratio = median(ours, "wall") / median(theirs, "wall")
+    print(f"wall time ratio this/other: {ratio:.2f}x; target (issue 13) <= 0.7x: {verdict(ratio <= 0.7)}")
+    print(f"target: peak RSS under 1 GB: {verdict(max(r['rss'] for r in ours) < 1e9)}")
 
 
 def report(counted: dict, counter_total: float, sliced: int, runs: list) -> None:

@@ -18,12 +18,17 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 @output_option
 @click.option(
     "--format", "fmt", type=click.Choice(["tsv", "jieba"]), default="tsv", show_default=True,
-    help="tsv: word, freq, length, pmi, left_entropy, right_entropy with a header and a '#' line of options; "
-    "jieba: 'word freq' lines that jieba loads as a dictionary.",
+    help="tsv: word, freq, length, pmi, left_entropy, right_entropy, count, banned with a header and a '#' line of "
+    "options (the whole word model: segment -l uses it); jieba: 'word freq' lines that jieba loads as a dictionary.",
 )
 @click.option(
     "--segment", "segment_to", metavar="FILE",
     help="Also write the corpus segmented with the lexicon (one line per input line, words separated by a space).",
+)
+@click.option(
+    "--gaps", "gaps_to", metavar="FILE",
+    help="Also write the gap table (the corpus's boundary evidence): with it, segment -l LEXICON --gaps FILE "
+    "reproduces --segment byte for byte.",
 )
 @click.option("--min-freq", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="List words seen at least N times.")
 @click.option("--min-length", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="List words of at least N characters.")
@@ -47,7 +52,7 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 @click.option("--free-share", type=FiniteFloatRange(0, 1), default=0.5, show_default=True, metavar="X", help="Expert: free-form test: share of its occurrences a character must stand alone to count as free.")
 @click.option("--sample", type=click.IntRange(min=1000), default=4_000_000, show_default=True, metavar="CHARS", help="Expert: refine on at most this many characters, spread over the corpus.")
 def discover(
-    inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, min_freq: int, min_length: int,
+    inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, gaps_to: str | None, min_freq: int, min_length: int,
     top: int | None, max_word_length: int, nfkc: bool, encoding: str, errors: str, memory: int, jobs: int,
     quiet: bool, min_count: int | None, rounds: int, gap_weight: float, autonomy: float, free_share: float, sample: int,
 ) -> None:
@@ -71,24 +76,28 @@ def discover(
 
     if output == "-" and segment_to == "-":
         raise click.UsageError("the lexicon and the segmented corpus cannot both go to stdout; give -o FILE or --segment FILE")
-    check_outputs({"-o": output, "--segment": segment_to}, inputs)
+    check_outputs({"-o": output, "--segment": segment_to, "--gaps": gaps_to}, inputs)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         segmented = stack.enter_context(atomic_output(segment_to)) if segment_to else None
+        gaps = stack.enter_context(atomic_output(gaps_to)) if gaps_to else None
         table = run(
             list(inputs), max_word_length=max_word_length, min_count=min_count, rounds=rounds, encoding=encoding,
-            errors=errors, nfkc=nfkc, memory=memory, jobs=jobs, segmented=segmented, progress=not quiet,
+            errors=errors, nfkc=nfkc, memory=memory, jobs=jobs, segmented=segmented, gaps=gaps, progress=not quiet,
             gap_weight=gap_weight, autonomy=autonomy, free_share=free_share, sample=sample,
         )
         options = table.attrs["options"]
-        shown = table[(table["freq"] >= min_freq) & (table["length"] >= min_length)]
+        whole = min_freq == 1 and min_length == 1 and top is None
+        # unfiltered, the lexicon is the whole model, with the words only the model holds (freq 0)
+        shown = table if whole else table[(table["freq"] >= min_freq) & (table["length"] >= min_length)]
         if top is not None:
             shown = shown.head(top)
         header = header_line({"mintext": _version(), "discover": " ".join(map(shown_name, inputs)), **options})
         with atomic_output(output) as out:
             write_lexicon(shown, out, fmt, header)
     note(
-        f"{options['characters']:,} Han characters, {len(table):,} words discovered, {len(shown):,} listed "
+        f"{options['characters']:,} Han characters, {int((table['freq'] > 0).sum()):,} words discovered, "
+        f"{int((shown['freq'] > 0).sum()):,} listed "
         f"({time.perf_counter() - started:.1f} s)"
     )
 

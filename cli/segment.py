@@ -21,11 +21,15 @@ from cli.options import checked_encoding, input_options, output_option, quiet_op
     "-k", "--max-word-length", type=click.IntRange(1, 6), metavar="K",
     help="Ignore lexicon words longer than K characters [default: the longest word, up to 6].",
 )
+@click.option(
+    "--gaps", "gaps_path", metavar="FILE",
+    help="Gap table written by discover --gaps: adds the discovery corpus's boundary evidence, as discover --segment does.",
+)
 @output_option
 @input_options
 @quiet_option
 def segment(
-    inputs: tuple[str, ...], lexicon_path: str, lexicon_encoding: str, max_word_length: int | None,
+    inputs: tuple[str, ...], lexicon_path: str, lexicon_encoding: str, max_word_length: int | None, gaps_path: str | None,
     output: str, encoding: str, errors: str, quiet: bool,
 ) -> None:
     """Segment text into words with a lexicon (maximum-probability unigram paths).
@@ -43,15 +47,18 @@ def segment(
       echo 孙悟空和猪八戒 | mintext segment -l xiyouji.tsv
       mintext segment -l userdict.txt -o out.txt news/*.txt.gz
     """
+    from mintext.discovery.gaps import GapTable
     from mintext.discovery.lexicon import read_lexicon, segmenter_for
+    from mintext.errors import shown_name
     from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.progress import progress_bar
     from mintext.io.sources import Corpus
 
     inputs = inputs or ("-",)
-    check_outputs({"-o": output}, [*inputs, lexicon_path])
+    check_outputs({"-o": output}, [*inputs, lexicon_path, *([gaps_path] if gaps_path else [])])
     lexicon = read_lexicon(lexicon_path, lexicon_encoding, encoding_option="--lexicon-encoding")
-    segmenter = segmenter_for(lexicon, max_len=max_word_length or 6)
+    gaps = GapTable.read(gaps_path, shown_name(gaps_path)) if gaps_path else None
+    segmenter = segmenter_for(lexicon, max_len=max_word_length or 6, gaps=gaps)
     corpus = Corpus(list(inputs), encoding, errors)
     with atomic_output(output) as out, progress_bar(not quiet, desc="segmenting", unit="char", unit_scale=True) as bar:
         for batch in segmenter.segment_text(corpus.line_pieces(restartable=False)):  # stdin read once, not spooled

@@ -17,7 +17,7 @@ from tests.synthetic import make_corpus
 
 RAW, GOLD = make_corpus(800, seed=3)
 TEXT = "\n".join(RAW) + "\n"
-HEADER = "word\tfreq\tlength\tpmi\tleft_entropy\tright_entropy"
+HEADER = "word\tfreq\tlength\tpmi\tleft_entropy\tright_entropy\tcount\tbanned"
 
 
 @pytest.fixture
@@ -61,7 +61,9 @@ def test_output_file_and_segmented_corpus(run, corpus, tmp_path):
     for line in lines:
         for word in line.split():
             counts[word] = counts.get(word, 0) + 1
-    assert all(counts[r[0]] == int(r[1]) for r in table)
+    # freq 0: a word only the model holds (banned, or counted in refinement but unused at the end)
+    assert all(counts.get(r[0], 0) == int(r[1]) for r in table)
+    assert {w for w in counts if w.isalpha()} <= {r[0] for r in table}  # every Han word of the text is listed
     assert sorted(os.listdir(tmp_path)) == ["corpus.txt", "lex.tsv", "seg.txt"]
 
 

@@ -82,6 +82,9 @@ def test_malformed_lexicon_rows(run, write):
         "天地\t3\n玄黄\t1e30\n": "line 2: frequency must be a number above 0 and at most 1e12, got '1e30'",
         "天地\t3\n玄黄\t2\n天地\t1\n": "line 3: '天地' is listed twice (first on line 1)",
         "# only a comment\n": "has no lexicon rows",
+        "word\tfreq\tcount\tbanned\n天地\t0\t-1\t0\n": "line 2: count must be a number from 0 to 1e12, got '-1'",
+        "word\tfreq\tcount\tbanned\n天地\t0\t3\tyes\n": "line 2: banned must be 0 or 1, got 'yes'",
+        "word\tfreq\tcount\tbanned\n天地\t-2\t3\t0\n": "line 2: frequency must be a number from 0 to 1e12, got '-2'",
     }
     for content, message in cases.items():
         lexicon = write("bad.tsv", content)
@@ -142,3 +145,33 @@ def test_one_line_of_millions_of_characters_is_segmented_in_bounded_batches(run,
     assert len(sizes) > 1 and max(sizes) <= max(BATCH_CHARS, MAX_LINE_CHARS)
     # one output line, cut nowhere: exactly the sentence's segmentation, repeated
     assert out.read_text(encoding="utf-8") == " ".join([segmented] * 200_000) + "\n"
+
+
+def test_lexicon_and_gap_table_reproduce_discover_segment(run, write, tmp_path):
+    """discover --segment, then segment -l LEXICON --gaps TABLE on the same corpus: the same bytes."""
+    from tests.synthetic import make_corpus
+
+    raw, _ = make_corpus(600, seed=11)
+    corpus = write("corpus.txt", "\n".join(raw) + "\n")
+    lexicon, gaps, segmented, again = (tmp_path / n for n in ("lex.tsv", "gaps.tsv", "seg.txt", "again.txt"))
+    result = run("discover", corpus, "-q", "-k", "4", "-o", lexicon, "--segment", segmented, "--gaps", gaps)
+    assert result.exit_code == 0, result.stderr
+    result = run("segment", "-q", "-l", lexicon, "--gaps", gaps, corpus, "-o", again)
+    assert result.exit_code == 0, result.stderr
+    assert again.read_bytes() == segmented.read_bytes()
+
+
+def test_bad_gap_table_is_one_line(run, write):
+    lexicon = write("lex.tsv", LEXICON)
+    cases = {
+        "bigram\tgap\n": "line 1: expected a gap table header with gap_weight= and gap_threshold=",
+        "# gap_weight=2.0 gap_threshold=0.1\nbigram\tgap\n": "line 2: expected the columns bigram gap gap_n",
+        "# gap_weight=2.0 gap_threshold=0.1\nbigram\tgap\tgap_n\tends_before\tends_before_n\tstarts_after\tstarts_after_n\n"
+        "孙悟\tx\t1\t0\t0\t0\t0\n": "a gap table value is not a number",
+    }
+    for content, message in cases.items():
+        gaps = write("gaps.tsv", content)
+        result = run("segment", "-l", lexicon, "--gaps", gaps, input="孙悟空\n")
+        assert result.exit_code == 1, content
+        assert result.stderr.startswith(f"Error: {gaps}") and message in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1

@@ -32,6 +32,8 @@ def lexicon(words: list[str], freqs: list[int]) -> pd.DataFrame:
             "pmi": [float("nan") if len(w) == 1 else 1.5 + k / 7 for k, w in enumerate(words)],
             "left_entropy": [k / 3 for k in range(len(words))],
             "right_entropy": [2.0 for _ in words],
+            "count": [float(f) for f in freqs],
+            "banned": [0 for _ in words],
         }
     )
 
@@ -67,13 +69,18 @@ def test_write_then_read_round_trip(tmp_path, fmt):
     path = tmp_path / f"lexicon.{fmt}"
     path.write_text(written(SAMPLE, fmt, header="# made by a test"), encoding="utf-8")
     back = read_lexicon(path)
-    assert list(back.columns) == ["word", "freq"]
+    assert list(back.columns) == (["word", "freq", "count", "banned"] if fmt == "tsv" else ["word", "freq"])
     assert back["word"].tolist() == SAMPLE["word"].tolist()
     assert back["freq"].tolist() == [float(f) for f in SAMPLE["freq"]]
+    if fmt == "tsv":
+        assert back["count"].tolist() == SAMPLE["count"].tolist() and not back["banned"].any()
 
 
 def test_jieba_format_is_word_space_integer_frequency():
     assert written(SAMPLE, "jieba") == "中国 50\n人民 40\n的 40\n研究生 3\n𠀀𪚥 2\n"
+    # a word only the model holds (freq 0, here banned) is no dictionary word
+    model_only = pd.concat([SAMPLE, lexicon(["生命"], [0]).assign(banned=[1])], ignore_index=True)
+    assert written(model_only, "jieba") == written(SAMPLE, "jieba")
 
 
 words_st = st.text(alphabet=HAN, min_size=1, max_size=4)
@@ -91,6 +98,18 @@ def test_round_trip_random_lexicons(entries, fmt):
     finally:
         os.unlink(name)
     assert dict(zip(back["word"], back["freq"], strict=True)) == {w: float(f) for w, f in entries.items()}
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6).map(float),
+                          st.sampled_from([0.5, -0.0, 1e15, 999999999999999.0, 2.00004, 2.00005])), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_whole_column_cells_are_the_per_cell_format(values):
+    """write_lexicon formats columns at once; the oracle is the per-value rule (_cell)."""
+    from mintext.discovery.lexicon import _cell, _cells
+
+    assert _cells(pd.Series(values, dtype=np.float64)) == [_cell(float(v)) for v in values]
+    integers = [int(v) for v in values if math.isfinite(v) and abs(v) < 1e15]
+    assert _cells(pd.Series(integers, dtype=np.int64)) == [str(v) for v in integers]
 
 
 def test_sort_lexicon_by_frequency_then_word():

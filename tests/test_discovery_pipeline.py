@@ -220,3 +220,88 @@ def test_one_line_read_in_pieces_segments_as_the_whole_line_with_gap_evidence(sy
     for batch_chars in (1, 2_000):
         pieces = Corpus([str(one)], max_line_chars=700).line_pieces()
         assert "".join(b.text for b in segmenter.segment_text(pieces, batch_chars=batch_chars)) == whole
+
+
+# --------------------------------------------------------------------------- one model: the lexicon file segments as discovery did
+
+
+def _lexicon_and_gaps(path, tmp_path, **options):
+    """discover's segmented text, and the lexicon and gap table written to files and read back."""
+    from mintext.discovery.gaps import GapTable
+    from mintext.discovery.lexicon import header_line, read_lexicon, write_lexicon
+
+    segmented, gaps = io.StringIO(), io.StringIO()
+    table = mintext.discover([str(path)], segmented=segmented, gaps=gaps, **options)
+    lexicon_path, gaps_path = tmp_path / "lexicon.tsv", tmp_path / "gaps.tsv"
+    with open(lexicon_path, "w", encoding="utf-8") as out:
+        write_lexicon(table, out, "tsv", header_line(table.attrs["options"]))
+    gaps_path.write_text(gaps.getvalue(), encoding="utf-8")
+    return table, segmented.getvalue(), read_lexicon(lexicon_path), GapTable.read(gaps_path, "gaps.tsv")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"max_word_length": 4}, {"rounds": 0}, {"gap_weight": 0.5, "concentration": 0.5, "base_smoothing": 2.0}],
+    ids=["defaults", "k4", "no-rounds", "other-model"],
+)
+def test_lexicon_file_with_gap_table_segments_the_corpus_byte_for_byte(synthetic, tmp_path, options):
+    from mintext.discovery.lexicon import segmenter_for
+    from mintext.discovery.wordmodel import ModelParameters
+
+    path, raw, _ = synthetic
+    model = {k: options.pop(k) for k in ("concentration", "base_smoothing") if k in options}
+    if model:
+        options["model"] = ModelParameters(**model)
+    table, segmented, lexicon, gaps = _lexicon_and_gaps(path, tmp_path, **options)
+    # the model's own rows: banned words and words the final segmentation left unused (freq 0) are listed
+    assert ((table["freq"] > 0) | (table["count"] > 0) | (table["banned"] == 1)).all()
+    again = "".join(line + "\n" for line in segmenter_for(lexicon, gaps=gaps).segment_lines(raw))
+    assert again == segmented
+
+
+def test_lexicon_without_gap_table_is_discoverys_word_model_alone(synthetic, tmp_path):
+    """Without the gap table, segment -l is the same word model minus the gap evidence: discovery's own
+    Segmenter with evidence removed, line for line."""
+    from mintext.discovery.lexicon import segmenter_for
+    from mintext.discovery.pipeline import run_discovery, segmenter_of
+    from mintext.io.sources import Corpus
+
+    path, raw, _ = synthetic
+    _, _, lexicon, _ = _lexicon_and_gaps(path, tmp_path)
+    corpus = Corpus([str(path)])
+    try:
+        own = segmenter_of(run_discovery(corpus, count_all=False))
+    finally:
+        corpus.close()
+    own.evidence = None
+    assert segmenter_for(lexicon).segment_lines(raw) == own.segment_lines(raw)
+
+
+def test_freq_only_lexicon_keeps_its_old_meaning():
+    """A lexicon without count/banned (jieba's, a user's) still costs words from freq."""
+    from mintext.discovery.lexicon import segmenter_for
+
+    words = pd.DataFrame({"word": ["研究", "生命", "研究生", "命"], "freq": [50, 50, 2, 1]})
+    with_model = words.assign(count=[50.0, 50.0, 2.0, 1.0], banned=[0, 0, 0, 0])
+    for text in ("研究生命", "研究生命研究生"):
+        assert segmenter_for(words).segment_lines([text]) == segmenter_for(with_model).segment_lines([text])
+    banned = with_model.assign(banned=[0, 0, 1, 0], count=[50.0, 50.0, 0.0, 1.0])
+    assert "研究生" not in segmenter_for(banned).segment_lines(["研究生研究生研究生"])[0].split()
+
+
+def test_header_records_the_code_length_per_character(synthetic, discovered):
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+
+    path, _, _ = synthetic
+    table, _ = discovered
+    corpus = Corpus([str(path)])
+    try:
+        result = run_discovery(corpus, count_all=False)
+    finally:
+        corpus.close()
+    # the best round's code length (nats) over the sample's characters, in bits
+    expected = min(result.code_lengths) / result.sample_characters / np.log(2)
+    assert table.attrs["options"]["bits_per_char"] == round(expected, 4)
+    assert 0 < expected < np.log2(result.stats.vocabulary.size) + 1
+    assert "bits_per_char" not in mintext.discover([str(path)], rounds=0).attrs["options"]

@@ -20,11 +20,17 @@ values are computed once per n-gram row and a gap's score is a few gathers.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import IO
 
 import numpy as np
+import pandas as pd
 
 from mintext.discovery.ngramstats import NgramStats, RowFinder
+from mintext.errors import InputError, one_line
+from mintext.ngrams.lookup import CodeIndex
+from mintext.ngrams.vocabulary import CharVocabulary, pack_rows, unpack_codes
 
 FEATURES = ("neg_pmi", "right_entropy_1", "right_entropy_2", "left_entropy_1", "left_entropy_2")
 
@@ -240,3 +246,89 @@ class GapEvidence:
             # gaps i .. i + length - 2 lie inside the word (length, i)
             inside[: n - length + 1] += gaps[length - 2 : n - 1]
             costs[length - 1, : n - length + 1] += self.weight * inside[: n - length + 1]
+
+
+# --------------------------------------------------------------------------- the gap table of a lexicon
+
+GAP_COLUMNS = ("bigram", "gap", "gap_n", "ends_before", "ends_before_n", "starts_after", "starts_after_n")
+_PACKED_OF = {"gap": "pair", "ends_before": "right_entropy_2", "starts_after": "left_entropy_2"}
+
+
+@dataclass
+class GapTable:
+    """The gap evidence of a discovery run, keyed by characters so it can be saved and applied to new text.
+
+    ``bigrams``: ``(m, 2)`` code points of every bigram of the corpus;
+    ``packed``: :class:`GapScorer`'s three tables for those rows (plus the
+    trailing 0 read by row -1); ``threshold`` and ``weight`` as in
+    :class:`GapScorer` and :class:`GapEvidence`. A gap of new text gets exactly
+    the score discovery gave it when its bigram and its neighbours are in the
+    table (on the discovery corpus: always).
+    """
+
+    bigrams: np.ndarray
+    packed: dict[str, np.ndarray]
+    threshold: float
+    weight: float
+
+    @classmethod
+    def empty(cls, weight: float) -> GapTable:
+        """The table of a corpus without bigrams."""
+        return cls(np.zeros((0, 2), np.uint32), {k: np.zeros(1, complex) for k in _PACKED_OF.values()}, 0.0, weight)
+
+    @classmethod
+    def of(cls, evidence: GapEvidence, stats: NgramStats) -> GapTable:
+        """The table of a discovery run's evidence (``stats``: its n-gram statistics)."""
+        ids = unpack_codes(stats.codes[2], 2, stats.bits)
+        bigrams = stats.vocabulary.codepoints[ids.astype(np.int64) - 1]
+        return cls(bigrams, evidence.scorer.packed, evidence.scorer.threshold, evidence.weight)
+
+    def write(self, out: IO[str], header: str | None = None) -> None:
+        """Write the table as TSV: ``header`` (a ``#`` line), then a column row and one row per bigram.
+
+        Values are written with :func:`repr`, which reads back to the same float64.
+        """
+        out.write((header or "#").rstrip("\n") + f" gap_weight={self.weight!r} gap_threshold={self.threshold!r}\n")
+        out.write("\t".join(GAP_COLUMNS) + "\n")
+        text = self.bigrams.astype(np.uint32).tobytes().decode("utf-32-le")
+        columns = []
+        for name in GAP_COLUMNS[1::2]:
+            values = self.packed[_PACKED_OF[name]][:-1]
+            columns += [map(repr, values.real.tolist()), map(str, values.imag.astype(np.int64).tolist())]
+        for k, row in enumerate(zip(*columns, strict=True)):
+            out.write(text[2 * k : 2 * k + 2] + "\t" + "\t".join(row) + "\n")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike, name: str) -> GapTable:
+        """Read a table written by :meth:`write` (``name``: how messages show the file)."""
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline()
+            fields = dict(t.split("=", 1) for t in first.lstrip("#").split() if "=" in t)
+            try:
+                weight, threshold = float(fields["gap_weight"]), float(fields["gap_threshold"])
+            except (KeyError, ValueError):
+                raise InputError(f"{name} line 1: expected a gap table header with gap_weight= and gap_threshold= (mintext discover --gaps writes it)") from None
+            try:
+                frame = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
+            except (ValueError, pd.errors.ParserError) as error:
+                raise InputError(f"{name}: not a gap table ({one_line(str(error))[:80]}); mintext discover --gaps writes it") from None
+        if tuple(frame.columns) != GAP_COLUMNS or not frame["bigram"].str.len().eq(2).all():
+            raise InputError(f"{name} line 2: expected the columns {' '.join(GAP_COLUMNS)} and two-character bigrams")
+        try:
+            # Python's float() reads repr() back to the very same float64
+            values = {c: np.array([float(v) for v in frame[c].tolist()], dtype=np.float64) for c in GAP_COLUMNS[1:]}
+        except ValueError:
+            raise InputError(f"{name}: a gap table value is not a number; mintext discover --gaps writes it") from None
+        bigrams = np.frombuffer("".join(frame["bigram"]).encode("utf-32-le"), dtype=np.uint32).reshape(-1, 2)
+        packed = {_PACKED_OF[c]: np.append(values[c] + 1j * values[c + "_n"], 0) for c in GAP_COLUMNS[1::2]}
+        return cls(bigrams, packed, threshold, weight)
+
+    def for_vocabulary(self, vocabulary: CharVocabulary) -> GapEvidence:
+        """Gap evidence over the ids of ``vocabulary`` (bigrams with a character outside it are left out)."""
+        ids = vocabulary.lookup_table[self.bigrams]
+        keep = np.flatnonzero((ids > 0).all(axis=1))
+        bits = vocabulary.bits
+        codes = pack_rows(ids[keep], bits)
+        finder = RowFinder(bits, {2: CodeIndex(codes)}, vocabulary.size, True)
+        packed = {k: np.append(v[:-1][keep], 0) for k, v in self.packed.items()}
+        return GapEvidence(finder, GapScorer(packed, self.threshold), self.weight)

@@ -10,13 +10,23 @@ pmi             solidity: smallest PMI over its binary splits (empty for 1 char)
 left_entropy    branching entropy of the character before it (run starts count
                 as distinct events)
 right_entropy   branching entropy of the character after it
+count           its count in the word model that segments (the refinement's
+                counts; a word's cost is computed from them)
+banned          1 for a free-form compound the model never uses as a word
 ==============  ==============================================================
+
+``freq`` and ``count`` differ: ``freq`` counts the words of the final
+segmentation, ``count`` is the model that produced it. A lexicon written
+whole (no filter) lists every word of either (``freq`` 0 for a word only the
+model holds, such as a banned one), so :func:`segmenter_for` rebuilds the very
+model discovery segmented with.
 
 Rows are sorted by frequency (highest first), then by word. Files are TSV
 with a header row, preceded by one ``#`` line recording how the lexicon was
-made; ``jieba`` format is ``word freq`` per line (jieba loads it as a
-dictionary). :func:`read_lexicon` reads either (only ``word`` and ``freq`` are
-needed) and :func:`segmenter_for` turns a lexicon into a :class:`Segmenter`.
+made (the model's parameters among them); ``jieba`` format is ``word freq``
+per line (jieba loads it as a dictionary; it carries no ``count``).
+:func:`read_lexicon` reads either (only ``word`` and ``freq`` are needed) and
+:func:`segmenter_for` turns a lexicon into a :class:`Segmenter`.
 """
 
 from __future__ import annotations
@@ -28,14 +38,16 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from mintext.discovery.gaps import GapTable
 from mintext.discovery.segmenter import Segmenter
-from mintext.discovery.wordmodel import ModelParameters
+from mintext.discovery.wordmodel import BaseDistribution, ModelParameters
 from mintext.errors import InputError, UsageError, one_line, shown_name
 from mintext.io.chars import HAN, char_classes, codepoints
 from mintext.io.sources import Source, iter_blocks, resolve_inputs
 from mintext.ngrams.vocabulary import CharVocabulary
 
-COLUMNS = ["word", "freq", "length", "pmi", "left_entropy", "right_entropy"]
+COLUMNS = ["word", "freq", "length", "pmi", "left_entropy", "right_entropy", "count", "banned"]
+MODEL_COLUMNS = ("count", "banned")  # what a lexicon needs beyond word and freq to be discovery's model
 FORMATS = ("tsv", "jieba")
 # the largest frequency read_lexicon accepts: character counts (sums of word frequencies)
 # stay exact in float64 and far inside int64 for a million words of six characters
@@ -65,15 +77,33 @@ def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: s
     if fmt not in FORMATS:
         raise UsageError(f"lexicon format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "jieba":
-        # jieba needs whole positive counts: round, and never below 1
-        out.writelines(f"{w} {max(1, round(f))}\n" for w, f in zip(table["word"], table["freq"], strict=True))
+        # jieba needs whole positive counts: round, and never below 1; words of the model only (freq 0) are left out
+        seen = table[table["freq"] > 0]
+        out.writelines(f"{w} {max(1, round(f))}\n" for w, f in zip(seen["word"], seen["freq"], strict=True))
         return
     if header:
         out.write(header.rstrip("\n") + "\n")
-    out.write("\t".join(COLUMNS) + "\n")
-    columns = [table[c].tolist() for c in COLUMNS]
-    for row in zip(*columns, strict=True):
-        out.write("\t".join(_cell(v) for v in row) + "\n")
+    names = [c for c in COLUMNS if c in table.columns]
+    out.write("\t".join(names) + "\n")
+    cells = [_cells(table[c]) for c in names]
+    if len(table):
+        out.write("\n".join(map("\t".join, zip(*cells, strict=True))) + "\n")
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """The TSV cells of a column, as :func:`_cell` writes each value, whole columns at a time."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64)
+        text = np.full(values.size, "", dtype=object)
+        with np.errstate(invalid="ignore"):
+            whole = (values == np.floor(values)) & (np.abs(values) < 1e15)
+        decimal = ~np.isnan(values) & ~whole
+        text[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+        text[decimal] = [f"{v:.4f}" for v in values[decimal].tolist()]
+        return text.tolist()
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return list(map(str, column.to_numpy(dtype=np.int64).tolist()))
+    return [_cell(v) for v in column.tolist()]
 
 
 def _cell(value: object) -> str:
@@ -94,34 +124,82 @@ def read_lexicon(
 ) -> pd.DataFrame:
     """Read a lexicon file (mintext TSV, or ``word freq`` lines as jieba writes them).
 
-    Lines starting with ``#`` and blank lines are skipped. A TSV header row
-    (starting with ``word``) is recognised; otherwise the first two fields of
-    each line, separated by a tab (or by spaces when the file has no tabs), are
-    the word and its frequency, a number in (0, ``MAX_FREQ``]. Raises
-    :class:`InputError` naming the line of a malformed row (a decoding error
-    suggests changing ``encoding_option``). Returns a DataFrame with columns
-    ``word`` and ``freq``.
+    Lines starting with ``#`` and blank lines are skipped; the first ``#``
+    line's ``key=value`` fields become ``attrs["options"]`` (strings). A TSV
+    header row (starting with ``word``) is recognised; otherwise the first two
+    fields of each line, separated by a tab (or by spaces when the file has no
+    tabs), are the word and its frequency, a number in (0, ``MAX_FREQ``]. A
+    TSV whose header names ``count`` and ``banned`` (as discover writes it)
+    also gives those columns, and its frequencies may be 0 (words only the
+    model holds). Raises :class:`InputError` naming the line of a malformed
+    row (a decoding error suggests changing ``encoding_option``). Returns a
+    DataFrame with columns ``word`` and ``freq`` (and ``count``, ``banned``).
     """
     path = os.fspath(path)
     name = shown_name(path)
     lines = "".join(iter_blocks(_one_source(path), encoding, errors, option=encoding_option)).split("\n")
+    comments = [line for line in lines if line.lstrip().startswith("#")]
     numbers = [k for k, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
     tsv = bool(numbers) and "\t" in lines[numbers[0] - 1]
     split = (lambda line: line.split("\t")) if tsv else str.split
+    header: list[str] = []
     if numbers and split(lines[numbers[0] - 1])[0] == "word":
+        header = [h.strip() for h in split(lines[numbers[0] - 1])]
         numbers = numbers[1:]
     if not numbers:
         raise InputError(f"{name} has no lexicon rows; expected lines of 'word<TAB>freq' (mintext discover writes them)")
     fields = [split(lines[k - 1]) for k in numbers]
     table = pd.DataFrame({"word": [f[0].strip() for f in fields], "freq": [f[1] if len(f) > 1 else None for f in fields]})
     freq = pd.to_numeric(table["freq"], errors="coerce")
-    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq <= 0) | (freq > MAX_FREQ) | (table["word"] == "")
+    with_model = all(c in header for c in MODEL_COLUMNS)
+    lowest = 0 if with_model else np.nextafter(0, 1)
+    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq < lowest) | (freq > MAX_FREQ) | (table["word"] == "")
     bad |= table["word"].str.contains(r"\s", regex=True)
     duplicated = table["word"].duplicated()
     if bad.any() or duplicated.any():
         first = int(np.flatnonzero(bad.to_numpy() | duplicated.to_numpy())[0])
-        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first))
-    return pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
+        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first, zero_allowed=with_model))
+    result = pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
+    if with_model:
+        result["count"], result["banned"] = _model_columns(name, numbers, fields, header)
+    result.attrs["options"] = _header_fields(comments[0]) if comments else {}
+    return result
+
+
+def _model_columns(name: str, numbers: list[int], fields: list[list[str]], header: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` and ``banned`` columns of a discover TSV, checked: a count in [0, MAX_FREQ], banned 0 or 1."""
+    at_count, at_banned = header.index("count"), header.index("banned")
+    count_text = [f[at_count] if len(f) > at_count else "" for f in fields]
+    banned_text = [f[at_banned].strip() if len(f) > at_banned else "" for f in fields]
+    count = pd.to_numeric(pd.Series(count_text), errors="coerce").to_numpy(dtype=np.float64)
+    bad_count = ~np.isfinite(count) | (count < 0) | (count > MAX_FREQ)
+    bad_banned = ~np.isin(banned_text, ["0", "1"])
+    if bad_count.any() or bad_banned.any():
+        row = int(np.flatnonzero(bad_count | bad_banned)[0])
+        if bad_count[row]:
+            raise InputError(f"{name} line {numbers[row]}: count must be a number from 0 to {_shown_max()}, got {count_text[row][:20]!r}")
+        raise InputError(f"{name} line {numbers[row]}: banned must be 0 or 1, got {banned_text[row][:20]!r}")
+    return count, np.asarray(banned_text) == "1"
+
+
+def _header_fields(line: str) -> dict[str, str]:
+    """The ``key=value`` fields of a ``#`` header line (see :func:`header_line`)."""
+    pairs = (token.split("=", 1) for token in line.lstrip().lstrip("#").split())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
+def model_parameters(options: dict[str, str]) -> ModelParameters:
+    """The word model's parameters recorded in a lexicon header (``model.*`` fields); defaults for those missing."""
+    given = {}
+    for name in ModelParameters.__dataclass_fields__:
+        text = options.get(f"model.{name}")
+        try:
+            value = float(text) if text is not None else math.nan
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value):
+            given[name] = value
+    return ModelParameters(**given)
 
 
 def _one_source(path: str) -> Source:
@@ -131,8 +209,10 @@ def _one_source(path: str) -> Source:
     return sources[0]
 
 
-def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: list[str], row: int) -> str:
-    """The message for the first malformed or repeated row."""
+def _row_error(
+    name: str, numbers: list[int], fields: list[list[str]], words: list[str], row: int, *, zero_allowed: bool = False
+) -> str:
+    """The message for the first malformed or repeated row (``zero_allowed``: a lexicon with the model's columns)."""
     number, values = numbers[row], fields[row]
     if len(values) < 2:
         return f"{name} line {number}: expected a word and a frequency separated by a tab, got {values[0][:40]!r}"
@@ -144,7 +224,8 @@ def _row_error(name: str, numbers: list[int], fields: list[list[str]], words: li
     except ValueError:
         return f"{name} line {number}: frequency {text[:20]!r} is not a number"
     if not math.isfinite(value) or not 0 < value <= MAX_FREQ:
-        return f"{name} line {number}: frequency must be a number above 0 and at most {_shown_max()}, got {text[:20]!r}"
+        valid = f"from 0 to {_shown_max()}" if zero_allowed else f"above 0 and at most {_shown_max()}"
+        return f"{name} line {number}: frequency must be a number {valid}, got {text[:20]!r}"
     first = numbers[words.index(word)]
     return f"{name} line {number}: {word!r} is listed twice (first on line {first}); keep one row per word"
 
@@ -157,46 +238,79 @@ def _shown_max() -> str:
 
 
 def segmenter_for(
-    lexicon: pd.DataFrame, params: ModelParameters = ModelParameters(), max_len: int | None = None
+    lexicon: pd.DataFrame,
+    params: ModelParameters | None = None,
+    max_len: int | None = None,
+    gaps: GapTable | None = None,
 ) -> Segmenter:
-    """A :class:`Segmenter` for a lexicon (``word`` and ``freq`` columns).
+    """A :class:`Segmenter` for a lexicon (``word`` and ``freq`` columns; ``count`` and ``banned`` if it has them).
 
     Only words made of Han characters are used (others are tokens of their
-    own anyway). Character frequencies come from the lexicon itself: every
-    character of a segmented corpus belongs to exactly one word token, so
-    summing ``freq`` over the characters of each word recovers them.
+    own anyway). Character frequencies come from ``freq``: every character of
+    a segmented corpus belongs to exactly one word token, so summing ``freq``
+    over the characters of each word recovers them. The word costs come from
+    ``count`` and ``banned`` when the lexicon has them (discover's model),
+    otherwise from ``freq``. ``params``: the model's parameters (default: those
+    of the lexicon's header, see :func:`model_parameters`). ``gaps``: the gap
+    evidence of the discovery run (:meth:`GapTable.read`), which ``discover
+    --segment`` adds to the word costs.
     """
+    if params is None:
+        params = model_parameters(lexicon.attrs.get("options", {}))
     words = [str(w) for w in lexicon["word"].tolist()]
     freqs = np.asarray(lexicon["freq"], dtype=np.float64)
-    han_words, han_freqs = _han_words(words, freqs)
+    with_model = all(c in lexicon.columns for c in MODEL_COLUMNS)
+    counts = np.asarray(lexicon["count"], dtype=np.float64) if with_model else freqs
+    banned = np.asarray(lexicon["banned"], dtype=bool) if with_model else np.zeros(freqs.size, dtype=bool)
+    han = _han_rows(words)
     if max_len is not None:
-        keep = np.fromiter((len(w) <= max_len for w in han_words), dtype=bool, count=len(han_words))
-        han_words = [w for w, k in zip(han_words, keep.tolist(), strict=True) if k]
-        han_freqs = han_freqs[keep]
-    vocabulary = _vocabulary(han_words, han_freqs)
+        han &= np.fromiter((len(w) <= max_len for w in words), dtype=bool, count=len(words))
+    words = [w for w, k in zip(words, han.tolist(), strict=True) if k]
+    freqs, counts, banned = freqs[han], counts[han], banned[han]
+    vocabulary = _vocabulary(words, freqs)
+    if with_model:
+        # the model's words: counted or banned (a word with neither costs its spelling, as one not listed)
+        used = (counts > 0) | banned
+        words = [w for w, k in zip(words, used.tolist(), strict=True) if k]
+        counts, banned = counts[used], banned[used]
     table = vocabulary.lookup_table
     by_length: dict[int, list[int]] = {}
-    for k, word in enumerate(han_words):
+    for k, word in enumerate(words):
         by_length.setdefault(len(word), []).append(k)
-    ids, counts = {}, {}
+    ids, word_counts, word_bans = {}, {}, {}
     for length, members in sorted(by_length.items()):
-        joined = "".join(han_words[k] for k in members)
+        joined = "".join(words[k] for k in members)
         ids[length] = table[codepoints(joined)].reshape(len(members), length)
-        counts[length] = han_freqs[members]
-    return Segmenter(vocabulary, ids, counts, params=params)
+        word_counts[length] = counts[members]
+        word_bans[length] = banned[members]
+    evidence = gaps.for_vocabulary(vocabulary) if gaps is not None else None
+    base = None
+    model_len = _model_max_len(lexicon.attrs.get("options", {}), vocabulary) if with_model else None
+    if model_len is not None:
+        # the spelling model's length distribution spans discovery's longest word, used or not
+        base = BaseDistribution.from_words(vocabulary, ids, word_counts, params, max(model_len, max(ids, default=1)))
+    return Segmenter(vocabulary, ids, word_counts, banned=word_bans, params=params, evidence=evidence, base=base)
 
 
-def _han_words(words: list[str], freqs: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The words made only of Han characters, with their frequencies."""
+def _model_max_len(options: dict[str, str], vocabulary: CharVocabulary) -> int | None:
+    """The longest word of the discovery run that wrote a lexicon (its ``max_word_length``, as far as codes allow)."""
+    try:
+        asked = int(options["max_word_length"])
+    except (KeyError, ValueError):
+        return None
+    return min(asked, max(1, 64 // vocabulary.bits))
+
+
+def _han_rows(words: list[str]) -> np.ndarray:
+    """Which words are made only of Han characters."""
     if not words:
-        return [], freqs[:0]
+        return np.zeros(0, dtype=bool)
     lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
     han = (char_classes(codepoints("".join(words))) == HAN).astype(np.int64)
     # Han characters per word from prefix sums (empty words are fine: their count is 0)
     cumulative = np.concatenate(([0], np.cumsum(han)))
     ends = np.cumsum(lengths)
-    keep = (lengths > 0) & (cumulative[ends] - cumulative[ends - lengths] == lengths)
-    return [w for w, k in zip(words, keep.tolist(), strict=True) if k], freqs[keep]
+    return (lengths > 0) & (cumulative[ends] - cumulative[ends - lengths] == lengths)
 
 
 def _vocabulary(words: list[str], freqs: np.ndarray) -> CharVocabulary:

@@ -31,7 +31,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from mintext.discovery.gaps import GapEvidence, GapScorer, GapSites
+from mintext.discovery.gaps import GapEvidence, GapScorer, GapSites, GapTable
 from mintext.discovery.lattice import sorted_by_length
 from mintext.discovery.lexicon import COLUMNS, segmenter_for, sort_lexicon
 from mintext.discovery.ngramstats import NgramStats
@@ -65,6 +65,14 @@ class Discovery:
     sample_characters: int
     final: dict[int, np.ndarray] | None = None
     unlisted: Unlisted = field(default_factory=dict)
+
+    @property
+    def bits_per_char(self) -> float:
+        """Code length of the refinement sample under the kept model's word costs, in bits per character
+        (the criterion refinement minimises; nan before any round)."""
+        if not self.code_lengths:
+            return float("nan")
+        return min(self.code_lengths) / max(self.sample_characters, 1) / float(np.log(2))
 
     def word_table(self, max_len: int | None = None) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per length: ``(ids, counts, banned)`` of the model's words (counts > 0 or banned)."""
@@ -154,6 +162,7 @@ def describe_options(options: DiscoveryOptions) -> dict[str, object]:
 # --------------------------------------------------------------------------- final pass and lexicon
 
 WordCounts = dict[int, tuple[np.ndarray, np.ndarray]]  # per length: (ids matrix, counts)
+ModelWords = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # per length: (ids matrix, counts, banned)
 
 
 def segmenter_of(result: Discovery) -> Segmenter:
@@ -203,10 +212,15 @@ def row_counts(result: Discovery) -> WordCounts:
     return out
 
 
-def lexicon_table(stats: NgramStats, words: WordCounts) -> pd.DataFrame:
-    """The lexicon DataFrame (see :mod:`mintext.discovery.lexicon`) of words given as id matrices with counts."""
+def lexicon_table(stats: NgramStats, words: WordCounts, model: ModelWords | None = None) -> pd.DataFrame:
+    """The lexicon DataFrame (see :mod:`mintext.discovery.lexicon`) of words given as id matrices with counts.
+
+    ``model`` (per length: ids, counts, banned of the word model, as :meth:`Discovery.word_table`)
+    fills ``count`` and ``banned`` and adds its words missing from ``words`` with ``freq`` 0.
+    """
     parts = []
-    for length, (ids, freq) in sorted(words.items()):
+    for length in sorted(set(words) | set(model or {})):
+        ids, freq, count, banned = _merged(stats.bits, length, words.get(length), (model or {}).get(length))
         if len(ids) == 0:
             continue
         text = stats.vocabulary.codepoints[ids.astype(np.int64) - 1].astype(np.uint32).tobytes().decode("utf-32-le")
@@ -216,17 +230,36 @@ def lexicon_table(stats: NgramStats, words: WordCounts) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "word": [text[k : k + length] for k in range(0, len(text), length)],
-                    "freq": np.asarray(freq, dtype=np.int64),
+                    "freq": freq,
                     "length": length,
                     "pmi": stats.solidity(codes, length),
                     "left_entropy": left,
                     "right_entropy": right,
+                    "count": count,
+                    "banned": banned,
                 }
             )
         )
     if not parts:
         return empty_lexicon()
     return sort_lexicon(pd.concat(parts, ignore_index=True)[COLUMNS])
+
+
+def _merged(
+    bits: int, length: int, found: tuple[np.ndarray, np.ndarray] | None, model: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The union of the words found (ids, freq) and the model's (ids, counts, banned): ids, freq, count, banned (int)."""
+    empty = np.zeros((0, length), np.uint32)
+    found_ids, freq = found if found is not None else (empty, np.zeros(0))
+    model_ids, counts, banned = model if model is not None else (empty, np.zeros(0), np.zeros(0, bool))
+    found_codes, model_codes = pack_rows(found_ids, bits), pack_rows(model_ids, bits)
+    codes = np.union1d(found_codes, model_codes)
+    ids = unpack_codes(codes, length, bits)
+    out_freq, out_count, out_banned = np.zeros(codes.size, np.int64), np.zeros(codes.size), np.zeros(codes.size, np.int64)
+    out_freq[np.searchsorted(codes, found_codes)] = np.asarray(freq, dtype=np.int64)
+    at = np.searchsorted(codes, model_codes)
+    out_count[at], out_banned[at] = counts, banned
+    return ids, out_freq, out_count, out_banned
 
 
 def empty_lexicon() -> pd.DataFrame:
@@ -236,7 +269,8 @@ def empty_lexicon() -> pd.DataFrame:
             "word": pd.Series(dtype=object),
             "freq": pd.Series(dtype=np.int64),
             "length": pd.Series(dtype=np.int64),
-            **{c: pd.Series(dtype=float) for c in ("pmi", "left_entropy", "right_entropy")},
+            **{c: pd.Series(dtype=float) for c in ("pmi", "left_entropy", "right_entropy", "count")},
+            "banned": pd.Series(dtype=np.int64),
         }
     )
 
@@ -253,6 +287,7 @@ def discover(
     memory: int = DEFAULT_MEMORY,
     jobs: int = 1,
     segmented: IO[str] | None = None,
+    gaps: IO[str] | None = None,
     progress: bool = False,
     tmpdir: str | os.PathLike | None = None,
     **expert: object,
@@ -285,12 +320,18 @@ def discover(
             if segmented is not None:
                 text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
             table = empty_lexicon()
+            if gaps is not None:
+                GapTable.empty(options.gap_weight).write(gaps, "# mintext gap table")
             # nothing to threshold or refine: record the threshold such a corpus gets, and no rounds
             facts: dict[str, object] = {"characters": 0, "min_count": min_count or derived_min_count(0), "rounds": 0}
         else:
             words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
-            table = lexicon_table(result.stats, words)
+            table = lexicon_table(result.stats, words, result.word_table())
+            if gaps is not None:
+                GapTable.of(result.evidence, result.stats).write(gaps, "# mintext gap table")
             facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
+            if result.code_lengths:
+                facts["bits_per_char"] = round(result.bits_per_char, 4)
     finally:
         corpus.close()
     if corpus.stats.replaced:
