@@ -308,16 +308,7 @@ def _write_in_place(target: OutputTarget) -> Iterator[IO[str]]:
         handle = os.open(target.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         raise MintextError(f"cannot write {target.name}: {_reason(err)}") from None
-    raw = OutputFile(handle, target.name, "what was written so far stays written")
-    text = _text_stream(raw)
-    try:
-        yield text
-        text.flush()
-        _finish(raw, text.close)
-    except BaseException:
-        with suppress(OSError, MintextError):
-            text.close()
-        raise
+    yield from _written_through(OutputFile(handle, target.name, "what was written so far stays written"))
 
 
 def _finish(raw: OutputFile, operation, *args) -> None:
@@ -358,7 +349,12 @@ def _stdout() -> Iterator[IO[str]]:
         finally:
             text.detach()
         return
-    raw = OutputFile(descriptor, "<stdout>", "what was written so far stays written", closefd=False)
+    yield from _written_through(OutputFile(descriptor, "<stdout>", "what was written so far stays written", closefd=False))
+
+
+def _written_through(raw: OutputFile) -> Iterator[IO[str]]:
+    """A text stream straight into ``raw`` (no temporary file), flushed and closed at the end, with a
+    failure to do so as the output's one-line error."""
     text = _text_stream(raw)
     try:
         yield text
