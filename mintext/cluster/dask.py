@@ -20,6 +20,7 @@ import logging
 import re
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -29,6 +30,8 @@ from mintext.errors import MintextError, UsageError, first_line
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler
 WORKERS_TIMEOUT = 30.0  # seconds to wait for its first worker
+SHARE_ATTEMPTS = 5  # scatters tried while workers leave (one killed mid-run, its nanny starting another)
+SHARE_RETRY_DELAY = 1.0
 ALLOWED_FAILURES = 3  # Dask's default: deaths of workers running one task before it is given up
 _LOCAL = re.compile(r"local:(\d{1,3})")
 _ADDRESS = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://\S+|[\w.\-]+:\d{1,5}")
@@ -113,7 +116,7 @@ def connect(scheduler: str) -> Iterator[DaskExecutor]:
             stack.callback(shutil.rmtree, scratch, ignore_errors=True)
             cluster = stack.enter_context(
                 distributed.LocalCluster(
-                    n_workers=local_workers, processes=True, threads_per_worker=1, dashboard_address=None,
+                    n_workers=local_workers, processes=True, threads_per_worker=1, dashboard_address=":0",
                     scheduler_port=0, host="127.0.0.1", silence_logs=logging.ERROR, local_directory=scratch,
                 )
             )
@@ -158,8 +161,17 @@ class DaskExecutor:
         return max(1, sum(self.client.nthreads().values()))
 
     def share(self, value: Any) -> Any:
-        """A future for ``value``, scattered to every worker."""
-        return self.client.scatter(value, broadcast=True, hash=False)
+        """A future for ``value``, scattered to every worker (again, a moment later, if a worker left meanwhile)."""
+        import distributed
+
+        for attempt in range(SHARE_ATTEMPTS):
+            try:
+                return self.client.scatter(value, broadcast=True, hash=False)
+            except (distributed.comm.CommClosedError, OSError):
+                if attempt == SHARE_ATTEMPTS - 1:
+                    raise ClusterError("cannot send data to the Dask workers: they keep leaving; run again") from None
+                time.sleep(SHARE_RETRY_DELAY)
+        raise AssertionError("unreachable")
 
     def keep(self, function: Callable[..., Any], items: Iterable[Any], *shared: Any) -> list[Any]:
         """Futures of ``function(item, *shared)``, computed and kept on the workers."""
