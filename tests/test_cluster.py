@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -183,3 +184,33 @@ def test_nothing_imports_dask_without_a_scheduler(corpus, tmp_path):
     loaded = set(done.stderr.split())
     assert "mintext.discovery.pipeline" in loaded
     assert not {"dask", "distributed", "mintext.cluster.dask"} & loaded
+
+
+def ignoring_sigint(run) -> int:
+    """Processes of the run's group that ignore SIGINT (the resource tracker, and each Dask worker once joined)."""
+    count = 0
+    for pid in run.members():
+        try:
+            status = open(f"/proc/{pid}/status").read()
+        except OSError:
+            continue
+        if int(status.partition("SigIgn:")[2].split()[0], 16) & (1 << (signal.SIGINT - 1)):
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads process groups from /proc")
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_to_the_group_stops_a_local_cluster_run_cleanly(corpus, tmp_path, signum, status):
+    """Ctrl-C (or SIGTERM) to the whole group while two local workers run: the shell's status, nothing on
+    stderr, no process left in the group, nothing left in TMPDIR (the Dask scratch space included)."""
+    from tests.test_cli_signals import Run
+
+    run = Run(tmp_path, ["discover", corpus, "--scheduler", "local:2", "-q", "--sample", "60000", "-o", tmp_path / "out" / "l.tsv"])
+    deadline = time.monotonic() + 120
+    while ignoring_sigint(run) < 3 and run.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.process.poll() is None, "the run ended before its workers joined"
+    run.signal(signum)
+    assert run.finish(timeout=60) == (status, b"", "")
+    assert run.leftovers() == []

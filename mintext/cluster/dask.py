@@ -112,14 +112,7 @@ def connect(scheduler: str) -> Iterator[DaskExecutor]:
     with contextlib.ExitStack() as stack:
         _quiet_logs(stack)
         if local_workers is not None:
-            scratch = tempfile.mkdtemp(prefix="mintext-dask-")
-            stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-            cluster = stack.enter_context(
-                distributed.LocalCluster(
-                    n_workers=local_workers, processes=True, threads_per_worker=1, dashboard_address=":0",
-                    scheduler_port=0, host="127.0.0.1", silence_logs=logging.ERROR, local_directory=scratch,
-                )
-            )
+            cluster = stack.enter_context(_local_cluster(local_workers))
             address, target = scheduler, cluster
         else:
             address = target = scheduler
@@ -131,16 +124,42 @@ def connect(scheduler: str) -> Iterator[DaskExecutor]:
                 "and workers with 'dask worker ADDRESS', or use --scheduler local:N"
             ) from None
         stack.callback(client.close)
+        if local_workers is not None:
+            from mintext.cluster.plugins import IgnoreInterrupts
+
+            client.register_plugin(IgnoreInterrupts(), name=IgnoreInterrupts.name)
         check_workers(client, address)
         yield DaskExecutor(client)
 
 
+@contextlib.contextmanager
+def _local_cluster(workers: int) -> Iterator[Any]:
+    """A ``distributed.LocalCluster`` of ``workers`` processes, its scratch space in a temporary folder removed after.
+
+    Its workers ignore SIGINT once they have joined (:class:`~mintext.cluster.plugins.IgnoreInterrupts`, registered by :func:`connect`);
+    SIGTERM and SIGHUP end them at once.
+    """
+    import dask
+    import distributed
+
+    scratch = tempfile.mkdtemp(prefix="mintext-dask-")
+    try:
+        with dask.config.set({"temporary-directory": scratch}), distributed.LocalCluster(
+            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=":0", scheduler_port=0,
+            host="127.0.0.1", silence_logs=logging.CRITICAL, local_directory=scratch,
+        ) as cluster:
+            yield cluster
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _quiet_logs(stack: contextlib.ExitStack) -> None:
-    """Dask's own logging held at ERROR while connected (a worker restarted is Dask's business)."""
+    """Dask's own logging silenced while connected: what matters comes back as an exception (one line), and
+    a worker restarted, or the noise of a cluster stopped by a signal, is Dask's business."""
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
         stack.callback(logger.setLevel, logger.level)
-        logger.setLevel(logging.ERROR)
+        logger.setLevel(logging.CRITICAL)
 
 
 class DaskExecutor:
