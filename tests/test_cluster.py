@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -214,3 +215,94 @@ def test_a_signal_to_the_group_stops_a_local_cluster_run_cleanly(corpus, tmp_pat
     run.signal(signum)
     assert run.finish(timeout=60) == (status, b"", "")
     assert run.leftovers() == []
+
+
+# --------------------------------------------------------------------------- apriori: Count Distribution
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mintext.association.baskets import Baskets, read_baskets  # noqa: E402
+from mintext.association.distributed import next_candidates, partitions  # noqa: E402
+from mintext.association.pipeline import apriori  # noqa: E402
+from tests.conftest import SHARED, needs_shared  # noqa: E402
+
+SHARED_ROWS = [("chess.dat", 0.8), ("mushroom.dat", 0.2), ("retail.dat", 0.001), ("T10I4D100K.dat", 0.002),
+               ("groceries.csv", 0.002)]
+
+
+@needs_shared
+@pytest.mark.parametrize(("name", "support"), SHARED_ROWS)
+def test_apriori_on_the_cluster_gives_the_local_itemsets_and_rules(client, name, support):
+    baskets = read_baskets(str(SHARED / "baskets" / name))
+    executor = DaskExecutor(client)
+    local = apriori(baskets, min_support=support, itemsets=True)
+    remote = apriori(baskets, min_support=support, itemsets=True, executor=executor)
+    assert len(local) > 1000
+    assert remote.equals(local)
+    if name != "mushroom.dat":  # its rules take minutes to make (here, the same way for both)
+        rules = apriori(baskets, min_support=support, min_confidence=0.8, executor=executor)
+        assert len(rules) and rules.equals(apriori(baskets, min_support=support, min_confidence=0.8))
+
+
+@needs_shared
+def test_closed_maximal_and_max_len_on_the_cluster(client):
+    baskets = read_baskets(str(SHARED / "baskets" / "mushroom.dat"))
+    executor = DaskExecutor(client)
+    for options in ({"closed": True}, {"maximal": True}, {"max_len": 3}, {"max_len": 1}):
+        local = apriori(baskets, min_support=0.2, itemsets=True, **options)
+        assert apriori(baskets, min_support=0.2, itemsets=True, executor=executor, **options).equals(local), options
+
+
+baskets_strategy = st.lists(st.lists(st.sampled_from("abcdefghij"), max_size=8), min_size=1, max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=baskets_strategy, min_count=st.integers(1, 4), max_len=st.sampled_from([None, 1, 2, 3]))
+def test_count_distribution_matches_the_local_miner_on_random_baskets(rows, min_count, max_len):
+    baskets = Baskets.from_iterable(rows)
+    min_count = min(min_count, len(rows))
+    local = apriori(baskets, min_count=min_count, max_len=max_len, itemsets=True)
+    serial = apriori(baskets, min_count=min_count, max_len=max_len, itemsets=True, executor=SerialExecutor())
+    assert serial.equals(local)
+    rules = apriori(baskets, min_count=min_count, max_len=max_len, min_confidence=0.3, executor=SerialExecutor())
+    assert rules.equals(apriori(baskets, min_count=min_count, max_len=max_len, min_confidence=0.3))
+
+
+def test_random_baskets_on_the_cluster(client):
+    import random
+
+    rng = random.Random(5)
+    rows = [rng.sample("abcdefghijklmnopqrst", rng.randint(0, 9)) for _ in range(3000)]
+    baskets = Baskets.from_iterable(rows)
+    assert apriori(baskets, min_count=40, itemsets=True, executor=DaskExecutor(client)).equals(
+        apriori(baskets, min_count=40, itemsets=True)
+    )
+
+
+def test_partitions_cover_every_basket_once():
+    baskets = Baskets.from_iterable([["a"], [], ["a", "b"], ["c"], ["b", "c", "d"]] * 7)
+    for parts in (1, 2, 3, 10, 100):
+        pieces = partitions(baskets, parts)
+        assert sum(len(p[0]) - 1 for p in pieces) == baskets.n_baskets
+        assert np.concatenate([p[1] for p in pieces]).tolist() == baskets.indices.tolist()
+
+
+def test_next_candidates_are_the_joins_with_every_subset_frequent():
+    """Hand-worked: from {1,2,3}, {1,2,4}, {1,3,4}, {2,3,4}, {1,2,5}: {1,2,3,4} (all subsets there), not {1,2,3,5}
+    ({1,3,5} missing) nor {1,2,4,5}."""
+    level = np.array([[1, 2, 3], [1, 2, 4], [1, 3, 4], [2, 3, 4], [1, 2, 5]], dtype=np.int32)
+    assert next_candidates(level).tolist() == [[1, 2, 3, 4]]
+    assert next_candidates(np.array([[0], [2], [5]], dtype=np.int32)).tolist() == [[0, 2], [0, 5], [2, 5]]
+
+
+def test_apriori_command_on_local_workers_writes_the_local_rules(tmp_path):
+    rows = tmp_path / "b.csv"
+    rows.write_text("\n".join(",".join(r) for r in [["milk", "bread"], ["milk", "eggs"], ["milk", "bread", "eggs"]] * 20) + "\n")
+    here, there = tmp_path / "here.csv", tmp_path / "there.csv"
+    assert mintext("apriori", str(rows), "--min-count", "2", "-q", "-o", str(here)).returncode == 0
+    remote = mintext("apriori", str(rows), "--min-count", "2", "-q", "--scheduler", "local:2", "-o", str(there))
+    assert (remote.returncode, remote.stderr) == (0, "")
+    assert there.read_bytes() == here.read_bytes()
+    refused = mintext("apriori", str(rows), "--itemsets", "--stream", "--scheduler", "local:2")
+    assert refused.returncode == 2 and "--stream" in refused.stderr and refused.stderr.count("\n") == 1
