@@ -153,7 +153,7 @@ def scaling_rows(executor: RecordingExecutor, phases: dict[str, float], characte
     shared = sum(size for _, size in executor.shared)
     measured.append(["(shared values)", str(len(executor.shared)), "-", "-", mib(shared), "-"])
     task_seconds = sum(p[1] for p in per.values())
-    linear = ("count_span", "_sparse_span_counts")
+    linear = ("count_group", "_sparse_span_counts")
     merging = sum(executor.consumer[n] for n in linear)  # the client merging count tables, adding final counts
     fixed_client = phases["total"] - phases["read"] - task_seconds - merging  # statistics, gaps, model: table-sized
     measured.append(["(client: merging results)", "-", f"{merging:.2f}", "-", "-", "-"])

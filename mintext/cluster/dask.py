@@ -20,7 +20,7 @@ import logging
 import re
 import shutil
 import tempfile
-import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -30,8 +30,6 @@ from mintext.errors import MintextError, UsageError, first_line
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler
 WORKERS_TIMEOUT = 30.0  # seconds to wait for its first worker
-SHARE_ATTEMPTS = 5  # scatters tried while workers leave (one killed mid-run, its nanny starting another)
-SHARE_RETRY_DELAY = 1.0
 ALLOWED_FAILURES = 3  # Dask's default: deaths of workers running one task before it is given up
 _LOCAL = re.compile(r"local:(\d{1,3})")
 _ADDRESS = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://\S+|[\w.\-]+:\d{1,5}")
@@ -180,17 +178,11 @@ class DaskExecutor:
         return max(1, sum(self.client.nthreads().values()))
 
     def share(self, value: Any) -> Any:
-        """A future for ``value``, scattered to every worker (again, a moment later, if a worker left meanwhile)."""
-        import distributed
-
-        for attempt in range(SHARE_ATTEMPTS):
-            try:
-                return self.client.scatter(value, broadcast=True, hash=False)
-            except (distributed.comm.CommClosedError, OSError):
-                if attempt == SHARE_ATTEMPTS - 1:
-                    raise ClusterError("cannot send data to the Dask workers: they keep leaving; run again") from None
-                time.sleep(SHARE_RETRY_DELAY)
-        raise AssertionError("unreachable")
+        """A future for ``value``: a task that returns it, so that Dask can compute it again wherever it is
+        lost (data scattered to workers that all die cannot be recomputed); workers fetch it from each other."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Sending large graph ...": here the value is the task
+            return self.client.submit(shared_value, value, pure=False)
 
     def keep(self, function: Callable[..., Any], items: Iterable[Any], *shared: Any) -> list[Any]:
         """Futures of ``function(item, *shared)``, computed and kept on the workers."""
@@ -213,6 +205,11 @@ class DaskExecutor:
         finally:
             if pending:
                 self.client.cancel(list(pending))
+
+
+def shared_value(value: Any) -> Any:
+    """The task behind :meth:`DaskExecutor.share`: the value itself."""
+    return value
 
 
 def result_of(future: Any) -> Any:

@@ -137,18 +137,34 @@ def count_span(span: tuple[int, int], path: str, lookup_table: np.ndarray, max_o
     return count_chunk(read_ids(path, span[0], span[1], lookup_table), max_order, bits)
 
 
+def count_group(
+    spans: list[tuple[int, int]], path: str, lookup_table: np.ndarray, max_order: int, bits: int, memory: int
+) -> ChunkCounts:
+    """A worker's share of the counting: :func:`count_span` of each span, merged there within ``memory``
+    (spilling to the worker's own temporary folder beyond a quarter of it), every count kept."""
+    plan = MemoryPlan.from_budget(memory)
+    counted = (count_span(span, path, lookup_table, max_order, bits) for span in spans)
+    table = merge_counted(counted, max_order, bits=bits, plan=plan, min_counts=[1] * max_order)
+    orders = range(1, max_order + 1)
+    return ChunkCounts(bits, tuple(table.items(k)[0] for k in orders), tuple(table.items(k)[1] for k in orders), table.N)
+
+
 def count_on(
     executor: Executor, han: HanStream, max_order: int, *, memory: int = DEFAULT_MEMORY, min_count: int | Sequence[int] = 1,
     progress: bool = False, tmpdir: str | os.PathLike | None = None,
 ) -> NgramTable:
     """:func:`~mintext.ngrams.counting.count_ngrams` of ``han.chunks()`` with the map step on ``executor``:
-    the workers read spans of the file themselves (``memory`` sizes each span as it sizes a local batch);
-    their tables are merged here, in order, within ``memory``. The same table as the local count."""
+    the workers read spans of the file themselves (``memory`` sizes each span as it sizes a local batch) and
+    merge groups of them (:func:`count_group`, two groups per worker, each within ``memory`` on its worker);
+    the group tables are merged here, in order, within ``memory``. The same table as the local count."""
     max_order, bits = check_max_order(max_order), han.vocabulary.bits
     plan = MemoryPlan.from_budget(memory)
     check_visible(executor, han.path)
     lookup = executor.share(han.vocabulary.lookup_table)
-    counted = executor.imap(count_span, han.spans(plan.batch_ids), han.path, lookup, max_order, bits)
+    spans = han.spans(plan.batch_ids)
+    size = max(1, -(-len(spans) // (2 * executor.workers)))
+    groups = [spans[k : k + size] for k in range(0, len(spans), size)]
+    counted = executor.imap(count_group, groups, han.path, lookup, max_order, bits, memory)
     return merge_counted(
         counted, max_order, bits=bits, plan=plan, min_counts=per_order(min_count, max_order), progress=progress, tmpdir=tmpdir
     )
