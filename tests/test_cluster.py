@@ -310,7 +310,7 @@ def test_apriori_command_on_local_workers_writes_the_local_rules(tmp_path):
 
 def test_worker_groups_of_spans_spill_within_memory_and_count_what_the_local_count_counts(corpus, monkeypatch):
     """The counting map on an executor: groups of spans merged where they are counted, spilling beyond a quarter
-    of --memory (16M here: spans of 43,690 characters, tables spilled beyond 4 MiB), the same table as locally."""
+    of the memory (4 MiB here: spans of 10,922 characters, tables spilled beyond 1 MiB), the same table as locally."""
     from mintext.io.sources import Corpus
     from mintext.ngrams import spill
     from mintext.ngrams.counting import count_ngrams
@@ -322,6 +322,6 @@ def test_worker_groups_of_spans_spill_within_memory_and_count_what_the_local_cou
     with HanStream(Corpus([corpus])) as han:
         local = count_ngrams(han.chunks(), 4, bits=han.vocabulary.bits, min_count=[1, 1, 2, 2])
         assert written == []
-        remote = count_on(SerialExecutor(), han, 4, memory=16 << 20, min_count=[1, 1, 2, 2])
+        remote = count_on(SerialExecutor(), han, 4, memory=4 << 20, min_count=[1, 1, 2, 2])
     assert len(written) >= 2
     assert remote == local
