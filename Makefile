@@ -16,10 +16,10 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(PIP) install -e .
 	touch $@
 
-# test dependencies and the `bert` and `hf` extras; bert4keras and tf-keras go in with
+# test dependencies and the `bert`, `hf` and `cluster` extras; bert4keras and tf-keras go in with
 # --no-deps (bert4keras pins an old keras), tf-keras matching TensorFlow's version
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -e '.[dev,bert,hf]'
+	$(PIP) install -e '.[dev,bert,hf,cluster]'
 	$(PIP) install --no-deps 'bert4keras==0.11.5' \
 	  "tf-keras~=$$($(BIN)/python -c 'import importlib.metadata as m; print(".".join(m.version("tensorflow-cpu").split(".")[:2]))').0"
 	touch $@
@@ -39,7 +39,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
-	$(PIP) install -e '.[dev,bert,hf,bench]'
+	$(PIP) install -e '.[dev,bert,hf,cluster,bench]'
 	touch $@
 
 bench: $(VENV)/.installed-bench

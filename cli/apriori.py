@@ -7,7 +7,7 @@ import time
 import click
 from click.core import ParameterSource
 
-from cli.options import ByteSize, input_options, note, output_option, quiet_option, warn
+from cli.options import ByteSize, cluster, input_options, note, output_option, quiet_option, scheduler_option, warn
 
 BASKET_FORMATS = ("basket", "fimi", "long")
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl")
@@ -110,6 +110,7 @@ def _separator(ctx: click.Context, param: click.Parameter, value: str | None) ->
 )
 @input_options
 @output_option
+@scheduler_option
 @quiet_option
 def apriori(
     inputs: tuple[str, ...],
@@ -138,6 +139,7 @@ def apriori(
     encoding: str,
     errors: str,
     output: str,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Association rules (or, with --itemsets, frequent itemsets) from baskets of items.
@@ -177,6 +179,10 @@ def apriori(
     check_selection(closed, maximal, top, max_itemsets)
     _check_itemset_options(itemsets, stream, {"--closed": closed, "--maximal": maximal, "--top": top,
                                               "--max-itemsets": max_itemsets})
+    if scheduler is not None and stream:
+        raise click.UsageError("--stream mines depth-first in this process; it does not combine with --scheduler")
+    if scheduler is not None and (top or max_itemsets):
+        raise click.UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
     check_outputs({"-o": output}, inputs)
     stats = DecodeStats()
     clock = time.perf_counter()
@@ -198,7 +204,7 @@ def apriori(
     if hint:
         warn(hint)
     read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    with atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
+    with cluster(scheduler) as executor, atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
         writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
         if stream:
             blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
@@ -211,7 +217,7 @@ def apriori(
             return
         found, base = mine(
             baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
-            max_itemsets=max_itemsets, memory=memory, progress=not quiet,
+            max_itemsets=max_itemsets, memory=memory, progress=not quiet, executor=executor,
         )
         mine_s, clock = time.perf_counter() - clock, time.perf_counter()
         kind = "closed" if closed else "maximal" if maximal else "frequent"

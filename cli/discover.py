@@ -8,7 +8,16 @@ import time
 
 import click
 
-from cli.options import ByteSize, FiniteFloatRange, input_options, note, output_option, quiet_option
+from cli.options import (
+    ByteSize,
+    FiniteFloatRange,
+    cluster,
+    input_options,
+    note,
+    output_option,
+    quiet_option,
+    scheduler_option,
+)
 
 EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of characters)"
 
@@ -44,6 +53,7 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
     "-j", "--jobs", type=click.IntRange(1, 64), default=min(os.cpu_count() or 1, 4), show_default="cores, at most 4",
     metavar="N", help="Processes for refinement and the final pass (used on corpora over 4 million characters).",
 )
+@scheduler_option
 @quiet_option
 @click.option("--min-count", type=click.IntRange(min=1), metavar="N", help=f"{EXPERT}: count threshold of the threshold stage [default: 2 up to a million characters, growing with the cube root of the corpus size].")
 @click.option("--rounds", type=click.IntRange(0, 50), default=6, show_default=True, metavar="N", help="Expert: most refinement rounds (they stop when the code length stops falling).")
@@ -54,7 +64,7 @@ EXPERT = "Expert (the defaults hold from 100 thousand to hundreds of millions of
 def discover(
     inputs: tuple[str, ...], output: str, fmt: str, segment_to: str | None, gaps_to: str | None, min_freq: int, min_length: int,
     top: int | None, max_word_length: int, nfkc: bool, encoding: str, errors: str, memory: int, jobs: int,
-    quiet: bool, min_count: int | None, rounds: int, gap_weight: float, autonomy: float, free_share: float, sample: int,
+    scheduler: str | None, quiet: bool, min_count: int | None, rounds: int, gap_weight: float, autonomy: float, free_share: float, sample: int,
 ) -> None:
     """Discover the words of a Chinese corpus, with no dictionary and no labels.
 
@@ -79,12 +89,13 @@ def discover(
     check_outputs({"-o": output, "--segment": segment_to, "--gaps": gaps_to}, inputs)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        executor = stack.enter_context(cluster(scheduler))
         segmented = stack.enter_context(atomic_output(segment_to)) if segment_to else None
         gaps = stack.enter_context(atomic_output(gaps_to)) if gaps_to else None
         table = run(
             list(inputs), max_word_length=max_word_length, min_count=min_count, rounds=rounds, encoding=encoding,
             errors=errors, nfkc=nfkc, memory=memory, jobs=jobs, segmented=segmented, gaps=gaps, progress=not quiet,
-            gap_weight=gap_weight, autonomy=autonomy, free_share=free_share, sample=sample,
+            gap_weight=gap_weight, autonomy=autonomy, free_share=free_share, sample=sample, executor=executor,
         )
         options = table.attrs["options"]
         whole = min_freq == 1 and min_length == 1 and top is None

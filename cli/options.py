@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -119,3 +120,22 @@ def warn_undecodable(stats: DecodeStats, errors: str) -> None:
     """Say on stderr how many undecodable byte sequences ``--errors replace`` or ``ignore`` replaced or dropped."""
     if stats.replaced:
         warn(stats.summary(errors))
+
+
+def scheduler_option(f: F) -> F:
+    """``--scheduler ADDRESS|local:N``: run the command's tasks on a Dask cluster (see docs/cluster.md)."""
+    return click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on a Dask cluster: a scheduler's address (tcp://host:8786) or local:N (N worker processes here); "
+        "needs mintext[cluster], the same output. See docs/cluster.md.",
+    )(f)
+
+
+def cluster(scheduler: str | None) -> contextlib.AbstractContextManager:
+    """A context giving the executor of ``--scheduler`` (connected, checked, closed on leaving), or ``None``
+    without one (Dask is then never imported)."""
+    if scheduler is None:
+        return contextlib.nullcontext(None)
+    from mintext.cluster.dask import connect
+
+    return connect(scheduler)

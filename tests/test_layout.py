@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS = {
     "mintext.errors": 0,
     "mintext.io": 1,
+    "mintext.cluster": 1.5,
     "mintext.ngrams": 2,
     "mintext.discovery": 3,
     "mintext.association": 3,

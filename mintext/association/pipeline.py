@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 from mintext.association.baskets import Baskets, read_baskets
 from mintext.association.condensed import condensed, top_itemsets
+from mintext.association.distributed import frequent_itemsets_on
 from mintext.association.itemsets import DEFAULT_MEMORY, FrequentItemsets, frequent_itemsets, support_threshold
 from mintext.association.rules import association_rules, rules_frame
+from mintext.cluster.executor import Executor
 from mintext.errors import UsageError
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ def apriori(
     skip_empty: bool = False,
     memory: int = DEFAULT_MEMORY,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Frequent itemsets and association rules, as ``mintext apriori`` computes them.
 
@@ -74,7 +77,9 @@ def apriori(
     antecedent, consequent, count, support, confidence, lift, leverage,
     conviction, zhang, jaccard. Itemsets, antecedents and consequents are
     tuples of item names. Rows come in the documented order (see
-    ``docs/apriori.md``), the same as the command's.
+    ``docs/apriori.md``), the same as the command's. ``executor`` (a cluster,
+    :func:`mintext.cluster.dask.connect`) counts the itemsets there (Count
+    Distribution, :mod:`mintext.association.distributed`), with the same result.
     """
     if not isinstance(baskets, Baskets):
         if isinstance(baskets, (str, os.PathLike)) or _is_list_of_paths(baskets):
@@ -86,7 +91,7 @@ def apriori(
             baskets = Baskets.from_iterable(baskets, skip_empty=skip_empty)
     found, base = mine(
         baskets, min_support=min_support, min_count=min_count, max_len=max_len, closed=closed, maximal=maximal,
-        top=top, max_itemsets=max_itemsets, memory=memory, progress=progress,
+        top=top, max_itemsets=max_itemsets, memory=memory, progress=progress, executor=executor,
     )
     if itemsets:
         return base.to_frame()
@@ -114,13 +119,18 @@ def mine(
     max_itemsets: int | None = None,
     memory: int = DEFAULT_MEMORY,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> tuple[FrequentItemsets, FrequentItemsets]:
     """The frequent itemsets (``found``, every count the rules need) and the ones asked for (``base``: the same,
-    or the closed, maximal or top ones), as :func:`apriori` describes. Raises :class:`UsageError` for options
-    that exclude each other."""
+    or the closed, maximal or top ones), as :func:`apriori` describes; counted on ``executor`` when given
+    (``memory`` then does not apply). Raises :class:`UsageError` for options that exclude each other."""
     check_selection(closed, maximal, top, max_itemsets)
     ranked = top or max_itemsets
-    if ranked:
+    if executor is not None:
+        if ranked:
+            raise UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
+        found = frequent_itemsets_on(executor, baskets, min_support=min_support, min_count=min_count, max_len=max_len)
+    elif ranked:
         floor = 1 if min_support is None and min_count is None else None
         floor = floor or support_threshold(baskets.n_baskets, min_support, min_count)
         found = top_itemsets(

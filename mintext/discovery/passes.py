@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mintext.cluster.executor import Executor, check_visible
 from mintext.discovery.gaps import GapEvidence
 from mintext.discovery.lattice import Runs, best_segmentation, sorted_by_length
 from mintext.discovery.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder, row_counts
@@ -167,16 +168,27 @@ class FinalPass:
             spelled[order] = pack_at(ids, at[rows == SPELLED], order, self.finder.bits)
         return counts, spelled
 
+    def sparse_counts(self, span: tuple[int, int]) -> tuple[dict[int, SparseCounts], dict[int, np.ndarray]]:
+        """:meth:`counts` with the per-row counts as :func:`sparse` pairs (what a cluster worker sends back)."""
+        counts, spelled = self.counts(span)
+        return sparse(counts), spelled
+
     def run(
-        self, stats: NgramStats, spans: list[tuple[int, int]], jobs: int = 1, progress: bool = False
+        self, stats: NgramStats, spans: list[tuple[int, int]], jobs: int = 1, progress: bool = False,
+        executor: Executor | None = None,
     ) -> tuple[dict[int, np.ndarray], Unlisted]:
         """Counts (per order, per table row of ``stats``) over all ``spans``, with ``jobs`` worker
-        processes, and the words used that the table does not hold."""
+        processes (or on ``executor``, the model shared once), and the words used that the table does not hold."""
         total = {n: np.zeros(size) for n, size in self.sizes.items()}
         unlisted: dict[int, list[np.ndarray]] = {n: [] for n in self.sizes}
+        if executor is None:
+            results = _map_spans(self, spans, jobs)
+        else:
+            check_visible(executor, self.path)
+            results = executor.imap(_sparse_span_counts, spans, executor.share(self))
         with progress_bar(progress, total=sum(e - s for s, e in spans), desc="segmenting", unit="char", unit_scale=True) as bar:
-            for span, (counts, spelled) in zip(spans, _map_spans(self, spans, jobs), strict=True):
-                _add(total, counts)
+            for span, (counts, spelled) in zip(spans, results, strict=True):
+                add_counts(total, counts)
                 for order, codes in spelled.items():
                     if codes.size:
                         rows = stats.rows(codes, order)
@@ -184,6 +196,11 @@ class FinalPass:
                         unlisted[order].append(codes[rows < 0])
                 bar.update(span[1] - span[0])
         return total, _tally(unlisted)
+
+
+def _sparse_span_counts(span: tuple[int, int], final: FinalPass) -> tuple[dict[int, SparseCounts], dict[int, np.ndarray]]:
+    """A cluster task: :meth:`FinalPass.sparse_counts` of one span."""
+    return final.sparse_counts(span)
 
 
 _WORKER_PASS: FinalPass | None = None
@@ -218,10 +235,20 @@ def segment_chunks(
 ) -> tuple[dict[int, np.ndarray], Unlisted]:
     """Best segmentation of every chunk under ``row_costs``: word counts per order and table row, and
     the words the table does not hold (per order, distinct codes and their counts)."""
+    return segment_with_sentinels(chunks, with_sentinels(row_costs), stats, evidence, spelling_cost)
+
+
+def segment_with_sentinels(
+    chunks: Iterable[Chunk],
+    row_costs: dict[int, np.ndarray],
+    stats: NgramStats,
+    evidence: GapEvidence | None,
+    spelling_cost: Callable[[np.ndarray], np.ndarray],
+) -> tuple[dict[int, np.ndarray], Unlisted]:
+    """:func:`segment_chunks` with ``row_costs`` already through :func:`with_sentinels`."""
     max_len = len(row_costs)
     counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
     unlisted: dict[int, list[np.ndarray]] = {n: [] for n in range(1, max_len + 1)}
-    row_costs = with_sentinels(row_costs)
     for chunk in chunks:
         starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
         found, missing = path_counts(chunk, starts, stats, max_len)
@@ -317,5 +344,27 @@ class ChunkPool:
 def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
     for order, values in part.items():
         total[order] += values
+
+
+SparseCounts = tuple[np.ndarray, np.ndarray]  # the rows with a count and their counts
+
+
+def sparse(counts: dict[int, np.ndarray]) -> dict[int, SparseCounts]:
+    """Per order, the rows of ``counts`` that are not 0 and their values (what travels from a cluster worker)."""
+    out = {}
+    for order, values in counts.items():
+        rows = np.flatnonzero(values)
+        out[order] = (rows, values[rows])
+    return out
+
+
+def add_counts(total: dict[int, np.ndarray], part: dict[int, np.ndarray] | dict[int, SparseCounts]) -> None:
+    """Add per-order counts, dense arrays or :func:`sparse` pairs, to ``total`` in place."""
+    for order, values in part.items():
+        if isinstance(values, tuple):
+            rows, counts = values
+            total[order][rows] += counts
+        else:
+            total[order] += values
 
 

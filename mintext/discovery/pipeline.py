@@ -31,6 +31,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from mintext.cluster.executor import Executor
+from mintext.discovery.distributed import ClusterChunkPool
 from mintext.discovery.gaps import GapEvidence, GapScorer, GapSites, GapTable
 from mintext.discovery.lattice import sorted_by_length
 from mintext.discovery.lexicon import COLUMNS, segmenter_for, sort_lexicon
@@ -43,7 +45,7 @@ from mintext.discovery.wordmodel import WordModel
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus
 from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams
-from mintext.ngrams.hanstream import HanStream
+from mintext.ngrams.hanstream import HanStream, count_on
 from mintext.ngrams.vocabulary import pack_rows, unpack_codes
 
 log = logging.getLogger("mintext")
@@ -93,23 +95,27 @@ def run_discovery(
     tmpdir: str | os.PathLike | None = None,
     progress: bool = False,
     count_all: bool = True,
+    executor: Executor | None = None,
 ) -> Discovery | None:
     """Discovery over ``corpus`` (``None`` if it has no Han characters).
 
     Steps 1-5 always; with ``count_all``, also step 6's word counts over the
     whole corpus (``Discovery.final``) from the Han runs kept on disk. See
-    :func:`discover` for the friendly entry point.
+    :func:`discover` for the friendly entry point. With ``executor`` (a
+    cluster), the n-gram counting map, the refinement rounds and the final
+    pass run there, reading the Han runs from ``tmpdir`` (which the workers
+    must see); the result is the same.
     """
     options.check()
     with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
         if han.characters == 0:
             return None
-        return _discover_in(han, options, memory, jobs, tmpdir, progress, count_all)
+        return _discover_in(han, options, memory, jobs, tmpdir, progress, count_all, executor)
 
 
 def _discover_in(
     han: HanStream, options: DiscoveryOptions, memory: int, jobs: int, tmpdir: str | os.PathLike | None,
-    progress: bool, count_all: bool,
+    progress: bool, count_all: bool, executor: Executor | None = None,
 ) -> Discovery:
     characters = han.characters
     vocabulary = han.vocabulary
@@ -127,9 +133,13 @@ def _discover_in(
     # n-grams of three or more characters seen once are dropped: they change no branching entropy
     # (n log n = 0), pass no threshold, and as words cost their spelling (see SPELLED)
     min_counts = [1, 1, *[2] * max_order][:max_order]
-    table = count_ngrams(
-        han.chunks(), max_order, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir
-    )
+    if executor is None:
+        table = count_ngrams(
+            han.chunks(), max_order, bits=vocabulary.bits, memory=memory, min_count=min_counts, progress=progress,
+            tmpdir=tmpdir,
+        )
+    else:
+        table = count_on(executor, han, max_order, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir)
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
@@ -139,14 +149,18 @@ def _discover_in(
     evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)
     chunks = [prepare_chunk(r, evidence) for r in rows]
     del rows
-    with ChunkPool(chunks, stats, max_len, evidence, jobs) as pool:
+    if executor is None:
+        pool = ChunkPool(chunks, stats, max_len, evidence, jobs)
+    else:
+        pool = ClusterChunkPool(executor, chunks, han.sample_spans(options.sample), han, stats, evidence, max_order)
+    with pool:
         counts, initial_share = initial_counts(pool, stats, max_len, min_count)
         model = WordModel(stats, counts, max_len, options.model)
         lengths = refine(model, pool, options, initial_share, progress)
         final, unlisted = pool.counts(model.costs, model.spelling()) if count_all and sample_characters == characters else (None, {})
     if count_all and final is None:
         del chunks
-        final, unlisted = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress)
+        final, unlisted = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress, executor)
     return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final, unlisted)
 
 
@@ -290,6 +304,7 @@ def discover(
     gaps: IO[str] | None = None,
     progress: bool = False,
     tmpdir: str | os.PathLike | None = None,
+    executor: Executor | None = None,
     **expert: object,
 ) -> pd.DataFrame:
     """Discover the words of a corpus; return its lexicon as a DataFrame.
@@ -302,7 +317,10 @@ def discover(
     ``freq`` are then the counts in exactly that text). ``memory``: bytes for
     n-gram counting before spilling to disk. ``jobs``: processes for the
     refinement rounds and the final segmentation pass of corpora over 4 million
-    characters (results do not depend on it). Expert options (``gap_weight``,
+    characters (results do not depend on it). ``executor``: a cluster
+    (:func:`mintext.cluster.dask.connect`) for the counting, refinement and
+    final pass; ``tmpdir`` must then be a folder every worker sees (the
+    result is the same). Expert options (``gap_weight``,
     ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
 
     The DataFrame has the columns of :mod:`mintext.discovery.lexicon`, sorted by
@@ -314,7 +332,8 @@ def discover(
     corpus = Corpus(paths, encoding, errors, normalize=nfkc)
     try:
         result = run_discovery(
-            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None
+            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None,
+            executor=executor,
         )
         if result is None:
             if segmented is not None:

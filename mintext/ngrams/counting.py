@@ -525,9 +525,19 @@ def count_ngrams(
     min_counts = per_order(min_count, max_order)
     batch_size = None if batch_size is None else _check_positive("batch_size", batch_size)
     plan = MemoryPlan.from_budget(memory, jobs, batch_size)
+    counted = _map(_batches(chunks, plan.batch_ids), max_order, bits, jobs)
+    return merge_counted(counted, max_order, bits=bits, plan=plan, min_counts=min_counts, progress=progress, tmpdir=tmpdir)
+
+
+def merge_counted(
+    counted: Iterable[ChunkCounts], max_order: int, *, bits: int, plan: MemoryPlan, min_counts: Sequence[int],
+    progress: bool = False, tmpdir: str | os.PathLike | None = None,
+) -> NgramTable:
+    """The reduce step of :func:`count_ngrams`: chunk tables (from any map, in any order) merged into one
+    :class:`NgramTable` within ``plan``, spilling under ``tmpdir``, n-grams below ``min_counts`` dropped."""
     with SpillDir(tmpdir) as spill, progress_bar(progress, desc="counting n-grams", unit="char", unit_scale=True) as bar:
         accumulator = TableAccumulator(max_order, bits, spill, plan.spill_bytes)
-        for counts in _map(_batches(chunks, plan.batch_ids), max_order, bits, jobs):
+        for counts in counted:
             accumulator.add(counts)
             bar.update(counts.chars)
         tables = accumulator.result(merge_rows=plan.merge_rows, min_counts=min_counts)
