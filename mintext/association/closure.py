@@ -1,0 +1,340 @@
+"""Closed and maximal itemsets mined directly (LCM), without enumerating the other frequent itemsets.
+
+LCM (Uno, Kiyomi and Arimura, 2004) walks a tree whose nodes are exactly
+the closed itemsets. Items get ranks 0 .. F - 1 (count ascending, then item
+id); each closed itemset Q has a *core* rank (the item whose addition made
+it; -1 at the root ``clo({})``, the items in every basket). A candidate
+child of Q is ``Q + j`` for a frequent extension j ranked after Q's core;
+its closure ``R = clo(Q + j)`` (Q, j and every item in all of its baskets)
+is a child when it is *prefix preserving*: it adds no item ranked before
+j. Every closed itemset is reached from the root in exactly one way, so
+each one is found once and no other itemset is visited.
+
+Here a whole frontier of candidates is worked at once, over packed tid
+bitsets (one bit per basket): for every candidate (``tids = tids(Q) &
+tids(j)``, count known) and every item k frequent with Q, the count of
+``Q + j + k`` is ``popcount(tids & tids(k))``. Those counts give, in a few
+vectorised steps, the closure (the k of equal count), the prefix check
+(none ranked before j), the items still frequent with R (its *pool*) and
+the candidates below R (each pool item ranked after j, whose ANDed words
+are kept as its tid bitset). Candidates wait on a stack of chunks; a chunk
+is taken with more from the top of the stack up to a bounded number of
+(candidate, item) pairs and their words, so memory stays bounded and the
+walk is depth first.
+
+Maximal itemsets are the closed R with an empty pool (no frequent item
+can be added). With them, two prunings that cannot lose one:
+
+- *look-ahead* (as in MAFIA): if R plus all its pool items ranked after
+  its core (its *tail*) is frequent, everything below R lies within that
+  set, so R's subtree is skipped, and the set is reported when no item
+  ranked before the core is frequent with it (then nothing can be added to
+  it: it is maximal);
+- results are made unique (a set found by look-ahead may also be reached
+  from another node).
+
+>>> from mintext.association.baskets import Baskets
+>>> data = Baskets.from_iterable([["a", "b"], ["a", "b", "c"], ["a"]])
+>>> mined_condensed(data, min_count=1, kind="closed").to_frame()
+     itemset  length  count   support
+0       (a,)       1      3  1.000000
+1     (a, b)       2      2  0.666667
+2  (a, b, c)       3      1  0.333333
+>>> mined_condensed(data, min_count=1, kind="maximal").to_frame()
+     itemset  length  count   support
+0  (a, b, c)       3      1  0.333333
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mintext.association.baskets import Baskets
+from mintext.association.itemsets import (
+    DEFAULT_MEMORY,
+    FrequentItemsets,
+    Level,
+    MemoryLimitError,
+    _BitScatter,
+    _display_order,
+    _popcounts,
+    _size,
+    natural_order,
+    result_bytes,
+)
+
+KINDS = ("closed", "maximal")
+PAIR_WORDS = 1 << 20  # words of (candidate, item) ANDs worked at once (8 MiB)
+DENSE_SHARE = 0.05  # the closure miner is chosen when frequent items fill at least this share of the bitsets
+BITSET_SHARE = 8  # ... and their bitsets take at most memory / BITSET_SHARE
+
+
+def pays(baskets: Baskets, min_count: int, memory: int = DEFAULT_MEMORY) -> bool:
+    """Whether to mine closed (maximal) itemsets with LCM rather than from every frequent itemset: on dense data
+    (the frequent items' occurrences fill at least ``DENSE_SHARE`` of an items x baskets table; there the
+    frequent itemsets far outnumber the closed ones) whose item bitsets fit easily in ``memory``."""
+    counts = baskets.item_counts()
+    frequent = counts[counts >= min_count]
+    cells = len(frequent) * max(1, baskets.n_baskets)
+    words = len(frequent) * ((baskets.n_baskets + 63) // 64)
+    return bool(len(frequent)) and int(frequent.sum()) >= DENSE_SHARE * cells and 8 * words <= memory // BITSET_SHARE
+
+
+def mined_condensed(
+    baskets: Baskets, *, min_count: int, kind: str, memory: int = DEFAULT_MEMORY
+) -> FrequentItemsets:
+    """The closed (``kind="closed"``) or maximal (``"maximal"``) itemsets with count >= ``min_count``, sorted as
+    :class:`FrequentItemsets` are (length, count descending, items). Raises :class:`MemoryLimitError` when the
+    results and the work would pass ``memory`` bytes."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    miner = _Closures(baskets, min_count, kind == "maximal", memory)
+    members, counts = miner.run()
+    if kind == "maximal" and len(counts):
+        members, first = np.unique(members, axis=0, return_index=True)
+        counts = counts[first]
+    levels = _levels(members, counts, miner.item_ids, baskets.items)
+    return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=baskets.n_baskets, min_count=min_count)
+
+
+@dataclass
+class _Chunk:
+    """Candidates ``Q + j``: Q's items and pool (the items frequent with Q, not in it) as boolean rows over the
+    ranks, ``j``, and the candidate's tid bitset and count."""
+
+    members: np.ndarray  # (n, F) bool
+    pool: np.ndarray  # (n, F) bool
+    core: np.ndarray  # (n,) int64: j
+    tids: np.ndarray  # (n, W) uint64
+    counts: np.ndarray  # (n,) int64
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def pairs(self) -> int:
+        """(candidate, item) pairs this chunk's counting works on."""
+        return int(np.count_nonzero(self.pool)) - len(self)
+
+    def nbytes(self) -> int:
+        return self.members.nbytes + self.pool.nbytes + self.tids.nbytes + 16 * len(self)
+
+    def split(self) -> tuple[_Chunk, _Chunk]:
+        half = len(self) // 2
+        return self.part(slice(0, half)), self.part(slice(half, None))
+
+    def part(self, rows: slice | np.ndarray) -> _Chunk:
+        return _Chunk(self.members[rows], self.pool[rows], self.core[rows], self.tids[rows], self.counts[rows])
+
+    @staticmethod
+    def joined(chunks: list[_Chunk]) -> _Chunk:
+        if len(chunks) == 1:
+            return chunks[0]
+        return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks])
+                        for name in ("members", "pool", "core", "tids", "counts")))
+
+
+class _Closures:
+    """One LCM run over packed tid bitsets, in rank space (rank r: the r-th least frequent frequent item)."""
+
+    def __init__(self, baskets: Baskets, threshold: int, maximal: bool, memory: int) -> None:
+        self.threshold = threshold
+        self.maximal = maximal
+        self.memory = memory
+        self.n_baskets = baskets.n_baskets
+        counts = baskets.item_counts()
+        frequent = np.flatnonzero(counts >= threshold)
+        order = np.lexsort((frequent, counts[frequent]))
+        self.item_ids = frequent[order].astype(np.int32)  # rank -> item id
+        self.item_counts = counts[self.item_ids].astype(np.int64)
+        self.bits = _item_bitsets(baskets, self.item_ids)
+        self.found_members: list[np.ndarray] = []
+        self.found_counts: list[np.ndarray] = []
+        self.held = self.bits.nbytes
+        self.stacked = 0
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def run(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every closed (maximal) itemset: its items as a boolean row over the ranks, and its count."""
+        f = self.n_items
+        if not f:
+            return np.zeros((0, 0), bool), np.zeros(0, np.int64)
+        universal = self.item_counts == self.n_baskets
+        pool = ~universal
+        if universal.any() and (not self.maximal or not pool.any()):
+            self._found(universal[None, :], np.array([self.n_baskets], np.int64))
+        if self.maximal and pool.any() and self._frequent_with_all(universal, pool):
+            return self._results()
+        starts = np.flatnonzero(pool)
+        n = len(starts)
+        stack = [_Chunk(np.repeat(universal[None, :], n, axis=0), np.repeat(pool[None, :], n, axis=0),
+                        starts.astype(np.int64), self.bits[starts], self.item_counts[starts])]
+        self.stacked = stack[0].nbytes()
+        while stack:
+            chunk = self._take(stack)
+            self.stacked -= chunk.nbytes()
+            while chunk.pairs() * self.bits.shape[1] > PAIR_WORDS and len(chunk) > 1:
+                chunk, rest = chunk.split()
+                stack.append(rest)
+                self.stacked += rest.nbytes()
+            below = self._expand(chunk)
+            if below is not None and len(below):
+                stack.append(below)
+                self.stacked += below.nbytes()
+                self._check_memory()
+        return self._results()
+
+    def _frequent_with_all(self, members: np.ndarray, pool: np.ndarray) -> bool:
+        """At the root, for maximal itemsets: whether all the frequent items together are frequent (then they
+        are the one maximal itemset)."""
+        tids = np.bitwise_and.reduce(self.bits[pool], axis=0)
+        if int(np.bitwise_count(tids).sum()) < self.threshold:
+            return False
+        self.found_members.clear()
+        self.found_counts.clear()
+        self._found((members | pool)[None, :], np.array([int(np.bitwise_count(tids).sum())], np.int64))
+        return True
+
+    def _take(self, stack: list[_Chunk]) -> _Chunk:
+        """The top chunk, joined with the ones below it while their pairs' words stay within ``PAIR_WORDS``."""
+        taken = [stack.pop()]
+        words = taken[0].pairs() * self.bits.shape[1]
+        while stack and words + stack[-1].pairs() * self.bits.shape[1] <= PAIR_WORDS:
+            taken.append(stack.pop())
+            words += taken[-1].pairs() * self.bits.shape[1]
+        return _Chunk.joined(taken)
+
+    def _expand(self, chunk: _Chunk) -> _Chunk | None:
+        """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates."""
+        n = len(chunk)
+        rows = np.arange(n)
+        tested = chunk.pool.copy()
+        tested[rows, chunk.core] = False
+        at, item = np.nonzero(tested)  # (candidate, item) pairs, candidate by candidate, items ascending
+        words = np.take(chunk.tids, at, axis=0)
+        np.bitwise_and(words, np.take(self.bits, item, axis=0), out=words)
+        counts = _popcounts(words).astype(np.int64) if len(at) else np.zeros(0, np.int64)
+        same = counts == chunk.counts[at]
+        before = item < chunk.core[at]
+        kept = np.ones(n, bool)
+        kept[at[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
+        members = chunk.members.copy()
+        members[rows, chunk.core] = True
+        members[at[same], item[same]] = True
+        frequent = (counts >= self.threshold) & ~same & kept[at]
+        pool = np.zeros_like(chunk.pool)
+        pool[at[frequent], item[frequent]] = True
+        below = frequent & ~before
+        if not self.maximal:
+            self._found(members[kept], chunk.counts[kept])
+            return self._candidates(chunk, members, pool, at, item, words, counts, below)
+        leaves = kept & ~pool.any(axis=1)
+        self._found(members[leaves], chunk.counts[leaves])
+        below = self._look_ahead(chunk, members, pool, at, item, below, words)
+        return self._candidates(chunk, members, pool, at, item, words, counts, below)
+
+    def _look_ahead(
+        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
+        below: np.ndarray, words: np.ndarray,
+    ) -> np.ndarray:
+        """For maximal itemsets: the pairs of ``below`` that remain candidates once every closed R whose tail
+        (its pool ranked after its core: the items of its pairs in ``below``) is frequent with it is settled:
+        R + tail is reported when no other pool item is frequent with it, and R's candidates are dropped."""
+        chosen = np.flatnonzero(below)
+        if not len(chosen):
+            return below
+        owners = at[chosen]
+        firsts = np.r_[True, owners[1:] != owners[:-1]]
+        group = np.cumsum(firsts) - 1  # each chosen pair's R, numbered
+        tails = np.bitwise_and.reduceat(words[chosen], np.flatnonzero(firsts), axis=0)
+        counts = _popcounts(tails).astype(np.int64)
+        whole = counts >= self.threshold
+        if not whole.any():
+            return below
+        nodes = owners[firsts][whole]
+        tails, counts = tails[whole], counts[whole]
+        in_whole = whole[group]
+        tail = np.zeros((len(nodes), self.n_items), bool)
+        tail[(np.cumsum(whole) - 1)[group[in_whole]], item[chosen[in_whole]]] = True
+        at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
+        extra = np.take(tails, at_rest, axis=0)
+        np.bitwise_and(extra, np.take(self.bits, item_rest, axis=0), out=extra)
+        blocked = np.zeros(len(nodes), bool)
+        if len(at_rest):
+            blocked[at_rest[_popcounts(extra) >= self.threshold]] = True
+        self._found((members[nodes] | tail)[~blocked], counts[~blocked])
+        settled = np.zeros(len(chunk), bool)
+        settled[nodes] = True
+        return below & ~settled[at]
+
+    def _candidates(
+        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
+        words: np.ndarray, counts: np.ndarray, below: np.ndarray,
+    ) -> _Chunk | None:
+        """The candidates R + k for the pairs ``below``: R's items and pool, k, the pair's words and count."""
+        chosen = np.flatnonzero(below)
+        if not len(chosen):
+            return None
+        parents = at[chosen]
+        return _Chunk(members[parents], pool[parents], item[chosen].astype(np.int64), words[chosen],
+                      counts[chosen])
+
+    def _found(self, members: np.ndarray, counts: np.ndarray) -> None:
+        if not len(counts):
+            return
+        self.found_members.append(np.packbits(members, axis=1))
+        self.found_counts.append(counts)
+        self.held += self.found_members[-1].nbytes + counts.nbytes + len(counts) * result_bytes(1)
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        if self.held + self.stacked > self.memory:
+            raise MemoryLimitError(
+                f"the closed itemsets and the candidates being worked need {_size(self.held + self.stacked)}, over "
+                f"the memory limit of {_size(self.memory)}; raise --min-support/--min-count or raise --memory"
+            )
+
+    def _results(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.found_counts:
+            return np.zeros((0, self.n_items), bool), np.zeros(0, np.int64)
+        packed = np.concatenate(self.found_members)
+        members = np.unpackbits(packed, axis=1, count=self.n_items).astype(bool)
+        return members, np.concatenate(self.found_counts)
+
+
+def _item_bitsets(baskets: Baskets, item_ids: np.ndarray) -> np.ndarray:
+    """(F, W) words: bit b of row r is set when basket b holds the item of rank r."""
+    n = baskets.n_baskets
+    width = (n + 63) // 64
+    rank_of = np.full(baskets.n_items, -1, np.int64)
+    rank_of[item_ids] = np.arange(len(item_ids))
+    ranks = rank_of[baskets.indices]
+    basket_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(baskets.indptr))
+    keep = ranks >= 0
+    scatter = _BitScatter(len(item_ids) * width)
+    scatter.add(ranks[keep] * (64 * width) + basket_of[keep])
+    return scatter.words().reshape(len(item_ids), width)
+
+
+def _levels(members: np.ndarray, counts: np.ndarray, item_ids: np.ndarray, names: list[str]) -> list[Level]:
+    """Itemsets given as boolean rows over the ranks, one level per length in the documented order."""
+    if not len(counts):
+        return []
+    display = np.array(natural_order([names[i] for i in item_ids.tolist()]), np.intp)
+    position = np.empty(len(display), np.int64)
+    position[display] = np.arange(len(display))
+    by_display = item_ids[display]
+    lengths = members.sum(axis=1)
+    levels = []
+    for k in range(1, int(lengths.max()) + 1):
+        rows = np.flatnonzero(lengths == k)
+        if not len(rows):
+            levels.append(Level(np.zeros((0, k), np.int32), np.zeros(0, np.int64)))
+            continue
+        ranks = np.nonzero(members[rows])[1].reshape(len(rows), k)
+        levels.append(_display_order(position[ranks], counts[rows], by_display))
+    return levels
