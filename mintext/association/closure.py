@@ -169,24 +169,31 @@ class _Closures:
             self._found(universal[None, :], np.array([self.n_baskets], np.int64))
         if self.maximal and pool.any() and self._frequent_with_all(universal, pool):
             return self._results()
-        starts = np.flatnonzero(pool)
-        n = len(starts)
-        stack = [_Chunk(np.repeat(universal[None, :], n, axis=0), np.repeat(pool[None, :], n, axis=0),
-                        starts.astype(np.int64), self.bits[starts], self.item_counts[starts])]
-        self.stacked = stack[0].nbytes()
+        table = _item_table(self.bits, self.n_baskets)
+        for j in np.flatnonzero(pool).tolist():
+            bits = _conditional_bitsets(table, j)
+            stack = [_Chunk(universal[None, :], pool[None, :], np.array([j], np.int64), bits[j : j + 1],
+                            self.item_counts[j : j + 1])]
+            self.held += bits.nbytes
+            self._walk(stack, bits)
+            self.held -= bits.nbytes
+        return self._results()
+
+    def _walk(self, stack: list[_Chunk], bits: np.ndarray) -> None:
+        """Work the candidates of ``stack`` and all below them, depth first, over the item bitsets ``bits``."""
+        self.stacked = sum(chunk.nbytes() for chunk in stack)
         while stack:
-            chunk = self._take(stack)
+            chunk = self._take(stack, bits.shape[1])
             self.stacked -= chunk.nbytes()
-            while chunk.pairs() * self.bits.shape[1] > PAIR_WORDS and len(chunk) > 1:
+            while chunk.pairs() * bits.shape[1] > PAIR_WORDS and len(chunk) > 1:
                 chunk, rest = chunk.split()
                 stack.append(rest)
                 self.stacked += rest.nbytes()
-            below = self._expand(chunk)
+            below = self._expand(chunk, bits)
             if below is not None and len(below):
                 stack.append(below)
                 self.stacked += below.nbytes()
                 self._check_memory()
-        return self._results()
 
     def _frequent_with_all(self, members: np.ndarray, pool: np.ndarray) -> bool:
         """At the root, for maximal itemsets: whether all the frequent items together are frequent (then they
@@ -199,24 +206,24 @@ class _Closures:
         self._found((members | pool)[None, :], np.array([int(np.bitwise_count(tids).sum())], np.int64))
         return True
 
-    def _take(self, stack: list[_Chunk]) -> _Chunk:
+    def _take(self, stack: list[_Chunk], width: int) -> _Chunk:
         """The top chunk, joined with the ones below it while their pairs' words stay within ``PAIR_WORDS``."""
         taken = [stack.pop()]
-        words = taken[0].pairs() * self.bits.shape[1]
-        while stack and words + stack[-1].pairs() * self.bits.shape[1] <= PAIR_WORDS:
+        words = taken[0].pairs() * width
+        while stack and words + stack[-1].pairs() * width <= PAIR_WORDS:
             taken.append(stack.pop())
-            words += taken[-1].pairs() * self.bits.shape[1]
+            words += taken[-1].pairs() * width
         return _Chunk.joined(taken)
 
-    def _expand(self, chunk: _Chunk) -> _Chunk | None:
+    def _expand(self, chunk: _Chunk, bits: np.ndarray) -> _Chunk | None:
         """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates."""
         n = len(chunk)
         rows = np.arange(n)
         tested = chunk.pool.copy()
         tested[rows, chunk.core] = False
         at, item = np.nonzero(tested)  # (candidate, item) pairs, candidate by candidate, items ascending
-        words = np.take(chunk.tids, at, axis=0)
-        np.bitwise_and(words, np.take(self.bits, item, axis=0), out=words)
+        words = np.repeat(chunk.tids, np.count_nonzero(tested, axis=1), axis=0)
+        np.bitwise_and(words, np.take(bits, item, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at) else np.zeros(0, np.int64)
         same = counts == chunk.counts[at]
         before = item < chunk.core[at]
@@ -234,12 +241,12 @@ class _Closures:
             return self._candidates(chunk, members, pool, at, item, words, counts, below)
         leaves = kept & ~pool.any(axis=1)
         self._found(members[leaves], chunk.counts[leaves])
-        below = self._look_ahead(chunk, members, pool, at, item, below, words)
+        below = self._look_ahead(chunk, members, pool, at, item, below, words, bits)
         return self._candidates(chunk, members, pool, at, item, words, counts, below)
 
     def _look_ahead(
         self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
-        below: np.ndarray, words: np.ndarray,
+        below: np.ndarray, words: np.ndarray, bits: np.ndarray,
     ) -> np.ndarray:
         """For maximal itemsets: the pairs of ``below`` that remain candidates once every closed R whose tail
         (its pool ranked after its core: the items of its pairs in ``below``) is frequent with it is settled:
@@ -262,7 +269,7 @@ class _Closures:
         tail[(np.cumsum(whole) - 1)[group[in_whole]], item[chosen[in_whole]]] = True
         at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
         extra = np.take(tails, at_rest, axis=0)
-        np.bitwise_and(extra, np.take(self.bits, item_rest, axis=0), out=extra)
+        np.bitwise_and(extra, np.take(bits, item_rest, axis=0), out=extra)
         blocked = np.zeros(len(nodes), bool)
         if len(at_rest):
             blocked[at_rest[_popcounts(extra) >= self.threshold]] = True
@@ -318,6 +325,22 @@ def _item_bitsets(baskets: Baskets, item_ids: np.ndarray) -> np.ndarray:
     scatter = _BitScatter(len(item_ids) * width)
     scatter.add(ranks[keep] * (64 * width) + basket_of[keep])
     return scatter.words().reshape(len(item_ids), width)
+
+
+def _item_table(bits: np.ndarray, n_baskets: int) -> np.ndarray:
+    """(n_baskets, F) booleans: whether basket b holds the item of rank r."""
+    flags = np.unpackbits(bits.view(np.uint8), axis=1, count=n_baskets, bitorder="little")
+    return np.ascontiguousarray(flags.T).view(bool)
+
+
+def _conditional_bitsets(table: np.ndarray, rank: int) -> np.ndarray:
+    """(F, W) words over the baskets that hold the item of ``rank`` only (renumbered in order): the bitsets
+    every itemset containing it is counted with."""
+    rows = table[table[:, rank]]
+    width = (len(rows) + 63) // 64
+    flags = np.zeros((table.shape[1], width * 64), bool)
+    flags[:, : len(rows)] = rows.T
+    return np.packbits(flags, axis=1, bitorder="little").view(np.uint64)
 
 
 def _levels(members: np.ndarray, counts: np.ndarray, item_ids: np.ndarray, names: list[str]) -> list[Level]:
