@@ -68,18 +68,20 @@ from mintext.association.itemsets import (
 KINDS = ("closed", "maximal")
 PAIR_WORDS = 1 << 20  # words of (candidate, item) ANDs worked at once (8 MiB)
 DENSE_SHARE = 0.05  # the closure miner is chosen when frequent items fill at least this share of the bitsets
-BITSET_SHARE = 8  # ... and their bitsets take at most memory / BITSET_SHARE
+TABLE_SHARE = 8  # ... and a byte per (frequent item, basket) takes at most memory / TABLE_SHARE
+GROUP_WIDTH = 1.25  # roots whose conditional bitsets are worked together differ at most this much in width
+GROUP_FLAGS = 1 << 25  # bytes of flags (item, root, basket) made at once for a group's conditional bitsets
 
 
 def pays(baskets: Baskets, min_count: int, memory: int = DEFAULT_MEMORY) -> bool:
     """Whether to mine closed (maximal) itemsets with LCM rather than from every frequent itemset: on dense data
     (the frequent items' occurrences fill at least ``DENSE_SHARE`` of an items x baskets table; there the
-    frequent itemsets far outnumber the closed ones) whose item bitsets fit easily in ``memory``."""
+    frequent itemsets far outnumber the closed ones) whose items x baskets table of bytes fits easily in
+    ``memory``."""
     counts = baskets.item_counts()
     frequent = counts[counts >= min_count]
     cells = len(frequent) * max(1, baskets.n_baskets)
-    words = len(frequent) * ((baskets.n_baskets + 63) // 64)
-    return bool(len(frequent)) and int(frequent.sum()) >= DENSE_SHARE * cells and 8 * words <= memory // BITSET_SHARE
+    return bool(len(frequent)) and int(frequent.sum()) >= DENSE_SHARE * cells and cells <= memory // TABLE_SHARE
 
 
 def mined_condensed(
@@ -109,6 +111,7 @@ class _Chunk:
     core: np.ndarray  # (n,) int64: j
     tids: np.ndarray  # (n, W) uint64
     counts: np.ndarray  # (n,) int64
+    universe: np.ndarray  # (n,) int64: the row of rank 0 in the bitsets the candidate is counted with
 
     def __len__(self) -> int:
         return len(self.counts)
@@ -118,21 +121,22 @@ class _Chunk:
         return int(np.count_nonzero(self.pool)) - len(self)
 
     def nbytes(self) -> int:
-        return self.members.nbytes + self.pool.nbytes + self.tids.nbytes + 16 * len(self)
+        return self.members.nbytes + self.pool.nbytes + self.tids.nbytes + 24 * len(self)
 
     def split(self) -> tuple[_Chunk, _Chunk]:
         half = len(self) // 2
         return self.part(slice(0, half)), self.part(slice(half, None))
 
     def part(self, rows: slice | np.ndarray) -> _Chunk:
-        return _Chunk(self.members[rows], self.pool[rows], self.core[rows], self.tids[rows], self.counts[rows])
+        return _Chunk(self.members[rows], self.pool[rows], self.core[rows], self.tids[rows], self.counts[rows],
+                      self.universe[rows])
 
     @staticmethod
     def joined(chunks: list[_Chunk]) -> _Chunk:
         if len(chunks) == 1:
             return chunks[0]
         return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks])
-                        for name in ("members", "pool", "core", "tids", "counts")))
+                        for name in ("members", "pool", "core", "tids", "counts", "universe")))
 
 
 class _Closures:
@@ -170,10 +174,13 @@ class _Closures:
         if self.maximal and pool.any() and self._frequent_with_all(universal, pool):
             return self._results()
         table = _item_table(self.bits, self.n_baskets)
-        for j in np.flatnonzero(pool).tolist():
-            bits = _conditional_bitsets(table, j)
-            stack = [_Chunk(universal[None, :], pool[None, :], np.array([j], np.int64), bits[j : j + 1],
-                            self.item_counts[j : j + 1])]
+        self.held += table.nbytes
+        for roots in _root_groups(self.item_counts, np.flatnonzero(pool), self.n_items):
+            bits = _conditional_bitsets(table, roots)
+            universe = np.arange(len(roots), dtype=np.int64) * self.n_items
+            stack = [_Chunk(np.repeat(universal[None, :], len(roots), axis=0),
+                            np.repeat(pool[None, :], len(roots), axis=0), roots, bits[universe + roots],
+                            self.item_counts[roots], universe)]
             self.held += bits.nbytes
             self._walk(stack, bits)
             self.held -= bits.nbytes
@@ -223,7 +230,7 @@ class _Closures:
         tested[rows, chunk.core] = False
         at, item = np.nonzero(tested)  # (candidate, item) pairs, candidate by candidate, items ascending
         words = np.repeat(chunk.tids, np.count_nonzero(tested, axis=1), axis=0)
-        np.bitwise_and(words, np.take(bits, item, axis=0), out=words)
+        np.bitwise_and(words, np.take(bits, chunk.universe[at] + item, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at) else np.zeros(0, np.int64)
         same = counts == chunk.counts[at]
         before = item < chunk.core[at]
@@ -269,7 +276,7 @@ class _Closures:
         tail[(np.cumsum(whole) - 1)[group[in_whole]], item[chosen[in_whole]]] = True
         at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
         extra = np.take(tails, at_rest, axis=0)
-        np.bitwise_and(extra, np.take(bits, item_rest, axis=0), out=extra)
+        np.bitwise_and(extra, np.take(bits, chunk.universe[nodes[at_rest]] + item_rest, axis=0), out=extra)
         blocked = np.zeros(len(nodes), bool)
         if len(at_rest):
             blocked[at_rest[_popcounts(extra) >= self.threshold]] = True
@@ -288,7 +295,7 @@ class _Closures:
             return None
         parents = at[chosen]
         return _Chunk(members[parents], pool[parents], item[chosen].astype(np.int64), words[chosen],
-                      counts[chosen])
+                      counts[chosen], chunk.universe[parents])
 
     def _found(self, members: np.ndarray, counts: np.ndarray) -> None:
         if not len(counts):
@@ -328,19 +335,40 @@ def _item_bitsets(baskets: Baskets, item_ids: np.ndarray) -> np.ndarray:
 
 
 def _item_table(bits: np.ndarray, n_baskets: int) -> np.ndarray:
-    """(n_baskets, F) booleans: whether basket b holds the item of rank r."""
-    flags = np.unpackbits(bits.view(np.uint8), axis=1, count=n_baskets, bitorder="little")
-    return np.ascontiguousarray(flags.T).view(bool)
+    """(F, n_baskets + 1) booleans: whether basket b holds the item of rank r (none holds it at b = n_baskets)."""
+    flags = np.zeros((len(bits), n_baskets + 1), bool)
+    flags[:, :n_baskets] = np.unpackbits(bits.view(np.uint8), axis=1, count=n_baskets, bitorder="little")
+    return flags
 
 
-def _conditional_bitsets(table: np.ndarray, rank: int) -> np.ndarray:
-    """(F, W) words over the baskets that hold the item of ``rank`` only (renumbered in order): the bitsets
-    every itemset containing it is counted with."""
-    rows = table[table[:, rank]]
-    width = (len(rows) + 63) // 64
-    flags = np.zeros((table.shape[1], width * 64), bool)
-    flags[:, : len(rows)] = rows.T
-    return np.packbits(flags, axis=1, bitorder="little").view(np.uint64)
+def _root_groups(item_counts: np.ndarray, roots: np.ndarray, n_items: int) -> list[np.ndarray]:
+    """The candidates at the root (single items, by rank) in groups worked together: widths (words over their
+    baskets) within ``GROUP_WIDTH`` of each other, and at most ``GROUP_FLAGS`` bytes of flags to make."""
+    widths = (item_counts[roots] + 63) // 64
+    order = np.argsort(widths, kind="stable")
+    groups, start = [], 0
+    for end in range(1, len(order) + 1):
+        first = widths[order[start]]
+        if end == len(order) or widths[order[end]] > GROUP_WIDTH * first or (
+                (end - start + 1) * n_items * 64 * widths[order[end]] > GROUP_FLAGS):
+            groups.append(roots[np.sort(order[start:end])])
+            start = end
+    return groups
+
+
+def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
+    """(len(roots) * F, W) words: for the i-th root, rows i * F .. i * F + F - 1 are the items' bitsets over
+    the baskets that hold the root only (renumbered in order, padded to the group's width W)."""
+    n_items, n = table.shape[0], table.shape[1] - 1
+    held = table[roots, :n]
+    counts = np.count_nonzero(held, axis=1)
+    width = int((counts.max() + 63) // 64)
+    at, basket = np.nonzero(held)
+    slots = np.full((len(roots), width * 64), n, np.intp)  # padding reads the empty basket n
+    slots[at, np.arange(len(at)) - np.repeat(np.cumsum(counts) - counts, counts)] = basket
+    flags = np.take(table, slots, axis=1)  # (F, roots, width * 64)
+    words = np.packbits(flags, axis=2, bitorder="little").view(np.uint64)
+    return np.ascontiguousarray(words.transpose(1, 0, 2)).reshape(len(roots) * n_items, width)
 
 
 def _levels(members: np.ndarray, counts: np.ndarray, item_ids: np.ndarray, names: list[str]) -> list[Level]:
