@@ -53,6 +53,7 @@ import numpy as np
 
 from mintext.association.baskets import Baskets
 from mintext.association.itemsets import (
+    _HIGH_BIT_FIRST,
     DEFAULT_MEMORY,
     FrequentItemsets,
     Level,
@@ -61,6 +62,8 @@ from mintext.association.itemsets import (
     _display_order,
     _popcounts,
     _size,
+    item_of_exponent,
+    masked_level,
     natural_order,
     result_bytes,
 )
@@ -94,19 +97,18 @@ def mined_condensed(
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     miner = _Closures(baskets, min_count, kind == "maximal", memory)
     members, counts = miner.run()
-    if kind == "maximal" and len(counts):
-        members, first = np.unique(members, axis=0, return_index=True)
-        counts = counts[first]
-    levels = _levels(members, counts, miner.item_ids, baskets.items)
+    if kind == "maximal":
+        members, counts = _unique_rows(members, counts)
+    levels = miner.masks.levels(members, counts)
     return FrequentItemsets(items=baskets.items, levels=levels, n_baskets=baskets.n_baskets, min_count=min_count)
 
 
 @dataclass
 class _Chunk:
-    """Candidates ``Q + j``: Q's items and pool (the items frequent with Q, not in it) as boolean rows over the
-    ranks, ``j``, and the candidate's tid bitset and count."""
+    """Candidates ``Q + j``: Q's items (as masks, see :class:`_Masks`) and pool (the items frequent with Q, not
+    in it, as boolean rows over the ranks), ``j``, and the candidate's tid bitset and count."""
 
-    members: np.ndarray  # (n, F) bool
+    members: np.ndarray  # (n, M) uint64
     pool: np.ndarray  # (n, F) bool
     core: np.ndarray  # (n,) int64: j
     tids: np.ndarray  # (n, W) uint64
@@ -153,6 +155,7 @@ class _Closures:
         self.item_ids = frequent[order].astype(np.int32)  # rank -> item id
         self.item_counts = counts[self.item_ids].astype(np.int64)
         self.bits = _item_bitsets(baskets, self.item_ids)
+        self.masks = _Masks(self.item_ids, baskets.items)
         self.found_members: list[np.ndarray] = []
         self.found_counts: list[np.ndarray] = []
         self.held = self.bits.nbytes
@@ -163,22 +166,22 @@ class _Closures:
         return len(self.item_ids)
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every closed (maximal) itemset: its items as a boolean row over the ranks, and its count."""
-        f = self.n_items
-        if not f:
-            return np.zeros((0, 0), bool), np.zeros(0, np.int64)
+        """Every closed (maximal) itemset: its items as masks (see :class:`_Masks`), and its count."""
+        if not self.n_items:
+            return self._results()
         universal = self.item_counts == self.n_baskets
         pool = ~universal
+        everywhere = self.masks.of(universal[None, :])
         if universal.any() and (not self.maximal or not pool.any()):
-            self._found(universal[None, :], np.array([self.n_baskets], np.int64))
-        if self.maximal and pool.any() and self._frequent_with_all(universal, pool):
+            self._found(everywhere, np.array([self.n_baskets], np.int64))
+        if self.maximal and pool.any() and self._frequent_with_all(pool):
             return self._results()
         table = _item_table(self.bits, self.n_baskets)
         self.held += table.nbytes
         for roots in _root_groups(self.item_counts, np.flatnonzero(pool), self.n_items):
             bits = _conditional_bitsets(table, roots)
             universe = np.arange(len(roots), dtype=np.int64) * self.n_items
-            stack = [_Chunk(np.repeat(universal[None, :], len(roots), axis=0),
+            stack = [_Chunk(np.repeat(everywhere, len(roots), axis=0),
                             np.repeat(pool[None, :], len(roots), axis=0), roots, bits[universe + roots],
                             self.item_counts[roots], universe)]
             self.held += bits.nbytes
@@ -202,15 +205,13 @@ class _Closures:
                 self.stacked += below.nbytes()
                 self._check_memory()
 
-    def _frequent_with_all(self, members: np.ndarray, pool: np.ndarray) -> bool:
+    def _frequent_with_all(self, pool: np.ndarray) -> bool:
         """At the root, for maximal itemsets: whether all the frequent items together are frequent (then they
-        are the one maximal itemset)."""
-        tids = np.bitwise_and.reduce(self.bits[pool], axis=0)
-        if int(np.bitwise_count(tids).sum()) < self.threshold:
+        are the one maximal itemset, reported)."""
+        count = int(np.bitwise_count(np.bitwise_and.reduce(self.bits[pool], axis=0)).sum())
+        if count < self.threshold:
             return False
-        self.found_members.clear()
-        self.found_counts.clear()
-        self._found((members | pool)[None, :], np.array([int(np.bitwise_count(tids).sum())], np.int64))
+        self._found(self.masks.of(np.ones((1, self.n_items), bool)), np.array([count], np.int64))
         return True
 
     def _take(self, stack: list[_Chunk], width: int) -> _Chunk:
@@ -226,10 +227,10 @@ class _Closures:
         """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates."""
         n = len(chunk)
         rows = np.arange(n)
-        tested = chunk.pool.copy()
-        tested[rows, chunk.core] = False
-        at, item = np.nonzero(tested)  # (candidate, item) pairs, candidate by candidate, items ascending
-        words = np.repeat(chunk.tids, np.count_nonzero(tested, axis=1), axis=0)
+        at, item = np.nonzero(chunk.pool)  # (candidate, item) pairs, candidate by candidate, items ascending
+        other = item != chunk.core[at]
+        at, item = at[other], item[other]
+        words = np.repeat(chunk.tids, np.bincount(at, minlength=n), axis=0)
         np.bitwise_and(words, np.take(bits, chunk.universe[at] + item, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at) else np.zeros(0, np.int64)
         same = counts == chunk.counts[at]
@@ -237,8 +238,8 @@ class _Closures:
         kept = np.ones(n, bool)
         kept[at[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
-        members[rows, chunk.core] = True
-        members[at[same], item[same]] = True
+        self.masks.add(members, rows, chunk.core)
+        self.masks.add(members, at[same], item[same])
         frequent = (counts >= self.threshold) & ~same & kept[at]
         pool = np.zeros_like(chunk.pool)
         pool[at[frequent], item[frequent]] = True
@@ -246,7 +247,7 @@ class _Closures:
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
             return self._candidates(chunk, members, pool, at, item, words, counts, below)
-        leaves = kept & ~pool.any(axis=1)
+        leaves = kept & ~np.bincount(at[frequent], minlength=n).astype(bool)
         self._found(members[leaves], chunk.counts[leaves])
         below = self._look_ahead(chunk, members, pool, at, item, below, words, bits)
         return self._candidates(chunk, members, pool, at, item, words, counts, below)
@@ -272,15 +273,18 @@ class _Closures:
         nodes = owners[firsts][whole]
         tails, counts = tails[whole], counts[whole]
         in_whole = whole[group]
+        node_of = (np.cumsum(whole) - 1)[group[in_whole]]
         tail = np.zeros((len(nodes), self.n_items), bool)
-        tail[(np.cumsum(whole) - 1)[group[in_whole]], item[chosen[in_whole]]] = True
+        tail[node_of, item[chosen[in_whole]]] = True
         at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
         extra = np.take(tails, at_rest, axis=0)
         np.bitwise_and(extra, np.take(bits, chunk.universe[nodes[at_rest]] + item_rest, axis=0), out=extra)
         blocked = np.zeros(len(nodes), bool)
         if len(at_rest):
             blocked[at_rest[_popcounts(extra) >= self.threshold]] = True
-        self._found((members[nodes] | tail)[~blocked], counts[~blocked])
+        whole_sets = members[nodes]
+        self.masks.add(whole_sets, node_of, item[chosen[in_whole]])
+        self._found(whole_sets[~blocked], counts[~blocked])
         settled = np.zeros(len(chunk), bool)
         settled[nodes] = True
         return below & ~settled[at]
@@ -300,7 +304,7 @@ class _Closures:
     def _found(self, members: np.ndarray, counts: np.ndarray) -> None:
         if not len(counts):
             return
-        self.found_members.append(np.packbits(members, axis=1))
+        self.found_members.append(members)
         self.found_counts.append(counts)
         self.held += self.found_members[-1].nbytes + counts.nbytes + len(counts) * result_bytes(1)
         self._check_memory()
@@ -314,10 +318,8 @@ class _Closures:
 
     def _results(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.found_counts:
-            return np.zeros((0, self.n_items), bool), np.zeros(0, np.int64)
-        packed = np.concatenate(self.found_members)
-        members = np.unpackbits(packed, axis=1, count=self.n_items).astype(bool)
-        return members, np.concatenate(self.found_counts)
+            return np.zeros((0, self.masks.n_words), np.uint64), np.zeros(0, np.int64)
+        return np.concatenate(self.found_members), np.concatenate(self.found_counts)
 
 
 def _item_bitsets(baskets: Baskets, item_ids: np.ndarray) -> np.ndarray:
@@ -371,21 +373,76 @@ def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(words.transpose(1, 0, 2)).reshape(len(roots) * n_items, width)
 
 
-def _levels(members: np.ndarray, counts: np.ndarray, item_ids: np.ndarray, names: list[str]) -> list[Level]:
-    """Itemsets given as boolean rows over the ranks, one level per length in the documented order."""
-    if not len(counts):
-        return []
-    display = np.array(natural_order([names[i] for i in item_ids.tolist()]), np.intp)
-    position = np.empty(len(display), np.int64)
-    position[display] = np.arange(len(display))
-    by_display = item_ids[display]
-    lengths = members.sum(axis=1)
-    levels = []
-    for k in range(1, int(lengths.max()) + 1):
-        rows = np.flatnonzero(lengths == k)
-        if not len(rows):
-            levels.append(Level(np.zeros((0, k), np.int32), np.zeros(0, np.int64)))
-            continue
-        ranks = np.nonzero(members[rows])[1].reshape(len(rows), k)
-        levels.append(_display_order(position[ranks], counts[rows], by_display))
-    return levels
+class _Masks:
+    """Itemsets as rows of 64-bit words, and back to sorted levels.
+
+    With at most 64 frequent items a set is one word with the item at
+    display position p (natural item order) at bit 63 - p, the masks that
+    :func:`~mintext.association.itemsets.masked_level` sorts; with more, rank
+    r is bit r % 64 of word r // 64.
+    """
+
+    def __init__(self, item_ids: np.ndarray, names: list[str]) -> None:
+        f = len(item_ids)
+        display = np.array(natural_order([names[i] for i in item_ids.tolist()]), np.intp)
+        self.position = np.empty(f, np.int64)  # rank -> display position
+        self.position[display] = np.arange(f)
+        self.by_display = item_ids[display]
+        self.n_items = f
+        self.n_words = max(1, (f + 63) // 64)
+        ranks = np.arange(f)
+        if f <= 64:
+            self.word = np.zeros(f, np.intp)
+            self.bit = _HIGH_BIT_FIRST[self.position]
+        else:
+            self.word = ranks // 64
+            self.bit = np.left_shift(np.uint64(1), (ranks % 64).astype(np.uint64))
+
+    def of(self, flags: np.ndarray) -> np.ndarray:
+        """Masks of boolean rows over the ranks."""
+        masks = np.zeros((len(flags), self.n_words), np.uint64)
+        rows, ranks = np.nonzero(flags)
+        self.add(masks, rows, ranks)
+        return masks
+
+    def add(self, masks: np.ndarray, rows: np.ndarray, ranks: np.ndarray) -> None:
+        """Set the bits of ``ranks`` in ``masks[rows]`` (rows may repeat)."""
+        if self.n_words == 1:
+            np.bitwise_or.at(masks[:, 0], rows, self.bit[ranks])
+            return
+        for w in range(self.n_words):
+            here = self.word[ranks] == w
+            np.bitwise_or.at(masks[:, w], rows[here], self.bit[ranks[here]])
+
+    def flags(self, masks: np.ndarray) -> np.ndarray:
+        """Boolean rows over the ranks."""
+        return (masks[:, self.word] & self.bit) != 0
+
+    def levels(self, masks: np.ndarray, counts: np.ndarray) -> list[Level]:
+        """Distinct itemsets given as masks, one level per length in the documented order."""
+        if not len(counts):
+            return []
+        sizes = np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
+        levels = []
+        if self.n_items <= 64:
+            items_at = item_of_exponent(self.by_display)
+            for k in range(1, int(sizes.max()) + 1):
+                rows = sizes == k
+                levels.append(masked_level(masks[rows, 0], counts[rows], k, self.n_items, items_at))
+            return levels
+        flags = self.flags(masks)
+        for k in range(1, int(sizes.max()) + 1):
+            rows = np.flatnonzero(sizes == k)
+            ranks = np.nonzero(flags[rows])[1].reshape(len(rows), k)
+            levels.append(_display_order(self.position[ranks], counts[rows], self.by_display))
+        return levels
+
+
+def _unique_rows(masks: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``masks``, each with its (first) count."""
+    if len(masks) < 2:
+        return masks, counts
+    order = np.lexsort(masks.T[::-1])
+    masks, counts = masks[order], counts[order]
+    first = np.r_[True, (masks[1:] != masks[:-1]).any(axis=1)]
+    return masks[first], counts[first]
