@@ -303,13 +303,13 @@ def main(args: list[str]) -> None:
     if options.only == "limits":
         limit_report(shared)
         return
+    wanted = {w for w in options.rows.split(",") if w}
     if options.only == "large":
-        large_report(shared, options.timeout, options.repeat)
+        large_report(shared, options.timeout, options.repeat, wanted)
         return
     if options.only == "stream":
         stream_report(shared, options.stream_support)
         return
-    wanted = {w for w in options.rows.split(",") if w}
     rows = [r for r in ROWS if not wanted or r[0].split(".")[0] in wanted]
     tools = ["mintext"]
     for group in (g for g in options.peers.split(",") if g):
@@ -438,14 +438,17 @@ LARGE_KINDS = ("all", "closed", "maximal")
 LARGE_PEERS = ("pyfim-fpgrowth", "pyfim-eclat")
 
 
-def large_report(shared: Path, timeout: float, repeat: int) -> None:
+def large_report(shared: Path, timeout: float, repeat: int, wanted: set[str] = frozenset()) -> None:
     """mintext against pyfim's fpgrowth and eclat (the faster per row) on larger work: all, closed and maximal
-    itemsets, runs interleaved as above (``repeat`` rounds, best run of each)."""
+    itemsets, runs interleaved as above (``repeat`` rounds, best run of each); ``wanted``: data set names
+    (``--rows``; default all)."""
     print(f"\nLarger work: mintext.apriori(itemsets=True, closed=/maximal=) against pyfim fpgrowth and eclat "
           f"(target s/c/m), best of {repeat} interleaved rounds; ratio = faster pyfim / mintext")
     lines, misses = [], []
     with tempfile.TemporaryDirectory(prefix="mintext-bench-") as folder:
         for name, times, support in LARGE_ROWS:
+            if wanted and name.split(".")[0] not in wanted:
+                continue
             path = shared / "baskets" / name
             if times > 1:
                 text = path.read_text(encoding="utf-8")

@@ -119,7 +119,7 @@ class _Chunk:
         return len(self.counts)
 
     def pairs(self) -> int:
-        """(candidate, item) pairs this chunk's counting works on."""
+        """(candidate, item) pairs this chunk's counting works on (its pools hold j until it is worked)."""
         return int(np.count_nonzero(self.pool)) - len(self)
 
     def nbytes(self) -> int:
@@ -227,20 +227,20 @@ class _Closures:
         """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates."""
         n = len(chunk)
         rows = np.arange(n)
+        chunk.pool[rows, chunk.core] = False  # the chunk's own rows: j is in the candidate now
+        per = np.count_nonzero(chunk.pool, axis=1)
         at, item = np.nonzero(chunk.pool)  # (candidate, item) pairs, candidate by candidate, items ascending
-        other = item != chunk.core[at]
-        at, item = at[other], item[other]
-        words = np.repeat(chunk.tids, np.bincount(at, minlength=n), axis=0)
-        np.bitwise_and(words, np.take(bits, chunk.universe[at] + item, axis=0), out=words)
-        counts = _popcounts(words).astype(np.int64) if len(at) else np.zeros(0, np.int64)
-        same = counts == chunk.counts[at]
-        before = item < chunk.core[at]
+        words = np.repeat(chunk.tids, per, axis=0)
+        np.bitwise_and(words, np.take(bits, np.repeat(chunk.universe, per) + item, axis=0), out=words)
+        counts = _popcounts(words) if len(at) else np.zeros(0, np.int64)
+        same = counts == np.repeat(chunk.counts, per)
+        before = item < np.repeat(chunk.core, per)
         kept = np.ones(n, bool)
         kept[at[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
         self.masks.add(members, rows, chunk.core)
         self.masks.add(members, at[same], item[same])
-        frequent = (counts >= self.threshold) & ~same & kept[at]
+        frequent = (counts >= self.threshold) & ~same & np.repeat(kept, per)
         pool = np.zeros_like(chunk.pool)
         pool[at[frequent], item[frequent]] = True
         below = frequent & ~before
