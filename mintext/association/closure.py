@@ -105,14 +105,17 @@ def mined_condensed(
 
 @dataclass
 class _Chunk:
-    """Candidates ``Q + j``: Q's items (as masks, see :class:`_Masks`) and pool (the items frequent with Q, not
-    in it, as boolean rows over the ranks), ``j``, and the candidate's tid bitset and count."""
+    """Candidates ``Q + j``: Q's items (as masks, see :class:`_Masks`) and pool (the items k frequent with Q, not
+    in it: bounds ``low <= count(Q + k) <= high`` over the ranks, ``low`` 0 for the others), ``j``, the
+    candidate's tid bitset and count, and Q's count."""
 
     members: np.ndarray  # (n, M) uint64
-    pool: np.ndarray  # (n, F) bool
+    low: np.ndarray  # (n, F) int32
+    high: np.ndarray  # (n, F) int32
     core: np.ndarray  # (n,) int64: j
     tids: np.ndarray  # (n, W) uint64
     counts: np.ndarray  # (n,) int64
+    above: np.ndarray  # (n,) int64: Q's count
     universe: np.ndarray  # (n,) int64: the row of rank 0 in the bitsets the candidate is counted with
 
     def __len__(self) -> int:
@@ -120,25 +123,26 @@ class _Chunk:
 
     def pairs(self) -> int:
         """(candidate, item) pairs this chunk's counting works on (its pools hold j until it is worked)."""
-        return int(np.count_nonzero(self.pool)) - len(self)
+        return int(np.count_nonzero(self.low)) - len(self)
 
     def nbytes(self) -> int:
-        return self.members.nbytes + self.pool.nbytes + self.tids.nbytes + 24 * len(self)
+        return self.members.nbytes + self.low.nbytes + self.high.nbytes + self.tids.nbytes + 32 * len(self)
 
     def split(self) -> tuple[_Chunk, _Chunk]:
         half = len(self) // 2
         return self.part(slice(0, half)), self.part(slice(half, None))
 
     def part(self, rows: slice | np.ndarray) -> _Chunk:
-        return _Chunk(self.members[rows], self.pool[rows], self.core[rows], self.tids[rows], self.counts[rows],
-                      self.universe[rows])
+        return _Chunk(*(getattr(self, name)[rows] for name in _Chunk.FIELDS))
 
     @staticmethod
     def joined(chunks: list[_Chunk]) -> _Chunk:
         if len(chunks) == 1:
             return chunks[0]
-        return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks])
-                        for name in ("members", "pool", "core", "tids", "counts", "universe")))
+        return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks]) for name in _Chunk.FIELDS))
+
+
+_Chunk.FIELDS = ("members", "low", "high", "core", "tids", "counts", "above", "universe")
 
 
 class _Closures:
@@ -181,9 +185,10 @@ class _Closures:
         for roots in _root_groups(self.item_counts, np.flatnonzero(pool), self.n_items):
             bits = _conditional_bitsets(table, roots)
             universe = np.arange(len(roots), dtype=np.int64) * self.n_items
-            stack = [_Chunk(np.repeat(everywhere, len(roots), axis=0),
-                            np.repeat(pool[None, :], len(roots), axis=0), roots, bits[universe + roots],
-                            self.item_counts[roots], universe)]
+            bounds = np.repeat(np.where(pool, self.item_counts, 0).astype(np.int32)[None, :], len(roots), axis=0)
+            stack = [_Chunk(np.repeat(everywhere, len(roots), axis=0), bounds, bounds.copy(), roots,
+                            bits[universe + roots], self.item_counts[roots],
+                            np.full(len(roots), self.n_baskets, np.int64), universe)]
             self.held += bits.nbytes
             self._walk(stack, bits)
             self.held -= bits.nbytes
@@ -224,33 +229,54 @@ class _Closures:
         return _Chunk.joined(taken)
 
     def _expand(self, chunk: _Chunk, bits: np.ndarray) -> _Chunk | None:
-        """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates."""
+        """Close the candidates of ``chunk``, report the closed (maximal) ones, and return their candidates.
+
+        A pool item k ranked before j need not be counted when the bounds
+        settle it (Q + j + k is in at least ``count(Q + j) + low(Q + k) -
+        count(Q)`` baskets, and in at most ``high(Q + k)``): when that is at
+        least the threshold and ``high(Q + k) < count(Q + j)``, k is frequent
+        with R and not in its closure; R keeps it with those bounds. Every
+        other pair is counted (``popcount(tids & bits(k))``), the items ranked
+        after j always: they make R's candidates and their tid bitsets.
+        """
         n = len(chunk)
         rows = np.arange(n)
-        chunk.pool[rows, chunk.core] = False  # the chunk's own rows: j is in the candidate now
-        per = np.count_nonzero(chunk.pool, axis=1)
-        at, item = np.nonzero(chunk.pool)  # (candidate, item) pairs, candidate by candidate, items ascending
-        words = np.repeat(chunk.tids, per, axis=0)
-        np.bitwise_and(words, np.take(bits, np.repeat(chunk.universe, per) + item, axis=0), out=words)
-        counts = _popcounts(words) if len(at) else np.zeros(0, np.int64)
-        same = counts == np.repeat(chunk.counts, per)
-        before = item < np.repeat(chunk.core, per)
+        chunk.low[rows, chunk.core] = 0  # the chunk's own rows: j is in the candidate now
+        per = np.count_nonzero(chunk.low, axis=1)
+        at, item = np.nonzero(chunk.low)  # (candidate, item) pairs, candidate by candidate, items ascending
+        low, high = chunk.low[at, item], chunk.high[at, item]
+        count_j = np.repeat(chunk.counts, per)
+        least = count_j - np.repeat(chunk.above, per) + low
+        sure = (item < np.repeat(chunk.core, per)) & (high < count_j) & (least >= self.threshold)
+        counted = np.flatnonzero(~sure)
+        at_c, item_c = at[counted], item[counted]
+        words = np.repeat(chunk.tids, np.bincount(at_c, minlength=n), axis=0)
+        np.bitwise_and(words, np.take(bits, chunk.universe[at_c] + item_c, axis=0), out=words)
+        counts = _popcounts(words).astype(np.int64) if len(at_c) else np.zeros(0, np.int64)
+        same = counts == count_j[counted]
+        before = item_c < chunk.core[at_c]
         kept = np.ones(n, bool)
-        kept[at[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
+        kept[at_c[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
         self.masks.add(members, rows, chunk.core)
-        self.masks.add(members, at[same], item[same])
-        frequent = (counts >= self.threshold) & ~same & np.repeat(kept, per)
-        pool = np.zeros_like(chunk.pool)
-        pool[at[frequent], item[frequent]] = True
+        self.masks.add(members, at_c[same], item_c[same])
+        frequent = (counts >= self.threshold) & ~same & kept[at_c]
+        settled = np.flatnonzero(sure & kept[at])
+        pool_low = np.zeros_like(chunk.low)
+        pool_high = np.zeros_like(chunk.high)
+        pool_low[at_c[frequent], item_c[frequent]] = counts[frequent]
+        pool_high[at_c[frequent], item_c[frequent]] = counts[frequent]
+        pool_low[at[settled], item[settled]] = least[settled]
+        pool_high[at[settled], item[settled]] = high[settled]
         below = frequent & ~before
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
-            return self._candidates(chunk, members, pool, at, item, words, counts, below)
-        leaves = kept & ~np.bincount(at[frequent], minlength=n).astype(bool)
+            return self._candidates(chunk, members, (pool_low, pool_high), at_c, item_c, words, counts, below)
+        with_pool = np.bincount(at_c[frequent], minlength=n) + np.bincount(at[settled], minlength=n)
+        leaves = kept & (with_pool == 0)
         self._found(members[leaves], chunk.counts[leaves])
-        below = self._look_ahead(chunk, members, pool, at, item, below, words, bits)
-        return self._candidates(chunk, members, pool, at, item, words, counts, below)
+        below = self._look_ahead(chunk, members, pool_low > 0, at_c, item_c, below, words, bits)
+        return self._candidates(chunk, members, (pool_low, pool_high), at_c, item_c, words, counts, below)
 
     def _look_ahead(
         self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
@@ -290,16 +316,17 @@ class _Closures:
         return below & ~settled[at]
 
     def _candidates(
-        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
-        words: np.ndarray, counts: np.ndarray, below: np.ndarray,
+        self, chunk: _Chunk, members: np.ndarray, pool: tuple[np.ndarray, np.ndarray], at: np.ndarray,
+        item: np.ndarray, words: np.ndarray, counts: np.ndarray, below: np.ndarray,
     ) -> _Chunk | None:
-        """The candidates R + k for the pairs ``below``: R's items and pool, k, the pair's words and count."""
+        """The candidates R + k for the counted pairs ``below``: R's items and pool bounds, k, the pair's words
+        and count, R's count."""
         chosen = np.flatnonzero(below)
         if not len(chosen):
             return None
         parents = at[chosen]
-        return _Chunk(members[parents], pool[parents], item[chosen].astype(np.int64), words[chosen],
-                      counts[chosen], chunk.universe[parents])
+        return _Chunk(members[parents], pool[0][parents], pool[1][parents], item[chosen].astype(np.int64),
+                      words[chosen], counts[chosen], chunk.counts[parents], chunk.universe[parents])
 
     def _found(self, members: np.ndarray, counts: np.ndarray) -> None:
         if not len(counts):
