@@ -268,40 +268,47 @@ class _Closures:
         pool_high[at_c[frequent], item_c[frequent]] = counts[frequent]
         pool_low[at[settled], item[settled]] = least[settled]
         pool_high[at[settled], item[settled]] = high[settled]
-        below = frequent & ~before
+        chosen = np.flatnonzero(frequent & ~before)  # R's candidates
+        child_words = words[chosen]
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
-            return self._candidates(chunk, members, (pool_low, pool_high), at_c, item_c, words, counts, below)
-        with_pool = np.bincount(at_c[frequent], minlength=n) + np.bincount(at[settled], minlength=n)
-        leaves = kept & (with_pool == 0)
-        self._found(members[leaves], chunk.counts[leaves])
-        below = self._look_ahead(chunk, members, pool_low > 0, at_c, item_c, below, words, bits)
-        return self._candidates(chunk, members, (pool_low, pool_high), at_c, item_c, words, counts, below)
+        else:
+            with_pool = np.bincount(at_c[frequent], minlength=n) + np.bincount(at[settled], minlength=n)
+            leaves = kept & (with_pool == 0)
+            self._found(members[leaves], chunk.counts[leaves])
+            keep = self._look_ahead(chunk, members, pool_low > 0, at_c[chosen], item_c[chosen], child_words, bits)
+            if not keep.all():
+                chosen, child_words = chosen[keep], child_words[keep]
+        if not len(chosen):
+            return None
+        parents = at_c[chosen]
+        return _Chunk(members[parents], pool_low[parents], pool_high[parents], item_c[chosen].astype(np.int64),
+                      child_words, counts[chosen], chunk.counts[parents], chunk.universe[parents])
 
     def _look_ahead(
-        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, at: np.ndarray, item: np.ndarray,
-        below: np.ndarray, words: np.ndarray, bits: np.ndarray,
+        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, owners: np.ndarray, item: np.ndarray,
+        words: np.ndarray, bits: np.ndarray,
     ) -> np.ndarray:
-        """For maximal itemsets: the pairs of ``below`` that remain candidates once every closed R whose tail
-        (its pool ranked after its core: the items of its pairs in ``below``) is frequent with it is settled:
-        R + tail is reported when no other pool item is frequent with it, and R's candidates are dropped."""
-        chosen = np.flatnonzero(below)
-        if not len(chosen):
-            return below
-        owners = at[chosen]
+        """For maximal itemsets, given R's candidates R + k (``owners``: R's row, ``item``: k, ``words``: their
+        tid bitsets, candidate by candidate): which remain once every R whose tail (the items k) is frequent with
+        it is settled: R + tail is reported when no other pool item is frequent with it, and R's candidates are
+        dropped."""
+        keep = np.ones(len(owners), bool)
+        if not len(owners):
+            return keep
         firsts = np.r_[True, owners[1:] != owners[:-1]]
-        group = np.cumsum(firsts) - 1  # each chosen pair's R, numbered
-        tails = np.bitwise_and.reduceat(words[chosen], np.flatnonzero(firsts), axis=0)
+        group = np.cumsum(firsts) - 1  # each candidate's R, numbered
+        tails = np.bitwise_and.reduceat(words, np.flatnonzero(firsts), axis=0)
         counts = _popcounts(tails).astype(np.int64)
         whole = counts >= self.threshold
         if not whole.any():
-            return below
+            return keep
         nodes = owners[firsts][whole]
         tails, counts = tails[whole], counts[whole]
         in_whole = whole[group]
         node_of = (np.cumsum(whole) - 1)[group[in_whole]]
         tail = np.zeros((len(nodes), self.n_items), bool)
-        tail[node_of, item[chosen[in_whole]]] = True
+        tail[node_of, item[in_whole]] = True
         at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
         extra = np.take(tails, at_rest, axis=0)
         np.bitwise_and(extra, np.take(bits, chunk.universe[nodes[at_rest]] + item_rest, axis=0), out=extra)
@@ -309,24 +316,9 @@ class _Closures:
         if len(at_rest):
             blocked[at_rest[_popcounts(extra) >= self.threshold]] = True
         whole_sets = members[nodes]
-        self.masks.add(whole_sets, node_of, item[chosen[in_whole]])
+        self.masks.add(whole_sets, node_of, item[in_whole])
         self._found(whole_sets[~blocked], counts[~blocked])
-        settled = np.zeros(len(chunk), bool)
-        settled[nodes] = True
-        return below & ~settled[at]
-
-    def _candidates(
-        self, chunk: _Chunk, members: np.ndarray, pool: tuple[np.ndarray, np.ndarray], at: np.ndarray,
-        item: np.ndarray, words: np.ndarray, counts: np.ndarray, below: np.ndarray,
-    ) -> _Chunk | None:
-        """The candidates R + k for the counted pairs ``below``: R's items and pool bounds, k, the pair's words
-        and count, R's count."""
-        chosen = np.flatnonzero(below)
-        if not len(chosen):
-            return None
-        parents = at[chosen]
-        return _Chunk(members[parents], pool[0][parents], pool[1][parents], item[chosen].astype(np.int64),
-                      words[chosen], counts[chosen], chunk.counts[parents], chunk.universe[parents])
+        return ~in_whole
 
     def _found(self, members: np.ndarray, counts: np.ndarray) -> None:
         if not len(counts):
