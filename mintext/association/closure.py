@@ -20,7 +20,12 @@ the candidates below R (each pool item ranked after j, whose ANDed words
 are kept as its tid bitset). Candidates wait on a stack of chunks; a chunk
 is taken with more from the top of the stack up to a bounded number of
 (candidate, item) pairs and their words, so memory stays bounded and the
-walk is depth first.
+walk is depth first. Two savings: a pool item ranked before j whose
+count with ``Q + j`` is settled by bounds (frequent, and not in the
+closure) is not counted (see ``_Closures._expand``); and the subtree of
+each single item j is counted over bitsets of the baskets that hold j
+only (rebuilt from a byte table of frequent items x baskets, items of
+similar counts stacked so that their candidates are worked together).
 
 Maximal itemsets are the closed R with an empty pool (no frequent item
 can be added). With them, two prunings that cannot lose one:
