@@ -217,7 +217,7 @@ def apriori(
             return
         found, base = mine(
             baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
-            max_itemsets=max_itemsets, memory=memory, progress=not quiet, executor=executor,
+            max_itemsets=max_itemsets, rules=not itemsets, memory=memory, progress=not quiet, executor=executor,
         )
         mine_s, clock = time.perf_counter() - clock, time.perf_counter()
         kind = "closed" if closed else "maximal" if maximal else "frequent"

@@ -5,10 +5,12 @@ Skipped when the shared data is absent (CI may not have it).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import SHARED, needs_shared
 
 from mintext.association.baskets import read_baskets
+from mintext.association.closure import mined_condensed, pays
 from mintext.association.condensed import condensed
 from mintext.association.itemsets import frequent_itemsets
 from mintext.association.rules import association_rules, rules_frame
@@ -112,6 +114,23 @@ def test_closed_and_maximal_counts_equal_pyfim(name, support, closed, maximal):
     assert (len(condensed(found, "closed")), len(condensed(found, "maximal"))) == (closed, maximal)
 
 
+@pytest.mark.parametrize(("name", "support", "closed", "maximal"), CONDENSED, ids=[f"{n}@{s}" for n, s, _, _ in CONDENSED])
+def test_mined_closed_and_maximal_equal_pyfim_where_chosen(name, support, closed, maximal):
+    """The LCM miner where mine() chooses it (the dense rows: chess, mushroom), identical to condensing every
+    frequent itemset; the sparse rows keep the level-wise route."""
+    data = baskets(name)
+    found = frequent_itemsets(data, min_support=support)
+    if not pays(data, found.min_count):
+        assert not name.startswith(("chess", "mushroom"))
+        return
+    assert name.startswith(("chess", "mushroom"))
+    for kind, expected in (("closed", closed), ("maximal", maximal)):
+        ours, theirs = mined_condensed(data, min_count=found.min_count, kind=kind), condensed(found, kind)
+        assert len(ours) == expected
+        assert all(np.array_equal(a.itemsets, b.itemsets) and np.array_equal(a.counts, b.counts)
+                   for a, b in zip(ours.levels, theirs.levels, strict=True))
+
+
 @pytest.mark.parametrize(("name", "support"), [("chess.dat", 0.7), ("mushroom.dat", 0.2), ("retail.dat", 0.001)])
 def test_closed_and_maximal_itemsets_equal_pyfims_live(name, support):
     """The same itemsets and counts as pyfim itself, when it is installed (the bench extra)."""
@@ -120,7 +139,8 @@ def test_closed_and_maximal_itemsets_equal_pyfims_live(name, support):
     found = frequent_itemsets(data, min_support=support)
     transactions = [data.basket(b) for b in range(data.n_baskets)]
     for kind, target in (("closed", "c"), ("maximal", "m")):
-        ours = condensed(found, kind)
+        ours = (mined_condensed(data, min_count=found.min_count, kind=kind) if pays(data, found.min_count)
+                else condensed(found, kind))
         mine = {frozenset(data.items[i] for i in row): count for level in ours.levels
                 for row, count in zip(level.itemsets.tolist(), level.counts.tolist(), strict=True)}
         theirs = {frozenset(s): c for s, c in fim.fpgrowth(transactions, target=target, supp=-found.min_count, zmin=1)}

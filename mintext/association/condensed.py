@@ -19,6 +19,7 @@ the longest level has no supersets to look at: its itemsets count as closed
 and maximal (as with pyfim's ``zmax``).
 
 >>> from mintext.association.baskets import Baskets
+from mintext.association.closure import mined_condensed, pays
 >>> from mintext.association.itemsets import frequent_itemsets
 >>> found = frequent_itemsets(Baskets.from_iterable([["a", "b"], ["a", "b", "c"], ["a"]]), min_count=1)
 >>> condensed(found, "closed").to_frame()
@@ -36,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from mintext.association.baskets import Baskets
+from mintext.association.closure import mined_condensed, pays
 from mintext.association.itemsets import DEFAULT_MEMORY, FrequentItemsets, Level, frequent_itemsets, odd_item_codes
 from mintext.errors import UsageError
 
@@ -188,7 +190,8 @@ def top_itemsets(
 
     Mining starts at the n-th (n + 1-th) highest item count, which yields at
     least n (n + 1) frequent itemsets, and halves the threshold while too
-    few closed ones are found.
+    few closed ones are found (mined directly on dense data, see
+    :func:`~mintext.association.closure.pays`).
     """
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise UsageError(f"--top and --max-itemsets need a whole number >= 1, got {n}")
@@ -196,9 +199,13 @@ def top_itemsets(
     item_counts = np.sort(baskets.item_counts())[::-1]
     threshold = max(min_count, int(item_counts[need - 1]) if len(item_counts) >= need else min_count)
     while True:
-        found = frequent_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory, progress=progress)
-        if closed:
-            found = condensed(found, "closed")
+        if closed and max_len is None and pays(baskets, threshold, memory):
+            found = mined_condensed(baskets, min_count=threshold, kind="closed", memory=memory)
+        else:
+            found = frequent_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory,
+                                      progress=progress)
+            if closed:
+                found = condensed(found, "closed")
         if len(found) >= need or threshold <= min_count:
             break
         threshold = max(min_count, threshold // 2)

@@ -375,8 +375,7 @@ class _MaskedLevels:
         ``keep(level, nbytes)`` counts ``nbytes`` of a level built after the mining against it."""
         self.n_items = len(item_ids)
         self.bit_of_rank = _HIGH_BIT_FIRST[position]
-        self.item_of_exponent = np.full(191, -1, np.int32)  # biased float32 exponent 127 + b -> item at bit b
-        self.item_of_exponent[127 + 63 - np.arange(self.n_items)] = item_ids
+        self.item_of_exponent = item_of_exponent(item_ids)
         self.check = check
         self.keep = keep
         self.levels: list[Level] = []
@@ -445,27 +444,45 @@ class _MaskedLevels:
         return len(masks) * (4 * k + 8)
 
     def _display(self, masks: np.ndarray, counts: np.ndarray, k: int) -> Level:
-        n = len(masks)
-        rank = counts.max(initial=0) - counts  # count descending
-        if int(rank.max(initial=0)).bit_length() + self.n_items <= 64:  # masks use their top n_items bits
-            order = np.argsort(
-                (rank.astype(np.uint64) << np.uint64(self.n_items)) | (~masks >> np.uint64(64 - self.n_items))
-            )
-        else:  # distinct sets: an unstable sort by mask, then a stable one by count
-            order = _then_by_count(np.argsort(~masks), counts)
-        masks = masks[order]
-        low = np.empty_like(masks)
-        as_float = np.empty(n, np.float32)
-        exponents = np.empty(n, np.int32)
-        items = np.empty((k, n), np.int32)
-        for column in range(k - 1, -1, -1):
-            np.negative(masks, out=low)
-            low &= masks
-            as_float[:] = low
-            np.right_shift(as_float.view(np.int32), 23, out=exponents)
-            np.take(self.item_of_exponent, exponents, out=items[column], mode="clip")
-            masks ^= low
-        return Level(np.ascontiguousarray(items.T), counts[order])
+        return masked_level(masks, counts, k, self.n_items, self.item_of_exponent)
+
+
+def item_of_exponent(item_ids: np.ndarray) -> np.ndarray:
+    """For :func:`masked_level`: the item id at each bit, indexed by that bit's biased float32 exponent (127 + b
+    -> the item of display position 63 - b; -1 where no item is)."""
+    table = np.full(191, -1, np.int32)
+    table[127 + 63 - np.arange(len(item_ids))] = item_ids
+    return table
+
+
+def masked_level(masks: np.ndarray, counts: np.ndarray, k: int, n_items: int, items_at: np.ndarray) -> Level:
+    """A level in display order from distinct k-itemsets given as 64-bit masks (item at display position p is
+    bit 63 - p; ``n_items`` positions are used) with their counts; ``items_at`` from :func:`item_of_exponent`.
+
+    Rows are sorted by one key (count descending, then mask descending) when
+    both fit in 64 bits, else by mask and then stably by count; each row's
+    items are read back lowest set bit first (its bit number is the exponent
+    of its value as a float32, exact for a power of two).
+    """
+    n = len(masks)
+    rank = counts.max(initial=0) - counts  # count descending
+    if int(rank.max(initial=0)).bit_length() + n_items <= 64:  # masks use their top n_items bits
+        order = np.argsort((rank.astype(np.uint64) << np.uint64(n_items)) | (~masks >> np.uint64(64 - n_items)))
+    else:  # distinct sets: an unstable sort by mask, then a stable one by count
+        order = _then_by_count(np.argsort(~masks), counts)
+    masks = masks[order]
+    low = np.empty_like(masks)
+    as_float = np.empty(n, np.float32)
+    exponents = np.empty(n, np.int32)
+    items = np.empty((k, n), np.int32)
+    for column in range(k - 1, -1, -1):
+        np.negative(masks, out=low)
+        low &= masks
+        as_float[:] = low
+        np.right_shift(as_float.view(np.int32), 23, out=exponents)
+        np.take(items_at, exponents, out=items[column], mode="clip")
+        masks ^= low
+    return Level(np.ascontiguousarray(items.T), counts[order])
 
 
 def _extended(masks: np.ndarray, counts: np.ndarray, extensions: np.ndarray) -> tuple[np.ndarray, ...]:

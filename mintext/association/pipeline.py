@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from mintext.association.baskets import Baskets, read_baskets
+from mintext.association.closure import mined_condensed, pays
 from mintext.association.condensed import condensed, top_itemsets
 from mintext.association.distributed import frequent_itemsets_on
 from mintext.association.itemsets import DEFAULT_MEMORY, FrequentItemsets, frequent_itemsets, support_threshold
@@ -91,7 +92,8 @@ def apriori(
             baskets = Baskets.from_iterable(baskets, skip_empty=skip_empty)
     found, base = mine(
         baskets, min_support=min_support, min_count=min_count, max_len=max_len, closed=closed, maximal=maximal,
-        top=top, max_itemsets=max_itemsets, memory=memory, progress=progress, executor=executor,
+        top=top, max_itemsets=max_itemsets, rules=not itemsets, memory=memory, progress=progress,
+        executor=executor,
     )
     if itemsets:
         return base.to_frame()
@@ -117,32 +119,51 @@ def mine(
     maximal: bool = False,
     top: int | None = None,
     max_itemsets: int | None = None,
+    rules: bool = True,
     memory: int = DEFAULT_MEMORY,
     progress: bool = False,
     executor: Executor | None = None,
 ) -> tuple[FrequentItemsets, FrequentItemsets]:
     """The frequent itemsets (``found``, every count the rules need) and the ones asked for (``base``: the same,
     or the closed, maximal or top ones), as :func:`apriori` describes; counted on ``executor`` when given
-    (``memory`` then does not apply). Raises :class:`UsageError` for options that exclude each other."""
+    (``memory`` then does not apply). Raises :class:`UsageError` for options that exclude each other.
+
+    Without ``rules`` only ``base`` is needed: closed and maximal itemsets are
+    then mined directly on dense data (:mod:`~mintext.association.closure`,
+    chosen by :func:`~mintext.association.closure.pays`), and ``found`` is
+    ``base``.
+    """
     check_selection(closed, maximal, top, max_itemsets)
     ranked = top or max_itemsets
     if executor is not None:
         if ranked:
             raise UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
         found = frequent_itemsets_on(executor, baskets, min_support=min_support, min_count=min_count, max_len=max_len)
-    elif ranked:
+        if closed or maximal:
+            return found, condensed(found, "closed" if closed else "maximal")
+        return found, found
+    if ranked:
         floor = 1 if min_support is None and min_count is None else None
         floor = floor or support_threshold(baskets.n_baskets, min_support, min_count)
-        found = top_itemsets(
+        base = top_itemsets(
             baskets, ranked, at_most=max_itemsets is not None, closed=closed, min_count=floor, max_len=max_len,
             memory=memory, progress=progress,
         )
-    else:
-        found = frequent_itemsets(
-            baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=progress
-        )
-    if closed or maximal:
-        return found, condensed(found, "closed" if closed else "maximal")
+        if not (closed and rules):
+            return base, base
+        found = frequent_itemsets(baskets, min_count=base.min_count, max_len=max_len, memory=memory,
+                                  progress=progress)
+        return found, base
+    kind = "closed" if closed else "maximal" if maximal else None
+    threshold = support_threshold(baskets.n_baskets, min_support, min_count) if baskets.n_baskets else None
+    if kind and not rules and max_len is None and threshold is not None and pays(baskets, threshold, memory):
+        base = mined_condensed(baskets, min_count=threshold, kind=kind, memory=memory)
+        return base, base
+    found = frequent_itemsets(
+        baskets, min_support=min_support, min_count=min_count, max_len=max_len, memory=memory, progress=progress
+    )
+    if kind:
+        return found, condensed(found, kind)
     return found, found
 
 
