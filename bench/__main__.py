@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["counting", "discover", "segment", "longline", "apriori", "parse", "outputs"]
+BENCHMARKS = ["counting", "discover", "segment", "longline", "apriori", "parse", "pretrain", "outputs"]
 
 
 def main(argv: list[str]) -> int:

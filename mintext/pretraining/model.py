@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -73,6 +74,7 @@ class Trainer:
             tf.keras.mixed_precision.set_global_policy("float32")
         self.variables = self._named_variables(seed)
         self.names = sorted(self.variables)
+        self._initialise(seed)
         self.trainable = [self.variables[n] for n in self.names]
         self.decayed = [self.variables[n].shape.rank == 2 for n in self.names]
         self.moments = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.trainable]
@@ -109,6 +111,29 @@ class Trainer:
         for name, value in head.items():
             named[name] = tf.Variable(value, name=name.replace("/", "_"))
         return named
+
+    def _initialise(self, seed: int) -> None:
+        """BERT's initialisation, drawn from NumPy per variable name: the same weights for the same seed, always.
+
+        Matrices and embeddings: a normal of deviation ``initializer_range``
+        truncated at two deviations; biases and layer-norm offsets 0, scales 1.
+        (Keras's own initialisers depend on how many were drawn before in the process.)
+        """
+        deviation = float(self.config.get("initializer_range", 0.02))
+        for name in self.names:
+            variable = self.variables[name]
+            shape = tuple(variable.shape)
+            if name.endswith("gamma"):
+                value = np.ones(shape)
+            elif name.endswith(("beta", "bias")):
+                value = np.zeros(shape)
+            else:
+                rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+                value = rng.normal(0.0, 1.0, shape)
+                while (outside := np.abs(value) > 2).any():
+                    value[outside] = rng.normal(0.0, 1.0, int(outside.sum()))
+                value *= deviation
+            variable.assign(value.astype(np.float32))
 
     def values(self) -> dict[str, np.ndarray]:
         """Every weight as a float32 NumPy array under its checkpoint name."""

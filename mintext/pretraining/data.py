@@ -1,7 +1,7 @@
 """Training data: a corpus streamed into packed token sequences, and their dynamic masking.
 
 :class:`SequenceStream` reads every source of a :class:`~mintext.io.sources.Corpus`
-line by line, encodes the lines (:class:`~mintext.pretrain.vocab.Vocabulary`),
+line by line, encodes the lines (:class:`~mintext.pretraining.vocab.Vocabulary`),
 and cuts the token stream of each source into sequences of ``seq_len`` tokens,
 ``[CLS] ... [SEP]``, with a ``[SEP]`` between lines (packing: no padding, every
 position is text). The sources are interleaved in proportion to their sizes
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mintext.io.sources import Corpus, Source, iter_blocks, iter_lines
-from mintext.pretrain.vocab import Vocabulary
+from mintext.pretraining.vocab import Vocabulary
 
 HELD_OUT_EVERY = 50
 SHUFFLE_BUFFER = 4096

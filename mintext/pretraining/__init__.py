@@ -1,6 +1,6 @@
 """pretrain: a Chinese character BERT trained from raw text (masked language modelling), in Google's format.
 
-:func:`mintext.pretrain.pipeline.pretrain` reads a corpus the way every mintext
+:func:`mintext.pretraining.pipeline.pretrain` reads a corpus the way every mintext
 command does (streamed), builds a character vocabulary from it
 (:mod:`.vocab`), packs it into token sequences and masks them dynamically
 (:mod:`.data`), trains a bert4keras BERT whose masked-language-model head is

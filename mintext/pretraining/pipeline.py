@@ -26,15 +26,15 @@ from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus
 from mintext.parse.checkpoint import bert_config
 from mintext.parse.tokens import is_cjk
-from mintext.pretrain import folder
-from mintext.pretrain.data import (
+from mintext.pretraining import folder
+from mintext.pretraining.data import (
     SequenceStream,
     WordGroups,
     batch_rng,
     batches,
     mask_batch,
 )
-from mintext.pretrain.vocab import Vocabulary, atom_regex, count_atoms, read_vocabulary, vocabulary_from_counts
+from mintext.pretraining.vocab import Vocabulary, atom_regex, count_atoms, read_vocabulary, vocabulary_from_counts
 
 # name -> (layers, hidden size, attention heads)
 SIZES = {"tiny": (2, 128, 2), "mini": (4, 256, 4), "small": (4, 512, 8), "base": (12, 768, 12)}
@@ -339,7 +339,7 @@ def _train(corpus: Corpus, output: str, options: PretrainOptions, vocab_path: st
     note(f"{vocab.size} tokens in the vocabulary, {total} sequences of {options.seq_len} tokens "
          f"({stream.sequences_per_epoch} for training), model {layers} x {hidden}, {heads} heads")
 
-    from mintext.pretrain.model import Trainer
+    from mintext.pretraining.model import Trainer
 
     trainer = Trainer(config, seed=options.seed, jit_compile=options.jit_compile)
     run = _Run()

@@ -59,7 +59,7 @@ def read_state(path: str) -> dict:
     try:
         with open(state_path, encoding="utf-8") as f:
             state = json.load(f)
-        if not isinstance(state, dict) or "config" not in state or "step" not in state:
+        if not isinstance(state, dict) or not {"config", "options", "run"} <= set(state):
             raise ValueError("missing fields")
     except (OSError, ValueError, UnicodeDecodeError) as err:
         raise InputError(f"--resume {shown_name(path)}: {STATE_FILE} is damaged ({err}); resume from another "
