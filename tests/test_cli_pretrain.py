@@ -43,7 +43,7 @@ def test_a_run_writes_a_folder_parse_reads(run, corpus, tmp_path):
     assert result.stdout == "" and result.stderr == ""  # -q
     assert (out / "training.tsv").read_text().splitlines()[0].startswith("step\tepoch\ttokens")
     assert len((out / "training.tsv").read_text().splitlines()) == 3
-    parsed = run("parse", "--bert", out, "-q", "--window", "14", input="甲乙丙丁\n")
+    parsed = run("parse", "--bert", out, "-q", "--window", "14", "-", input="甲乙丙丁\n")
     assert parsed.exit_code == 0, parsed.stderr
     assert parsed.stdout.replace(" ", "") == "甲乙丙丁\n"
 
