@@ -83,7 +83,8 @@ def pretrain(ctx: click.Context, inputs: tuple[str, ...], output: str | None, si
     """
     from mintext.errors import UsageError
     from mintext.io.sources import resolve_inputs
-    from mintext.pretraining.pipeline import PretrainOptions, parse_duration, pretrain as run_pretrain
+    from mintext.pretraining.pipeline import PretrainOptions, parse_duration
+    from mintext.pretraining.pipeline import pretrain as run_pretrain
 
     if output is None:
         if resume is None:

@@ -42,7 +42,7 @@ def expected_stream(lines, vocab):
 def test_each_source_packs_into_full_sequences_that_concatenate_back_to_its_lines(corpus_files):
     files, big, small = corpus_files
     stream, vocab = stream_of(files)
-    for source, lines in zip(stream.corpus.sources, (big, small)):
+    for source, lines in zip(stream.corpus.sources, (big, small), strict=True):
         sequences = [tokens for tokens, _ in stream._source_sequences(source)]
         assert all(s[0] == vocab.cls_id for s in sequences)
         assert all(0 not in s for s in sequences[:-1])  # packed: only the last sequence of a source has padding

@@ -173,3 +173,21 @@ def test_options_refuse_impossible_values():
         PretrainOptions(time_limit=0).check()
     with pytest.raises(UsageError, match="not a multiple"):
         PretrainOptions(hidden=30, heads=4).check()
+
+
+def test_mixed_precision_trains_in_bfloat16_with_float32_weights():
+    """The GPU path (mixed_bfloat16), run on the CPU: layers compute in bfloat16, the loss falls, weights stay float32."""
+    from mintext.parse.checkpoint import bert_config
+    from mintext.pretraining.model import Trainer
+
+    config = bert_config(300, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=16)
+    trainer = Trainer({**config, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}, jit_compile=False,
+                      mixed=True)
+    assert "bfloat16" in {layer.compute_dtype for layer in trainer.transformer.model.layers}
+    rng = np.random.default_rng(0)
+    ids = rng.integers(105, 300, (4, 16)).astype(np.int32)
+    positions = np.sort(rng.integers(1, 15, (4, 3)), 1).astype(np.int32)
+    labels, weights = rng.integers(105, 300, (4, 3)).astype(np.int32), np.ones((4, 3), np.float32)
+    losses = [trainer.train_step(ids, positions, labels, weights, 1e-2)[0] for _ in range(4)]
+    assert losses[-1] < losses[0]
+    assert {v.dtype for v in trainer.values().values()} == {np.dtype(np.float32)}

@@ -100,7 +100,7 @@ class SequenceStream:
         sep = self.vocab.sep_id
         for lines in self._line_batches(source):
             words = self.word_groups(lines) if self.word_groups is not None else [None] * len(lines)
-            for line, line_groups in zip(lines, words):
+            for line, line_groups in zip(lines, words, strict=True):
                 ids = self.vocab.encode(line)
                 if not ids:
                     continue

@@ -92,7 +92,7 @@ class Trainer:
         layers = self.transformer.layers
         for layer_name, names in self.transformer.variable_mapping().items():
             if layer_name in layers:
-                for name, weight in zip(names, layers[layer_name].trainable_weights):
+                for name, weight in zip(names, layers[layer_name].trainable_weights, strict=False):
                     named[name] = weight
         covered = {id(v) for v in named.values()}
         missed = [v.name for v in self.transformer.model.trainable_weights if id(v) not in covered]
@@ -142,7 +142,7 @@ class Trainer:
     def optimizer_state(self) -> dict[str, np.ndarray]:
         """The Adam moments (``m/NAME``, ``v/NAME``) and the step count."""
         state = {"step": np.asarray(int(self.step_count.numpy()))}
-        for name, m, v in zip(self.names, self.moments, self.squares):
+        for name, m, v in zip(self.names, self.moments, self.squares, strict=True):
             state[f"m/{name}"] = m.numpy()
             state[f"v/{name}"] = v.numpy()
         return state
@@ -152,7 +152,7 @@ class Trainer:
         for name in self.names:
             self.variables[name].assign(np.asarray(weights[name], dtype=np.float32))
         if optimizer is not None:
-            for name, m, v in zip(self.names, self.moments, self.squares):
+            for name, m, v in zip(self.names, self.moments, self.squares, strict=True):
                 m.assign(optimizer[f"m/{name}"])
                 v.assign(optimizer[f"v/{name}"])
             self.step_count.assign(int(optimizer["step"]))
@@ -189,7 +189,7 @@ class Trainer:
         self.step_count.assign_add(1)
         t = tf.cast(self.step_count, tf.float32)
         correction = tf.sqrt(1.0 - BETA_2**t) / (1.0 - BETA_1**t)
-        for var, grad, m, s, decay in zip(self.trainable, grads, self.moments, self.squares, self.decayed):
+        for var, grad, m, s, decay in zip(self.trainable, grads, self.moments, self.squares, self.decayed, strict=True):
             m.assign(BETA_1 * m + (1.0 - BETA_1) * grad)
             s.assign(BETA_2 * s + (1.0 - BETA_2) * tf.square(grad))
             update = correction * m / (tf.sqrt(s) + EPSILON)

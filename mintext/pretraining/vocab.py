@@ -55,7 +55,7 @@ def atom_regex() -> re.Pattern[str]:
         elif is_single_atom(ch):
             single[code] = True
     alone = _ranges(single)
-    neither = _ranges([not (a or b) for a, b in zip(single, space)])
+    neither = _ranges([not (a or b) for a, b in zip(single, space, strict=True)])
     return re.compile(f"[{alone}]|[{neither}]+")
 
 
