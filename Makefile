@@ -43,7 +43,8 @@ demo-parse: $(VENV)/.installed-dev
 	@$(BIN)/mintext pretrain $(DEMO_CORPUS) -o demo-model --time $(DEMO_TIME) --seq-len 64 --save-every 200 --overwrite
 	@echo "== the training curve (held-out loss and accuracy at each checkpoint)"
 	@column -t demo-model/training.tsv
-	@zcat $(DEMO_CORPUS) | sed -n '3,200p' | tr '\n' '\0' | tr '。' '\n' | tr -d '\0' | awk 'length($$0) >= 8 && length($$0) <= 30' | head -n 4 > demo-sentences.txt
+	@$(BIN)/python -c "import gzip, re; text = gzip.open('$(DEMO_CORPUS)', 'rt', encoding='utf-8').read(); \
+	  print('\n'.join([s.strip() + '。' for s in re.split('。', text) if 8 <= len(s.strip()) <= 30 and '\n' not in s.strip()][:4]))" > demo-sentences.txt
 	@echo "== mintext parse --bert demo-model --window 62 demo-sentences.txt (words)"
 	@$(BIN)/mintext parse --bert demo-model --window 62 -q demo-sentences.txt
 	@echo "== mintext parse --bert demo-model --window 62 --task dep --output-format pretty (the first two)"
