@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 DEMO_CORPUS := corpora/xiyouji.txt.gz
 
-.PHONY: demo test bench lint clean install install-dev
+.PHONY: demo demo-parse test bench lint clean install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ demo: $(VENV)/.installed
 	@echo "== the first lines of the novel, segmented with that lexicon"
 	@sed -n '3,6p' demo-segmented.txt
 
+# the whole chain with nothing downloaded: pretrain a tiny BERT on the demo corpus (a few minutes on a laptop),
+# then segment and parse some of its sentences with it
+DEMO_TIME ?= 4m
+demo-parse: $(VENV)/.installed-dev
+	@echo "== mintext pretrain $(DEMO_CORPUS) -o demo-model --time $(DEMO_TIME) (a tiny 2 x 128 BERT)"
+	@$(BIN)/mintext pretrain $(DEMO_CORPUS) -o demo-model --time $(DEMO_TIME) --seq-len 64 --save-every 200 --overwrite
+	@echo "== the training curve (held-out loss and accuracy at each checkpoint)"
+	@column -t demo-model/training.tsv
+	@$(BIN)/python -c "import gzip, re; text = gzip.open('$(DEMO_CORPUS)', 'rt', encoding='utf-8').read(); \
+	  print('\n'.join([s.strip() + '。' for s in re.split('。', text) if 8 <= len(s.strip()) <= 30 and '\n' not in s.strip()][:4]))" > demo-sentences.txt
+	@echo "== mintext parse --bert demo-model --window 62 demo-sentences.txt (words)"
+	@$(BIN)/mintext parse --bert demo-model --window 62 -q demo-sentences.txt
+	@echo "== mintext parse --bert demo-model --window 62 --task dep --output-format pretty (the first two)"
+	@head -n 2 demo-sentences.txt | $(BIN)/mintext parse --bert demo-model --window 62 -q --task dep --output-format pretty -
+
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
@@ -49,4 +64,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check mintext cli tests bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-lexicon.tsv demo-segmented.txt
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache demo-lexicon.tsv demo-segmented.txt demo-model demo-sentences.txt

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["counting", "discover", "segment", "longline", "apriori", "parse", "outputs", "cluster"]
+BENCHMARKS = ["counting", "discover", "segment", "longline", "apriori", "parse", "pretrain", "outputs", "cluster"]
 
 
 def main(argv: list[str]) -> int:

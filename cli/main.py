@@ -35,6 +35,7 @@ SUBCOMMANDS = {
     "score": "cli.score:score",
     "apriori": "cli.apriori:apriori",
     "parse": "cli.parse:parse",
+    "pretrain": "cli.pretrain:pretrain",
 }
 
 
@@ -115,7 +116,7 @@ class LazyGroup(click.Group):
 @click.group(name="mintext", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="mintext")
 def cli() -> None:
-    """Unsupervised Chinese NLP for the shell: word discovery, Apriori, BERT parsing.
+    """Unsupervised Chinese NLP for the shell: word discovery, Apriori, BERT pretraining and parsing.
 
     \b
     Examples:
@@ -125,6 +126,7 @@ def cli() -> None:
       mintext score gold.txt segmented.txt
       mintext apriori baskets.csv --min-support 0.01
       mintext parse --bert chinese_L-12_H-768_A-12 sentences.txt
+      mintext pretrain corpus.txt -o model --time 30m
 
     Run `mintext COMMAND --help` for the options of each command.
     """

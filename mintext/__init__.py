@@ -24,6 +24,8 @@ _LAZY = {
     "apriori": "mintext.association.pipeline:apriori",
     "MintextError": "mintext.errors:MintextError",
     "parse": "mintext.parse",  # a subpackage; TensorFlow is imported only when a model is built
+    "pretrain": "mintext.pretraining.pipeline:pretrain",  # TensorFlow only once training starts
+    "PretrainOptions": "mintext.pretraining.pipeline:PretrainOptions",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -17,6 +17,7 @@ PAGES = {
     ("score",): "docs/discover.md",
     ("apriori",): "docs/apriori.md",
     ("parse",): "docs/parse.md",
+    ("pretrain",): "docs/pretrain.md",
 }
 
 

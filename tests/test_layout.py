@@ -23,6 +23,7 @@ LAYERS = {
     "mintext.discovery": 3,
     "mintext.association": 3,
     "mintext.parse": 3,
+    "mintext.pretraining": 3.5,  # pretraining builds on parse (checkpoints, tokens) and discovery (lexicons)
     "cli": 4,
 }
 # mintext/__init__.py names the public API lazily (strings, not imports); cli reads its __version__
