@@ -390,8 +390,11 @@ def many_itemsets(path) -> None:
 
 
 def mintext_process(*args: str) -> subprocess.Popen:
+    # SIGINT back to its default in the child: mintext keeps an inherited SIG_IGN (a background job), and pytest
+    # itself may have been started with SIGINT ignored
     return subprocess.Popen([sys.executable, "-m", "cli.main", *map(str, args)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def written_bytes(directory, prefix: str) -> int:

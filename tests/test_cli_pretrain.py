@@ -128,7 +128,8 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_exits_130_without_a_word(corpus, t
     command = [sys.executable, "-m", "cli.main", "pretrain", str(corpus), "-o", str(out), "--steps", "1000000",
                "--save-every", "2", *MICRO]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+                               start_new_session=True,  # SIGINT at its default even if pytest ignores it
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         while not (out / "pretrain.json").exists():
