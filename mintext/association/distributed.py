@@ -26,9 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from mintext.association.baskets import Baskets
-from mintext.association.itemsets import FrequentItemsets, _display_order, natural_order, support_threshold
+from mintext.association.itemsets import FrequentItemsets, _display_order, mining_threshold, natural_order
 from mintext.cluster.executor import Executor
-from mintext.errors import UsageError
 
 COUNT_BLOCK_BYTES = 1 << 25  # ANDed words of a block of candidates on a worker
 PARTITIONS_PER_WORKER = 2
@@ -159,12 +158,8 @@ def frequent_itemsets_on(
 ) -> FrequentItemsets:
     """:func:`~mintext.association.itemsets.frequent_itemsets` by Count Distribution on ``executor``: the same
     itemsets, counts and order (``closures`` left out: closed and maximal itemsets are then found by comparison)."""
-    if max_len is not None and (int(max_len) != max_len or max_len < 1):
-        raise UsageError(f"--max-len must be a whole number >= 1, got {max_len}")
+    threshold = mining_threshold(baskets, min_support, min_count, max_len)
     n = baskets.n_baskets
-    if n == 0:
-        raise UsageError("there are no baskets to mine")
-    threshold = support_threshold(n, min_support, min_count)
     kept = executor.keep(partition_of, partitions(baskets, PARTITIONS_PER_WORKER * executor.workers))
     counts = sum(executor.imap(item_counts, kept, baskets.n_items))
     frequent = np.flatnonzero(counts >= threshold)

@@ -89,6 +89,18 @@ class MemoryLimitError(MintextError):
 # --------------------------------------------------------------------------- thresholds
 
 
+def mining_threshold(
+    baskets: Baskets, min_support: float | None, min_count: int | None, max_len: int | None
+) -> int:
+    """:func:`support_threshold` of ``baskets`` once ``max_len`` and the baskets are checked: what every miner
+    (here or on a cluster) checks before it starts. Raises :class:`UsageError` for a bad ``max_len`` or no baskets."""
+    if max_len is not None and (int(max_len) != max_len or max_len < 1):
+        raise UsageError(f"--max-len must be a whole number >= 1, got {max_len}")
+    if baskets.n_baskets == 0:
+        raise UsageError("there are no baskets to mine")
+    return support_threshold(baskets.n_baskets, min_support, min_count)
+
+
 def support_threshold(n_baskets: int, min_support: float | None = None, min_count: int | None = None) -> int:
     """The smallest basket count that is frequent: ``count >= min_count`` or ``count / n >= min_support``.
 
@@ -253,12 +265,8 @@ def frequent_itemsets(
     raises :class:`UsageError` (raise the threshold or set ``max_len``).
     ``progress`` shows a bar per level on stderr (when it is a terminal).
     """
-    if max_len is not None and (int(max_len) != max_len or max_len < 1):
-        raise UsageError(f"--max-len must be a whole number >= 1, got {max_len}")
+    threshold = mining_threshold(baskets, min_support, min_count, max_len)
     n = baskets.n_baskets
-    if n == 0:
-        raise UsageError("there are no baskets to mine")
-    threshold = support_threshold(n, min_support, min_count)
     item_counts = baskets.item_counts()
     masked = int(np.count_nonzero(item_counts >= threshold)) <= MASKED_ITEMS
     miner = _Miner(baskets, threshold, memory, progress, item_counts, perfect=masked)
