@@ -19,7 +19,6 @@ the longest level has no supersets to look at: its itemsets count as closed
 and maximal (as with pyfim's ``zmax``).
 
 >>> from mintext.association.baskets import Baskets
-from mintext.association.closure import mined_condensed, pays
 >>> from mintext.association.itemsets import frequent_itemsets
 >>> found = frequent_itemsets(Baskets.from_iterable([["a", "b"], ["a", "b", "c"], ["a"]]), min_count=1)
 >>> condensed(found, "closed").to_frame()
