@@ -252,7 +252,7 @@ def segment_with_sentinels(
     for chunk in chunks:
         starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
         found, missing = path_counts(chunk, starts, stats, max_len)
-        _add(counts, found)
+        add_counts(counts, found)
         for order, codes in missing.items():
             unlisted[order].append(codes)
     return counts, _tally(unlisted)
@@ -322,7 +322,7 @@ class ChunkPool:
         unlisted = []
         tasks = [(task, row_costs, spelling, with_evidence) for task in self._tasks]
         for part, missing in self._pool.map(_forked_counts, tasks):
-            _add(total, part)
+            add_counts(total, part)
             unlisted.append(missing)
         return total, _merge_unlisted(unlisted)
 
@@ -339,11 +339,6 @@ class ChunkPool:
         if self._pool is not None and exc_type is not None:
             self._pool.kill()
         self.close()
-
-
-def _add(total: dict[int, np.ndarray], part: dict[int, np.ndarray]) -> None:
-    for order, values in part.items():
-        total[order] += values
 
 
 SparseCounts = tuple[np.ndarray, np.ndarray]  # the rows with a count and their counts
