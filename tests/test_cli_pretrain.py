@@ -152,3 +152,13 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_exits_130_without_a_word(corpus, t
     from mintext.parse.model import load_encoder
 
     assert load_encoder(out).num_layers == 1  # the kept checkpoint is whole
+
+
+def test_an_output_folder_holding_the_corpus_is_refused_before_any_work(run, corpus, tmp_path):
+    """-o at the corpus's own folder, even with --overwrite: saving would replace the folder and the corpus with it."""
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "corpus.txt").write_bytes(corpus.read_bytes())
+    one_line_error(run("pretrain", texts, "-o", texts, "--overwrite", "--steps", "1", *MICRO), 2,
+                   "corpus.txt: saving the model would destroy it")
+    assert sorted(os.listdir(texts)) == ["corpus.txt"] and (texts / "corpus.txt").read_bytes() == corpus.read_bytes()

@@ -23,7 +23,7 @@ import pandas as pd
 
 from mintext.errors import InputError, UsageError, shown_name
 from mintext.io.progress import progress_bar
-from mintext.io.sources import Corpus
+from mintext.io.sources import Corpus, resolve_inputs
 from mintext.parse.checkpoint import bert_config
 from mintext.parse.tokens import is_cjk
 from mintext.pretraining import folder
@@ -132,6 +132,18 @@ def check_output(output: str, resume: str | None, overwrite: bool) -> None:
     if not same and not overwrite and (folder.is_model_folder(output) or (os.path.isdir(output) and os.listdir(output))):
         raise UsageError(f"-o {shown} already holds a model (or other files) that this run would overwrite; "
                          "give another folder, --resume it, or add --overwrite")
+
+
+def check_not_over_inputs(output: str, inputs: Sequence[str], extra: Sequence[str | None]) -> None:
+    """Refuse an output folder that holds a file this run reads (the corpus, ``--vocab``, ``--whole-word``):
+    saving a checkpoint replaces the whole folder, so the input would be destroyed."""
+    folder_path = os.path.realpath(output)
+    read = [s.path for s in resolve_inputs(inputs) if s.path is not None] + [p for p in extra if p is not None]
+    for path in read:
+        real = os.path.realpath(path)
+        if real == folder_path or real.startswith(folder_path + os.sep):
+            raise UsageError(f"-o {shown_name(output)} holds the input {shown_name(path)}: saving the model would "
+                             "destroy it; write the model to another folder")
 
 
 def check_resumed(state: dict, options: PretrainOptions, given: set[str], path: str) -> None:
@@ -310,6 +322,7 @@ def pretrain(
             if key not in given:
                 setattr(options, key, saved.get(key, getattr(options, key)))
     check_output(output, resume, overwrite)
+    check_not_over_inputs(output, [inputs] if isinstance(inputs, str) else list(inputs), [vocab, options.whole_word])
     folder.remove_stale_temporaries(output)
 
     corpus = Corpus(inputs if not isinstance(inputs, str) else [inputs], encoding, errors)
