@@ -297,6 +297,19 @@ def test_a_long_line_read_in_pieces_segments_as_the_whole_line(runs, max_chars):
     assert "".join(b.text for b in SEGMENTER.segment_text(pieces, batch_chars=1)) == SEGMENTER.segment_lines([line])[0] + "\n"
 
 
+@pytest.mark.parametrize("batch_chars", [1, 10**6])
+@pytest.mark.parametrize("tail", ["  ", " " * 40, "\t \u3000 " * 9])
+def test_a_long_line_that_ends_in_whitespace_cut_inside_it_ends_as_the_whole_line(batch_chars, tail):
+    """Found by the hypothesis test above: the last pieces hold no token, so the separator after the last
+    token stood before the newline ('000 \\n'); in one batch or across batches, it must not."""
+    line = "中0" * 7 + "中000中0" + "中中中中中中000000" + "中中中中中中000" + tail
+    pieces = list(iter_lines([line + "\n", "中国\n"], max_chars=16))
+    assert sum(1 for text, _ in pieces if not text.strip()) >= 1  # really cut inside the whitespace
+    out = "".join(b.text for b in SEGMENTER.segment_text(pieces, batch_chars=batch_chars))
+    assert out == "\n".join(SEGMENTER.segment_lines([line, "中国"])) + "\n"
+    assert " \n" not in out
+
+
 def test_a_han_run_longer_than_a_piece_segments_as_the_whole_line():
     # runs of 3,501 and 2,000 Han characters: cut at multiples of MAX_RUN, where the lattice cuts the run anyway
     run = "".join(LEXICON["word"][:6]) * 250 + "的"

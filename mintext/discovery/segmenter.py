@@ -188,6 +188,13 @@ class Segmenter:
         of a long line come from :func:`~mintext.io.sources.iter_lines`, at
         most ``MAX_LINE_CHARS`` each).
         """
+        held = False  # the last text yielded ended with a separator held back (see _joined)
+        for batch in self._batches(pieces, batch_chars):
+            text, held = _joined(batch.text, held)
+            yield SegmentedBatch(text, batch.words)
+
+    def _batches(self, pieces: Iterable[tuple[str, bool]], batch_chars: int) -> Iterator[SegmentedBatch]:
+        """:meth:`segment_batch` of consecutive pieces, about ``batch_chars`` characters at a time."""
         batch: list[tuple[str, bool]] = []
         size = 0
         for piece in pieces:
@@ -198,6 +205,25 @@ class Segmenter:
             size += len(piece[0]) + 1
         if batch:
             yield self.segment_batch(batch)
+
+
+def _joined(text: str, held: bool) -> tuple[str, bool]:
+    """A batch's rendered ``text`` as it joins the output so far, and whether its last separator is held back.
+
+    A piece that does not end its line ends with the separator after its last
+    token; when the rest of the line brings no token (a line that ends in
+    whitespace, cut inside it), that separator would stand before the newline,
+    where the whole line has none. So a separator before a newline is dropped,
+    and one that ends a batch is held until the next batch shows what follows.
+    """
+    text = text.replace(" \n", "\n")
+    if not text:
+        return text, held
+    if held and not text.startswith("\n"):
+        text = " " + text
+    if text.endswith(" "):
+        return text[:-1], True
+    return text, False
 
 
 def _words_by_length(chunk: np.ndarray, starts: np.ndarray, lengths: np.ndarray, max_len: int) -> dict[int, np.ndarray]:
