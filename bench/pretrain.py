@@ -134,7 +134,7 @@ def main(args: list[str]) -> None:
     config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     total = options.steps * options.blocks + 2
     stream = SequenceStream(corpus, vocab, options.seq_len)
-    stream.tokens_per_source = [10**9]  # one source: no interleaving to plan, no held-out slice needed here
+    stream.sequences_per_source = [10**9]  # one source: no interleaving to plan, no held-out slice needed here
     stream.held_out_count = 0
     packed = []
     for index, (tokens, groups) in enumerate(batches(stream._source_sequences(corpus.sources[0]), options.batch_size)):

@@ -10,7 +10,7 @@ import click
 
 from cli.options import FiniteFloatRange, input_options, note, quiet_option
 
-SIZE_CHOICES = ("tiny", "mini", "small", "base")  # = mintext.pretraining.pipeline.SIZES
+SIZE_CHOICES = ("tiny", "mini", "small", "base")  # mintext.pretraining.pipeline.SIZES, not imported for --help (tested equal)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]},

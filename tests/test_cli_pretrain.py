@@ -162,3 +162,10 @@ def test_an_output_folder_holding_the_corpus_is_refused_before_any_work(run, cor
     one_line_error(run("pretrain", texts, "-o", texts, "--overwrite", "--steps", "1", *MICRO), 2,
                    "corpus.txt: saving the model would destroy it")
     assert sorted(os.listdir(texts)) == ["corpus.txt"] and (texts / "corpus.txt").read_bytes() == corpus.read_bytes()
+
+
+def test_the_size_choices_are_the_library_presets():
+    from cli.pretrain import SIZE_CHOICES
+    from mintext.pretraining.pipeline import SIZES
+
+    assert SIZE_CHOICES == tuple(SIZES)

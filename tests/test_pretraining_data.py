@@ -78,10 +78,10 @@ def test_a_skipped_epoch_is_the_tail_of_the_same_epoch_and_epochs_differ(corpus_
 def test_sources_are_interleaved_in_proportion_to_their_size(corpus_files, monkeypatch):
     files, _, _ = corpus_files
     stream, _ = stream_of(files)
-    stream.tokens_per_source = [100, 7]
+    stream.sequences_per_source = [100, 7]
     monkeypatch.setattr(stream, "_source_sequences",
                         lambda source: ((stream.corpus.sources.index(source), k) for k in range(
-                            stream.tokens_per_source[stream.corpus.sources.index(source)])))
+                            stream.sequences_per_source[stream.corpus.sources.index(source)])))
     order = list(stream._interleaved())
     assert sorted(order) == [(0, k) for k in range(100)] + [(1, k) for k in range(7)]
     places = [i for i, (source, _) in enumerate(order) if source == 1]

@@ -8,13 +8,13 @@ from collections import Counter
 import pytest
 
 from mintext.errors import InputError
+from mintext.parse.checkpoint import write_vocab
 from mintext.parse.tokens import atoms
 from mintext.pretraining.vocab import (
     atom_regex,
     count_atoms,
     read_vocabulary,
     vocabulary_from_counts,
-    write_vocabulary,
 )
 
 PIECES = ["我", "爱", "北京", "，", "。", " ", "\t", "iPhone15", "abc", "２００１", "○", "𠀀", "\x00", "\ufffd", "\u200b",
@@ -60,7 +60,7 @@ def test_encode_lower_cases_and_maps_unknown_atoms_to_unk():
 def test_a_vocab_file_round_trips(tmp_path):
     vocab = vocabulary_from_counts(Counter({"我": 2, "你": 3}), min_count=1)
     path = tmp_path / "vocab.txt"
-    write_vocabulary(vocab, str(path))
+    write_vocab(str(path), vocab.tokens)
     again = read_vocabulary(str(path))
     assert again.tokens == vocab.tokens and again.lowercase
 

@@ -174,6 +174,12 @@ def chinese_vocabulary() -> list[str]:
     return vocabulary(han, extra=[*ascii_tokens, *pieces, *punctuation])
 
 
+def write_vocab(path: str, tokens: Sequence[str]) -> None:
+    """Write a ``vocab.txt``: one token a line, in id order."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(f"{token}\n" for token in tokens))
+
+
 def write_random_model(
     directory: str | os.PathLike,
     vocab: Sequence[str],
@@ -199,7 +205,6 @@ def write_random_model(
     with open(os.path.join(directory, f"{stem}_config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2, sort_keys=True)
         f.write("\n")
-    with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
-        f.write("".join(f"{token}\n" for token in vocab))
+    write_vocab(os.path.join(directory, "vocab.txt"), vocab)
     write_checkpoint(os.path.join(directory, f"{stem}_model.ckpt"), variables)
     return variables

@@ -149,16 +149,28 @@ def read_config(path: str) -> dict:
     return config
 
 
-def read_vocab(path: str) -> list[str]:
-    """The vocabulary, one token per line (first field of the line), in id order."""
+def vocab_file_tokens(path: str, name: str | None = None) -> list[str]:
+    """The tokens of a ``vocab.txt`` in id order (the first field of each line; ``""`` for an empty line).
+
+    ``name`` is how errors call the file (default ``path``): :class:`InputError`
+    when it cannot be read or is not UTF-8.
+    """
+    name = name or path
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().split("\n")
     except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not UTF-8 (byte {err.start}): not a BERT vocab.txt") from None
+        raise InputError(f"{name} is not UTF-8 (byte {err.start}): not a BERT vocab.txt") from None
+    except OSError as err:
+        raise InputError(f"cannot read {name}: {err.strerror}") from None
     if lines and lines[-1] == "":
         lines.pop()
-    tokens = [(line.split() or [line.strip()])[0] for line in lines]
+    return [(line.split() or [line.strip()])[0] for line in lines]
+
+
+def read_vocab(path: str) -> list[str]:
+    """The vocabulary, one token per line (first field of the line), in id order."""
+    tokens = vocab_file_tokens(path)
     missing = [t for t in REQUIRED_TOKENS if t not in set(tokens)]
     if missing:
         raise InputError(f"{path} lacks {', '.join(missing)}: not a BERT vocab.txt")

@@ -71,7 +71,7 @@ class SequenceStream:
         self.seed = seed
         self.word_groups = word_groups
         self.held_out_count = held_out
-        self.tokens_per_source: list[int] | None = None
+        self.sequences_per_source: list[int] | None = None
 
     # ------------------------------------------------------------------ per source
 
@@ -133,8 +133,8 @@ class SequenceStream:
 
     def count(self) -> list[int]:
         """Count the sequences of each source (one pass); returns and keeps them."""
-        self.tokens_per_source = [sum(1 for _ in self._source_sequences(source)) for source in self.corpus.sources]
-        return self.tokens_per_source
+        self.sequences_per_source = [sum(1 for _ in self._source_sequences(source)) for source in self.corpus.sources]
+        return self.sequences_per_source
 
     @property
     def sequences_per_epoch(self) -> int:
@@ -143,9 +143,9 @@ class SequenceStream:
         return total - self._held_out_total(total)
 
     def _counts(self) -> list[int]:
-        if self.tokens_per_source is None:
+        if self.sequences_per_source is None:
             raise RuntimeError("call count() first")
-        return self.tokens_per_source
+        return self.sequences_per_source
 
     def _held_out_total(self, total: int) -> int:
         if total < 2 * HELD_OUT_EVERY:  # too small to hold any out: score on training sequences

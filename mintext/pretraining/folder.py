@@ -28,7 +28,7 @@ import numpy as np
 
 from mintext.errors import InputError, first_line, shown_name
 from mintext.io.stopping import signals_deferred
-from mintext.parse.checkpoint import write_checkpoint
+from mintext.parse.checkpoint import write_checkpoint, write_vocab
 
 STATE_FILE = "pretrain.json"
 OPTIMIZER_FILE = "optimizer.npz"
@@ -97,8 +97,7 @@ def _write_files(directory: str, config: Mapping, vocab: Sequence[str], weights:
     with open(os.path.join(directory, CONFIG_FILE), "w", encoding="utf-8") as f:
         json.dump(dict(config), f, indent=2, sort_keys=True)
         f.write("\n")
-    with open(os.path.join(directory, VOCAB_FILE), "w", encoding="utf-8") as f:
-        f.write("".join(f"{token}\n" for token in vocab))
+    write_vocab(os.path.join(directory, VOCAB_FILE), vocab)
     try:
         write_checkpoint(os.path.join(directory, CHECKPOINT_PREFIX), weights)
     except OSError:

@@ -248,7 +248,8 @@ class _Limits:
         return self.progress(run) >= 1.0
 
 
-def _held_out_batches(stream: SequenceStream, vocab: Vocabulary, seed: int, whole_word: bool) -> list:
+def _held_out_batches(stream: SequenceStream, vocab: Vocabulary, seed: int) -> list:
+    """The held-out rows masked once (single tokens, a fixed seed): the same batches at every checkpoint."""
     rows = stream.held_out()
     groups = np.tile(np.arange(stream.seq_len, dtype=np.int32), (len(rows), 1))
     rng = np.random.default_rng([seed, 1 << 20])
@@ -334,9 +335,8 @@ def pretrain(
 
 def _train(corpus: Corpus, output: str, options: PretrainOptions, vocab_path: str | None, resume: str | None,
            state: dict | None, progress: bool, note: Callable[[str], None]) -> PretrainResult:
-    vocab = corpus_vocabulary(corpus, options, None if resume else vocab_path)
-    if resume is not None:
-        vocab = read_vocabulary(os.path.join(resume, folder.VOCAB_FILE))
+    # a resumed run keeps its folder's vocabulary (the corpus is still checked)
+    vocab = corpus_vocabulary(corpus, options, os.path.join(resume, folder.VOCAB_FILE) if resume else vocab_path)
     groups = whole_word_groups(options.whole_word) if options.whole_word else None
     stream = SequenceStream(corpus, vocab, options.seq_len, options.seed, groups, options.held_out)
     counts = stream.count()
@@ -361,7 +361,7 @@ def _train(corpus: Corpus, output: str, options: PretrainOptions, vocab_path: st
         trainer.restore(folder.read_weights(resume), folder.read_optimizer(resume))
         run = _Run(**state["run"])
         curve = folder.read_curve(resume)
-    held_out = _held_out_batches(stream, vocab, options.seed, False)
+    held_out = _held_out_batches(stream, vocab, options.seed)
     limits = _Limits(options, stream.sequences_per_epoch)
     return _loop(trainer, stream, vocab, options, config, run, curve, held_out, limits, output, progress)
 

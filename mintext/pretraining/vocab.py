@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from mintext.errors import InputError
 from mintext.parse.checkpoint import SPECIAL_TOKENS, vocabulary
-from mintext.parse.model import is_uncased
+from mintext.parse.model import is_uncased, vocab_file_tokens
 from mintext.parse.tokens import is_single_atom, is_space
 
 
@@ -139,16 +139,7 @@ def vocabulary_from_counts(counts: Counter[str], min_count: int, max_size: int |
 
 def read_vocabulary(path: str) -> Vocabulary:
     """A ``vocab.txt`` (one token a line, Google's layout); :class:`InputError` without the special tokens."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-    except UnicodeDecodeError as err:
-        raise InputError(f"--vocab {path} is not UTF-8 (byte {err.start}): not a BERT vocab.txt") from None
-    except OSError as err:
-        raise InputError(f"cannot read --vocab {path}: {err.strerror}") from None
-    if lines and lines[-1] == "":
-        lines.pop()
-    tokens = [(line.split() or [line.strip()])[0] if line.strip() else "" for line in lines]
+    tokens = vocab_file_tokens(path, f"--vocab {path}")
     missing = [t for t in SPECIAL_TOKENS if t not in set(tokens)]
     if missing:
         raise InputError(f"--vocab {path} lacks {', '.join(missing)}: a BERT vocab.txt needs [PAD], [UNK], [CLS], "
@@ -156,9 +147,3 @@ def read_vocabulary(path: str) -> Vocabulary:
     if tokens[0] != "[PAD]":
         raise InputError(f"--vocab {path} must start with [PAD] (id 0 is padding in bert4keras)")
     return Vocabulary(tuple(tokens), lowercase=is_uncased(tokens))
-
-
-def write_vocabulary(vocab: Vocabulary, path: str) -> None:
-    """Write ``vocab.txt``: one token a line, in id order."""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(f"{token}\n" for token in vocab.tokens))
