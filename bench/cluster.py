@@ -104,20 +104,22 @@ class RecordingExecutor:
         self.shared.append((type(value).__name__, len(pickle.dumps(value, protocol=5))))
         return value
 
-    def _run(self, function, item, shared):
+    def _run(self, function, item, shared, done=None):
         started = time.perf_counter()
         result = function(item, *shared)
+        if done is not None:
+            done()
         seconds = time.perf_counter() - started
         size_in = len(pickle.dumps(item, protocol=5)) if not hasattr(item, "rows") else 0  # kept chunks stay put
         self.tasks[function.__name__].append((seconds, size_in, len(pickle.dumps(result, protocol=5))))
         return result
 
-    def keep(self, function, items, *shared):
-        return [self._run(function, item, shared) for item in items]
+    def keep(self, function, items, *shared, done=None):
+        return [self._run(function, item, shared, done) for item in items]
 
-    def imap(self, function, items, *shared, window=None):
+    def imap(self, function, items, *shared, window=None, done=None):
         for item in items:
-            result = self._run(function, item, shared)
+            result = self._run(function, item, shared, done)
             handed = time.perf_counter()
             yield result
             self.consumer[function.__name__] += time.perf_counter() - handed

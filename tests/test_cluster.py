@@ -93,8 +93,8 @@ class KillingExecutor(DaskExecutor):
         super().__init__(client)
         self.at, self.seen, self.killed = at, 0, None
 
-    def imap(self, function, items, *shared, window=None):
-        for result in super().imap(function, items, *shared, window=window):
+    def imap(self, function, items, *shared, window=None, done=None):
+        for result in super().imap(function, items, *shared, window=window, done=done):
             self.seen += 1
             if self.seen == self.at:
                 pids = self.client.run(os.getpid)

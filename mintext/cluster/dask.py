@@ -184,12 +184,23 @@ class DaskExecutor:
             warnings.simplefilter("ignore", UserWarning)  # "Sending large graph ...": here the value is the task
             return self.client.submit(shared_value, value, pure=False)
 
-    def keep(self, function: Callable[..., Any], items: Iterable[Any], *shared: Any) -> list[Any]:
-        """Futures of ``function(item, *shared)``, computed and kept on the workers."""
-        return [self.client.submit(function, item, *shared, pure=False) for item in items]
+    def keep(
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, done: Callable[[], Any] | None = None
+    ) -> list[Any]:
+        """Futures of ``function(item, *shared)``, computed and kept on the workers (an item may be a list of
+        futures: the task gets their results)."""
+        return [self._submit(function, item, shared, done) for item in items]
+
+    def _submit(self, function: Callable[..., Any], item: Any, shared: tuple[Any, ...], done: Callable[[], Any] | None) -> Any:
+        """The future of ``function(item, *shared)``; ``done()`` is called when it finishes (on Dask's thread)."""
+        future = self.client.submit(function, item, *shared, pure=False)
+        if done is not None:
+            future.add_done_callback(lambda _: done())
+        return future
 
     def imap(
-        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None,
+        done: Callable[[], Any] | None = None,
     ) -> Iterator[Any]:
         """``function(item, *shared)`` for each item, in order; at most ``window`` (default: four per
         worker thread) submitted and not yet yielded. Leaving early cancels what is still in flight."""
@@ -197,7 +208,7 @@ class DaskExecutor:
         pending: deque[Any] = deque()
         try:
             for item in items:
-                pending.append(self.client.submit(function, item, *shared, pure=False))
+                pending.append(self._submit(function, item, shared, done))
                 if len(pending) >= window:
                     yield result_of(pending.popleft())
             while pending:

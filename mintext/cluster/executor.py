@@ -12,7 +12,9 @@ ran. Three operations cover the pipelines:
 - ``imap(function, items, *shared)``: ``function(item, *shared)`` for each item,
   the results yielded in the order of ``items``.
 
-Handles may be items or shared arguments of later calls, never looked into.
+Handles may be items or shared arguments of later calls (or lists of handles, as items), never looked into.
+``keep`` and ``imap`` take ``done``, a function called with no argument as each task finishes (in any
+order, possibly from another thread): what a progress bar of finished tasks counts.
 """
 
 from __future__ import annotations
@@ -40,11 +42,14 @@ class Executor(Protocol):
     def share(self, value: Any) -> Any:
         """A handle for ``value``, shipped once to wherever tasks run."""
 
-    def keep(self, function: Callable[..., Any], items: Iterable[Any], *shared: Any) -> list[Any]:
+    def keep(
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, done: Callable[[], Any] | None = None
+    ) -> list[Any]:
         """Handles of ``function(item, *shared)`` for each item, the results kept where they were computed."""
 
     def imap(
-        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None,
+        done: Callable[[], Any] | None = None,
     ) -> Iterator[Any]:
         """``function(item, *shared)`` for each item, in the order of ``items``, at most ``window`` in flight."""
 
@@ -58,16 +63,26 @@ class SerialExecutor:
         """``value`` itself."""
         return value
 
-    def keep(self, function: Callable[..., Any], items: Iterable[Any], *shared: Any) -> list[Any]:
+    def keep(
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, done: Callable[[], Any] | None = None
+    ) -> list[Any]:
         """``[function(item, *shared) for item in items]``."""
-        return [function(item, *shared) for item in items]
+        return [_finished(function(item, *shared), done) for item in items]
 
     def imap(
-        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None
+        self, function: Callable[..., Any], items: Iterable[Any], *shared: Any, window: int | None = None,
+        done: Callable[[], Any] | None = None,
     ) -> Iterator[Any]:
         """``function(item, *shared)`` for each item, computed as they are asked for."""
         for item in items:
-            yield function(item, *shared)
+            yield _finished(function(item, *shared), done)
+
+
+def _finished(result: Any, done: Callable[[], Any] | None) -> Any:
+    """``result``, once ``done`` (if any) has been told that its task finished."""
+    if done is not None:
+        done()
+    return result
 
 
 def check_visible(executor: Executor, path: str) -> None:

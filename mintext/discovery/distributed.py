@@ -30,15 +30,17 @@ from mintext.discovery.passes import (
     sparse,
     with_sentinels,
 )
-from mintext.ngrams.hanstream import HanStream, read_ids
+from mintext.io.progress import progress_bar
+from mintext.ngrams.hanstream import HanStream, StreamFiles, read_ids
 
 
 def remote_chunk(
-    span: tuple[int, int], path: str, lookup_table: np.ndarray, stats: NgramStats, evidence: GapEvidence, max_order: int
+    span: tuple[int, int], files: StreamFiles, lookup_table: np.ndarray, stats: NgramStats, evidence: GapEvidence,
+    max_order: int,
 ) -> Chunk:
-    """A worker's refinement chunk: the ids ``start:end`` of the Han stream file, prepared as the local pipeline
+    """A worker's refinement chunk: the ids ``start:end`` of the Han stream, prepared as the local pipeline
     prepares its sample chunks (runs sorted by length, table rows up to ``max_order``, gap scores)."""
-    ids = read_ids(path, span[0], span[1], lookup_table)
+    ids = read_ids(files, span[0], span[1], lookup_table)
     return prepare_chunk(stats.position_rows(sorted_by_length(ids), max_order), evidence)
 
 
@@ -56,20 +58,22 @@ class ClusterChunkPool:
     """The refinement chunks (``chunks`` here, the same ones from ``spans`` on the workers), segmented on ``executor``.
 
     ``chunks`` stay available to the caller (the initial counts read them);
-    :meth:`counts` is :meth:`ChunkPool.counts <mintext.discovery.passes.ChunkPool.counts>`.
+    :meth:`counts` is :meth:`ChunkPool.counts <mintext.discovery.passes.ChunkPool.counts>`. With
+    ``progress``, each round shows a bar of the chunks segmented.
     """
 
     def __init__(
         self, executor: Executor, chunks: list[Chunk], spans: list[tuple[int, int]], han: HanStream, stats: NgramStats,
-        evidence: GapEvidence, max_order: int,
+        evidence: GapEvidence, max_order: int, progress: bool = False,
     ) -> None:
         if len(spans) != len(chunks):
             raise ValueError(f"{len(chunks)} chunks but {len(spans)} spans")
-        self.chunks, self.stats, self.executor = chunks, stats, executor
-        check_visible(executor, han.path)
+        self.chunks, self.stats, self.executor, self.progress = chunks, stats, executor, progress
+        check_visible(executor, han.files.paths[0])
         self._stats, self._evidence = executor.share(stats), executor.share(evidence)
         lookup = executor.share(han.vocabulary.lookup_table)
-        self._kept = executor.keep(remote_chunk, spans, han.path, lookup, self._stats, self._evidence, max_order)
+        self._kept = executor.keep(remote_chunk, spans, han.files, lookup, self._stats, self._evidence, max_order)
+        self.rounds = 0
 
     def counts(
         self, row_costs: dict[int, np.ndarray], spelling: Callable[[np.ndarray], np.ndarray], with_evidence: bool = True
@@ -78,9 +82,12 @@ class ClusterChunkPool:
         model = self.executor.share((with_sentinels(row_costs), spelling, with_evidence))
         total = {n: np.zeros(self.stats.codes[n].size) for n in row_costs}
         unlisted = []
-        for part, missing in self.executor.imap(remote_counts, self._kept, model, self._stats, self._evidence):
-            add_counts(total, part)
-            unlisted.append(missing)
+        self.rounds += 1
+        with progress_bar(self.progress, total=len(self._kept), desc=f"round {self.rounds}", unit="task") as bar:
+            parts = self.executor.imap(remote_counts, self._kept, model, self._stats, self._evidence, done=bar.update)
+            for part, missing in parts:
+                add_counts(total, part)
+                unlisted.append(missing)
         return total, _merge_unlisted(unlisted)
 
     def close(self) -> None:

@@ -155,11 +155,11 @@ class FinalPass:
         self.costs = with_sentinels(model.costs)
         self.spelling = model.spelling()
         self.long_rows = LongWordRows(model)
-        self.path, self.lookup_table = han.path, han.vocabulary.lookup_table
+        self.files, self.lookup_table = han.files, han.vocabulary.lookup_table
 
     def counts(self, span: tuple[int, int]) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         """One chunk of the file: per order, counts per table row and the codes of spelled words used."""
-        ids = sorted_by_length(read_ids(self.path, span[0], span[1], self.lookup_table))
+        ids = sorted_by_length(read_ids(self.files, span[0], span[1], self.lookup_table))
         chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
         starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling), chunk.runs)
         counts, spelled = {}, {}
@@ -181,12 +181,16 @@ class FinalPass:
         processes (or on ``executor``, the model shared once), and the words used that the table does not hold."""
         total = {n: np.zeros(size) for n, size in self.sizes.items()}
         unlisted: dict[int, list[np.ndarray]] = {n: [] for n in self.sizes}
-        if executor is None:
-            results = _map_spans(self, spans, jobs)
+        if executor is None:  # a bar of characters segmented; on a cluster, of tasks finished
+            bar = progress_bar(progress, total=sum(e - s for s, e in spans), desc="segmenting", unit="char", unit_scale=True)
         else:
-            check_visible(executor, self.path)
-            results = executor.imap(_sparse_span_counts, spans, executor.share(self))
-        with progress_bar(progress, total=sum(e - s for s, e in spans), desc="segmenting", unit="char", unit_scale=True) as bar:
+            bar = progress_bar(progress, total=len(spans), desc="segmenting", unit="task")
+        with bar:
+            if executor is None:
+                results = _map_spans(self, spans, jobs)
+            else:
+                check_visible(executor, self.files.paths[0])
+                results = executor.imap(_sparse_span_counts, spans, executor.share(self), done=bar.update)
             for span, (counts, spelled) in zip(spans, results, strict=True):
                 add_counts(total, counts)
                 for order, codes in spelled.items():
@@ -194,7 +198,8 @@ class FinalPass:
                         rows = stats.rows(codes, order)
                         total[order] += np.bincount(rows[rows >= 0], minlength=self.sizes[order])
                         unlisted[order].append(codes[rows < 0])
-                bar.update(span[1] - span[0])
+                if executor is None:
+                    bar.update(span[1] - span[0])
         return total, _tally(unlisted)
 
 

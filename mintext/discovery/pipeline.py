@@ -42,10 +42,11 @@ from mintext.discovery.passes import ChunkPool, FinalPass, Unlisted, prepare_chu
 from mintext.discovery.refinement import initial_counts, refine
 from mintext.discovery.segmenter import Segmenter
 from mintext.discovery.wordmodel import WordModel
+from mintext.io.pieces import DEFAULT_RANGE_BYTES
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus
 from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams
-from mintext.ngrams.hanstream import HanStream, count_on
+from mintext.ngrams.hanstream import ClusterHanStream, HanStream, count_on
 from mintext.ngrams.vocabulary import pack_rows, unpack_codes
 
 log = logging.getLogger("mintext")
@@ -96,18 +97,24 @@ def run_discovery(
     progress: bool = False,
     count_all: bool = True,
     executor: Executor | None = None,
+    range_bytes: int = DEFAULT_RANGE_BYTES,
 ) -> Discovery | None:
     """Discovery over ``corpus`` (``None`` if it has no Han characters).
 
     Steps 1-5 always; with ``count_all``, also step 6's word counts over the
     whole corpus (``Discovery.final``) from the Han runs kept on disk. See
     :func:`discover` for the friendly entry point. With ``executor`` (a
-    cluster), the n-gram counting map, the refinement rounds and the final
-    pass run there, reading the Han runs from ``tmpdir`` (which the workers
-    must see); the result is the same.
+    cluster), the workers read the corpus in pieces (plain files in byte ranges
+    of about ``range_bytes``) and write its Han runs under ``tmpdir`` (which
+    they must all see), and the n-gram counting (map and merges), the
+    refinement rounds and the final pass run there; the result is the same.
     """
     options.check()
-    with HanStream(corpus, tmpdir=tmpdir, progress=progress) as han:
+    if executor is None:
+        stream = HanStream(corpus, tmpdir=tmpdir, progress=progress)
+    else:
+        stream = ClusterHanStream(corpus, executor, tmpdir=tmpdir, progress=progress, range_bytes=range_bytes)
+    with stream as han:
         if han.characters == 0:
             return None
         return _discover_in(han, options, memory, jobs, tmpdir, progress, count_all, executor)
@@ -139,7 +146,7 @@ def _discover_in(
             tmpdir=tmpdir,
         )
     else:
-        table = count_on(executor, han, max_order, memory=memory, min_count=min_counts, progress=progress, tmpdir=tmpdir)
+        table = count_on(executor, han, max_order, memory=memory, min_count=min_counts, progress=progress)
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
@@ -152,7 +159,8 @@ def _discover_in(
     if executor is None:
         pool = ChunkPool(chunks, stats, max_len, evidence, jobs)
     else:
-        pool = ClusterChunkPool(executor, chunks, han.sample_spans(options.sample), han, stats, evidence, max_order)
+        spans = han.sample_spans(options.sample)
+        pool = ClusterChunkPool(executor, chunks, spans, han, stats, evidence, max_order, progress)
     with pool:
         counts, initial_share = initial_counts(pool, stats, max_len, min_count)
         model = WordModel(stats, counts, max_len, options.model)
@@ -305,6 +313,7 @@ def discover(
     progress: bool = False,
     tmpdir: str | os.PathLike | None = None,
     executor: Executor | None = None,
+    range_bytes: int = DEFAULT_RANGE_BYTES,
     **expert: object,
 ) -> pd.DataFrame:
     """Discover the words of a corpus; return its lexicon as a DataFrame.
@@ -320,7 +329,8 @@ def discover(
     characters (results do not depend on it). ``executor``: a cluster
     (:func:`mintext.cluster.dask.connect`) for the counting, refinement and
     final pass; ``tmpdir`` must then be a folder every worker sees (the
-    result is the same). Expert options (``gap_weight``,
+    result is the same); the workers read plain files in byte ranges of
+    about ``range_bytes``. Expert options (``gap_weight``,
     ``autonomy``, ``free_share``, ``sample``) are those of :class:`DiscoveryOptions`.
 
     The DataFrame has the columns of :mod:`mintext.discovery.lexicon`, sorted by
@@ -333,7 +343,7 @@ def discover(
     try:
         result = run_discovery(
             corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None,
-            executor=executor,
+            executor=executor, range_bytes=range_bytes,
         )
         if result is None:
             if segmented is not None:

@@ -262,49 +262,78 @@ def iter_blocks(
     codec = check_encoding(encoding, option)
     stats = stats if stats is not None else DecodeStats()
     with source.open_binary(restartable) as raw:
-        first = _read(raw, block_bytes, source)
-        if codec == "auto":
-            codec = detect_encoding(first)
-        elif codec == "utf-8":
-            codec = "utf-8-sig"
-        elif codec in ("utf-16", "utf-32"):
-            codec = _bomless(source, first, codec, option)
-        wide = codec.startswith(("utf-16", "utf-32"))
-        decoder = codecs.getincrementaldecoder(codec)(_error_handler(errors, stats))
-        fed = 0  # bytes given to the decoder before the current block
-        lines_done = 0
-        held_cr = False
-        chunk = first
-        while True:
-            final = not chunk
-            if not wide and (nul := chunk.find(b"\x00")) >= 0:
-                raise InputError(
-                    f"{source.name} looks binary (NUL byte at byte {fed + nul}); "
-                    f"mintext reads text (use {option} utf-16 if it is UTF-16)"
-                )
-            pending = len(decoder.getstate()[0])
-            try:
-                text = decoder.decode(chunk, final)
-            except UnicodeDecodeError as err:
-                offset = fed - pending + err.start
-                line = lines_done + _count_newlines(err.object[: err.start]) + 1
-                raise InputError(
-                    _decode_error_message(source.name, codec, offset, line, err.object[err.start :], option)
-                ) from None
-            fed += len(chunk)
-            if held_cr:
-                text = "\r" + text
-            held_cr = text.endswith("\r") and not final
-            if held_cr:
-                text = text[:-1]
-            if "\r" in text:
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-            if text:
-                lines_done += text.count("\n")
-                yield text
-            if final:
-                return
-            chunk = _read(raw, block_bytes, source)
+        chunks = raw_chunks(raw, source, block_bytes)
+        first = next(chunks, b"")
+        codec = resolve_codec(codec, first, source, option)
+        yield from decoded_blocks(itertools.chain([first], chunks), codec, errors, stats, source.name, option)
+
+
+def resolve_codec(codec: str, first: bytes, source: Source, option: str = "--encoding") -> str:
+    """The codec that reads ``source``, given ``codec`` (a name or ``auto``) and its first block ``first``:
+    ``auto`` detected, UTF-8 read with an optional BOM, UTF-16/32 without a BOM in the byte order the block shows."""
+    if codec == "auto":
+        return detect_encoding(first)
+    if codec == "utf-8":
+        return "utf-8-sig"
+    if codec in ("utf-16", "utf-32"):
+        return _bomless(source, first, codec, option)
+    return codec
+
+
+def raw_chunks(
+    raw: BinaryIO, source: Source, block_bytes: int = BLOCK_BYTES, start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """The bytes ``start:end`` of ``raw`` (positioned at ``start``) in blocks that end where the blocks of the
+    whole stream end (at multiples of ``block_bytes``), so that a part of a file decodes as in the whole."""
+    size = block_bytes - start % block_bytes
+    left = None if end is None else end - start
+    while left is None or left > 0:
+        chunk = _read(raw, size if left is None else min(size, left), source)
+        if not chunk:
+            return
+        yield chunk
+        if left is not None:
+            left -= len(chunk)
+        size = block_bytes
+
+
+def decoded_blocks(
+    chunks: Iterable[bytes], codec: str, errors: str, stats: DecodeStats, name: str, option: str = "--encoding",
+    fed: int = 0,
+) -> Iterator[str]:
+    """Raw ``chunks`` decoded with ``codec`` into text blocks whose line ends are all ``\\n`` (see :func:`iter_blocks`);
+    ``fed`` is the byte offset of the first chunk in its file (the offset a message names)."""
+    wide = codec.startswith(("utf-16", "utf-32"))
+    decoder = codecs.getincrementaldecoder(codec)(_error_handler(errors, stats))
+    lines_done = 0
+    held_cr = False
+    for chunk in itertools.chain(chunks, [b""]):
+        final = not chunk
+        if not wide and (nul := chunk.find(b"\x00")) >= 0:
+            raise InputError(
+                f"{name} looks binary (NUL byte at byte {fed + nul}); "
+                f"mintext reads text (use {option} utf-16 if it is UTF-16)"
+            )
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as err:
+            offset = fed - pending + err.start
+            line = lines_done + _count_newlines(err.object[: err.start]) + 1
+            raise InputError(_decode_error_message(name, codec, offset, line, err.object[err.start :], option)) from None
+        fed += len(chunk)
+        if held_cr:
+            text = "\r" + text
+        held_cr = text.endswith("\r") and not final
+        if held_cr:
+            text = text[:-1]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text:
+            lines_done += text.count("\n")
+            yield text
+        if final:
+            return
 
 
 def _bomless(source: Source, first: bytes, family: str, option: str) -> str:
@@ -589,12 +618,8 @@ class Corpus:
         """
         self.stats.replaced = 0
         for source in self.sources:
-            last = ""
-            for block in iter_blocks(source, self.encoding, self.errors, restartable=restartable, stats=self.stats):
-                last = block
-                yield nfkc(block) if self.normalize else block
-            if last and not last.endswith("\n"):
-                yield "\n"
+            blocks = iter_blocks(source, self.encoding, self.errors, restartable=restartable, stats=self.stats)
+            yield from input_blocks(blocks, self.normalize)
 
     def line_pieces(self, restartable: bool = True) -> Iterator[tuple[str, bool]]:
         """``(text, ends_line)`` pieces of every line, as :func:`iter_lines` (``restartable``: see :meth:`blocks`)."""
@@ -614,6 +639,17 @@ class Corpus:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def input_blocks(blocks: Iterable[str], normalize: bool = False) -> Iterator[str]:
+    """The decoded ``blocks`` of one input as a :class:`Corpus` yields them: NFKC-normalised with
+    ``normalize``, and ending with a newline (one is added after a last line without one)."""
+    last = ""
+    for block in blocks:
+        last = block
+        yield nfkc(block) if normalize else block
+    if last and not last.endswith("\n"):
+        yield "\n"
 
 
 def read_lines(
