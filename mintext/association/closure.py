@@ -204,20 +204,29 @@ class _Closures:
         if self.maximal and pool.any() and self._frequent_with_all(pool):
             return self._results()
         table = _item_table(self.bits, self.n_baskets)
-        self.held += table.nbytes
+        together = _pair_counts(self.bits) >= self.threshold
+        together[:, universal] = False
+        self.held += table.nbytes + together.nbytes
         for roots in _root_groups(self.item_counts, np.flatnonzero(pool), self.n_items):
-            bits = _conditional_bitsets(table, roots)
-            n = len(roots)
-            universe = np.arange(n, dtype=np.int64) * self.n_items
-            items = np.flatnonzero(pool)
-            bounds = np.tile(self.item_counts[items].astype(np.int32), n)
-            stack = [_Chunk(np.repeat(everywhere, n, axis=0), roots, bits[universe + roots], self.item_counts[roots],
-                            np.full(n, self.n_baskets, np.int64), universe, np.arange(n + 1) * len(items),
-                            np.tile(items, n), bounds, bounds.copy())]
+            pools = together[roots]  # j's pool: the items frequent with it (j among them)
+            bits = _conditional_bitsets(table, roots, np.flatnonzero(pools.any(axis=0)))
             self.held += bits.nbytes
-            self._walk(stack, bits)
+            self._walk([self._root_chunk(roots, pools, everywhere, bits)], bits)
             self.held -= bits.nbytes
         return self._results()
+
+    def _root_chunk(self, roots: np.ndarray, pools: np.ndarray, everywhere: np.ndarray, bits: np.ndarray) -> _Chunk:
+        """The candidates ``clo({}) + j`` for the roots j (``pools``: for each, the flags of its pool's ranks),
+        counted over ``bits`` (the roots' conditional bitsets, one universe of ``n_items`` rows each)."""
+        n = len(roots)
+        universe = np.arange(n, dtype=np.int64) * self.n_items
+        at, items = np.nonzero(pools)
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.count_nonzero(pools, axis=1), out=offsets[1:])
+        bounds = self.item_counts[items].astype(np.int32)
+        return _Chunk(np.repeat(everywhere, n, axis=0), roots, bits[universe + roots], self.item_counts[roots],
+                      np.full(n, self.n_baskets, np.int64), universe, offsets, items.astype(np.int64), bounds,
+                      bounds.copy())
 
     def _walk(self, stack: list[_Chunk], bits: np.ndarray) -> None:
         """Work the candidates of ``stack`` and all below them, depth first, over the item bitsets ``bits``."""
@@ -406,9 +415,22 @@ def _root_groups(item_counts: np.ndarray, roots: np.ndarray, n_items: int) -> li
     return groups
 
 
-def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
+def _pair_counts(bits: np.ndarray) -> np.ndarray:
+    """(F, F) counts of the baskets holding both items (ranks), from their (F, W) tid bitsets, a block of
+    rows at a time (at most ``PAIR_WORDS`` words of ANDs)."""
+    n_items, width = bits.shape
+    counts = np.empty((n_items, n_items), np.int64)
+    step = max(1, PAIR_WORDS // max(1, n_items * width))
+    for start in range(0, n_items, step):
+        block = bits[start:start + step, None, :] & bits[None, :, :]
+        counts[start:start + step] = np.bitwise_count(block).sum(axis=2, dtype=np.int64)
+    return counts
+
+
+def _conditional_bitsets(table: np.ndarray, roots: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """(len(roots) * F, W) words: for the i-th root, rows i * F .. i * F + F - 1 are the items' bitsets over
-    the baskets that hold the root only (renumbered in order, padded to the group's width W)."""
+    the baskets that hold the root only (renumbered in order, padded to the group's width W); only the items
+    of ``rows`` (ranks) are filled, the others left empty."""
     n_items, n = table.shape[0], table.shape[1] - 1
     held = table[roots, :n]
     counts = np.count_nonzero(held, axis=1)
@@ -416,9 +438,10 @@ def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
     at, basket = np.nonzero(held)
     slots = np.full((len(roots), width * 64), n, np.intp)  # padding reads the empty basket n
     slots[at, np.arange(len(at)) - np.repeat(np.cumsum(counts) - counts, counts)] = basket
-    flags = np.take(table, slots, axis=1)  # (F, roots, width * 64)
-    words = np.packbits(flags, axis=2, bitorder="little").view(np.uint64)
-    return np.ascontiguousarray(words.transpose(1, 0, 2)).reshape(len(roots) * n_items, width)
+    flags = np.take(table[rows], slots, axis=1)  # (rows, roots, width * 64)
+    words = np.zeros((len(roots), n_items, width), np.uint64)
+    words[:, rows] = np.packbits(flags, axis=2, bitorder="little").view(np.uint64).transpose(1, 0, 2)
+    return words.reshape(len(roots) * n_items, width)
 
 
 class _Masks:
