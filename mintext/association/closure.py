@@ -25,7 +25,8 @@ count with ``Q + j`` is settled by bounds (frequent, and not in the
 closure) is not counted (see ``_Closures._expand``); and the subtree of
 each single item j is counted over bitsets of the baskets that hold j
 only (rebuilt from a byte table of frequent items x baskets, items of
-similar counts stacked so that their candidates are worked together).
+similar counts stacked so that their candidates are worked together), for
+the items frequent with j only (its pool, from exact pair counts).
 
 Maximal itemsets are the closed R with an empty pool (no frequent item
 can be added). With them, two prunings that cannot lose one:
