@@ -3,6 +3,8 @@ errors as the level-wise route (a second implementation)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from apriori_oracle import brute_force, closed_of, maximal_of, random_baskets
@@ -66,6 +68,20 @@ def test_all_frequent_items_together_are_the_one_maximal_itemset():
     assert as_dict(mined_condensed(Baskets.from_iterable([["a"], ["a"]]), min_count=1, kind="maximal")) == {
         frozenset("a"): 2}
     assert len(mined_condensed(data, min_count=7, kind="closed")) == 0
+
+
+@pytest.mark.parametrize("pair_words", [1, 1 << 20])
+def test_pair_counts_count_the_baskets_holding_both_items(pair_words, monkeypatch):
+    """``_pair_counts`` against a Counter of the item pairs of every basket (one row per block, and all at once;
+    more than 64 baskets, so tid bitsets of several words)."""
+    monkeypatch.setattr(closure_module, "PAIR_WORDS", pair_words)
+    baskets = random_baskets(8, n=150, n_items=9, density=0.6)
+    data = Baskets.from_iterable(baskets)
+    miner = closure_module._Closures(data, 1, False, 1 << 30)
+    names = [data.items[i] for i in miner.item_ids.tolist()]
+    pairs = Counter((a, b) for basket in baskets for a in set(basket) for b in set(basket))
+    expected = [[pairs[a, b] for b in names] for a in names]
+    assert closure_module._pair_counts(miner.bits).tolist() == expected
 
 
 def test_memory_limit():

@@ -25,7 +25,8 @@ count with ``Q + j`` is settled by bounds (frequent, and not in the
 closure) is not counted (see ``_Closures._expand``); and the subtree of
 each single item j is counted over bitsets of the baskets that hold j
 only (rebuilt from a byte table of frequent items x baskets, items of
-similar counts stacked so that their candidates are worked together).
+similar counts stacked so that their candidates are worked together), for
+the items frequent with j only (its pool, from exact pair counts).
 
 Maximal itemsets are the closed R with an empty pool (no frequent item
 can be added). With them, two prunings that cannot lose one:
@@ -110,44 +111,62 @@ def mined_condensed(
 
 @dataclass
 class _Chunk:
-    """Candidates ``Q + j``: Q's items (as masks, see :class:`_Masks`) and pool (the items k frequent with Q, not
-    in it: bounds ``low <= count(Q + k) <= high`` over the ranks, ``low`` 0 for the others), ``j``, the
-    candidate's tid bitset and count, and Q's count."""
+    """Candidates ``Q + j``: Q's items (as masks, see :class:`_Masks`), ``j``, the candidate's tid bitset and
+    count, Q's count, and Q's pool (the items k frequent with Q, not in it, with bounds ``low <= count(Q + k) <=
+    high``), candidate by candidate: candidate i's pool is ``item[offsets[i]:offsets[i + 1]]`` (ranks
+    ascending; j among them until the candidate is worked)."""
 
     members: np.ndarray  # (n, M) uint64
-    low: np.ndarray  # (n, F) int32
-    high: np.ndarray  # (n, F) int32
     core: np.ndarray  # (n,) int64: j
     tids: np.ndarray  # (n, W) uint64
     counts: np.ndarray  # (n,) int64
     above: np.ndarray  # (n,) int64: Q's count
     universe: np.ndarray  # (n,) int64: the row of rank 0 in the bitsets the candidate is counted with
+    offsets: np.ndarray  # (n + 1,) int64: where each candidate's pool starts in item, low and high
+    item: np.ndarray  # (P,) int64: pool ranks
+    low: np.ndarray  # (P,) int32
+    high: np.ndarray  # (P,) int32
+
+    ROWS = ("members", "core", "tids", "counts", "above", "universe")  # one entry per candidate
+    POOL = ("item", "low", "high")  # one entry per (candidate, pool item)
 
     def __len__(self) -> int:
         return len(self.counts)
 
     def pairs(self) -> int:
         """(candidate, item) pairs this chunk's counting works on (its pools hold j until it is worked)."""
-        return int(np.count_nonzero(self.low)) - len(self)
+        return len(self.item) - len(self)
 
     def nbytes(self) -> int:
-        return self.members.nbytes + self.low.nbytes + self.high.nbytes + self.tids.nbytes + 32 * len(self)
+        return (self.members.nbytes + self.tids.nbytes + 40 * len(self)
+                + self.item.nbytes + self.low.nbytes + self.high.nbytes)
 
     def split(self) -> tuple[_Chunk, _Chunk]:
         half = len(self) // 2
-        return self.part(slice(0, half)), self.part(slice(half, None))
+        return self.part(0, half), self.part(half, len(self))
 
-    def part(self, rows: slice | np.ndarray) -> _Chunk:
-        return _Chunk(*(getattr(self, name)[rows] for name in _Chunk.FIELDS))
+    def part(self, start: int, end: int) -> _Chunk:
+        """Candidates ``start .. end - 1``."""
+        first, last = int(self.offsets[start]), int(self.offsets[end])
+        return _Chunk(*(getattr(self, name)[start:end] for name in _Chunk.ROWS), self.offsets[start:end + 1] - first,
+                      *(getattr(self, name)[first:last] for name in _Chunk.POOL))
 
     @staticmethod
     def joined(chunks: list[_Chunk]) -> _Chunk:
         if len(chunks) == 1:
             return chunks[0]
-        return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks]) for name in _Chunk.FIELDS))
+        sizes = np.cumsum([0] + [len(c.item) for c in chunks[:-1]])
+        offsets = np.concatenate([chunks[0].offsets[:1]] + [c.offsets[1:] + size for c, size in zip(chunks, sizes, strict=True)])
+        return _Chunk(*(np.concatenate([getattr(c, name) for c in chunks]) for name in _Chunk.ROWS), offsets,
+                      *(np.concatenate([getattr(c, name) for c in chunks]) for name in _Chunk.POOL))
 
 
-_Chunk.FIELDS = ("members", "low", "high", "core", "tids", "counts", "above", "universe")
+def _segments(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments ``starts[i] .. starts[i] + lengths[i] - 1`` one after another: the offsets of each in the result
+    (``len(starts) + 1``), and the positions they cover."""
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets, np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
 
 
 class _Closures:
@@ -186,18 +205,29 @@ class _Closures:
         if self.maximal and pool.any() and self._frequent_with_all(pool):
             return self._results()
         table = _item_table(self.bits, self.n_baskets)
-        self.held += table.nbytes
+        together = _pair_counts(self.bits) >= self.threshold
+        together[:, universal] = False
+        self.held += table.nbytes + together.nbytes
         for roots in _root_groups(self.item_counts, np.flatnonzero(pool), self.n_items):
-            bits = _conditional_bitsets(table, roots)
-            universe = np.arange(len(roots), dtype=np.int64) * self.n_items
-            bounds = np.repeat(np.where(pool, self.item_counts, 0).astype(np.int32)[None, :], len(roots), axis=0)
-            stack = [_Chunk(np.repeat(everywhere, len(roots), axis=0), bounds, bounds.copy(), roots,
-                            bits[universe + roots], self.item_counts[roots],
-                            np.full(len(roots), self.n_baskets, np.int64), universe)]
+            pools = together[roots]  # j's pool: the items frequent with it (j among them)
+            bits = _conditional_bitsets(table, roots, np.flatnonzero(pools.any(axis=0)))
             self.held += bits.nbytes
-            self._walk(stack, bits)
+            self._walk([self._root_chunk(roots, pools, everywhere, bits)], bits)
             self.held -= bits.nbytes
         return self._results()
+
+    def _root_chunk(self, roots: np.ndarray, pools: np.ndarray, everywhere: np.ndarray, bits: np.ndarray) -> _Chunk:
+        """The candidates ``clo({}) + j`` for the roots j (``pools``: for each, the flags of its pool's ranks),
+        counted over ``bits`` (the roots' conditional bitsets, one universe of ``n_items`` rows each)."""
+        n = len(roots)
+        universe = np.arange(n, dtype=np.int64) * self.n_items
+        at, items = np.nonzero(pools)
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.count_nonzero(pools, axis=1), out=offsets[1:])
+        bounds = self.item_counts[items].astype(np.int32)
+        return _Chunk(np.repeat(everywhere, n, axis=0), roots, bits[universe + roots], self.item_counts[roots],
+                      np.full(n, self.n_baskets, np.int64), universe, offsets, items.astype(np.int64), bounds,
+                      bounds.copy())
 
     def _walk(self, stack: list[_Chunk], bits: np.ndarray) -> None:
         """Work the candidates of ``stack`` and all below them, depth first, over the item bitsets ``bits``."""
@@ -246,57 +276,59 @@ class _Closures:
         """
         n = len(chunk)
         rows = np.arange(n)
-        chunk.low[rows, chunk.core] = 0  # the chunk's own rows: j is in the candidate now
-        per = np.count_nonzero(chunk.low, axis=1)
-        at, item = np.nonzero(chunk.low)  # (candidate, item) pairs, candidate by candidate, items ascending
-        low, high = chunk.low[at, item], chunk.high[at, item]
-        count_j = np.repeat(chunk.counts, per)
-        least = count_j - np.repeat(chunk.above, per) + low
-        sure = (item < np.repeat(chunk.core, per)) & (high < count_j) & (least >= self.threshold)
+        at = np.repeat(rows, np.diff(chunk.offsets))
+        others = np.flatnonzero(chunk.item != chunk.core[at])  # j is in the candidate now
+        at, item, low, high = at[others], chunk.item[others], chunk.low[others], chunk.high[others]
+        count_j = chunk.counts[at]
+        least = count_j - chunk.above[at] + low
+        before = item < chunk.core[at]
+        sure = before & (high < count_j) & (least >= self.threshold)
         counted = np.flatnonzero(~sure)
         at_c, item_c = at[counted], item[counted]
         words = np.repeat(chunk.tids, np.bincount(at_c, minlength=n), axis=0)
         np.bitwise_and(words, np.take(bits, chunk.universe[at_c] + item_c, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at_c) else np.zeros(0, np.int64)
         same = counts == count_j[counted]
-        before = item_c < chunk.core[at_c]
+        before_c = before[counted]
         kept = np.ones(n, bool)
-        kept[at_c[same & before]] = False  # the closure adds an item ranked before j: not prefix preserving
+        kept[at_c[same & before_c]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
         self.masks.add(members, rows, chunk.core)
         self.masks.add(members, at_c[same], item_c[same])
         frequent = (counts >= self.threshold) & ~same & kept[at_c]
-        settled = np.flatnonzero(sure & kept[at])
-        pool_low = np.zeros_like(chunk.low)
-        pool_high = np.zeros_like(chunk.high)
-        pool_low[at_c[frequent], item_c[frequent]] = counts[frequent]
-        pool_high[at_c[frequent], item_c[frequent]] = counts[frequent]
-        pool_low[at[settled], item[settled]] = least[settled]
-        pool_high[at[settled], item[settled]] = high[settled]
-        chosen = np.flatnonzero(frequent & ~before)  # R's candidates
+        in_pool = sure & kept[at]  # R's pool: settled by bounds, or counted and frequent (not in the closure)
+        in_pool[counted[frequent]] = True
+        low[sure], low[counted], high[counted] = least[sure], counts, counts
+        pooled = np.flatnonzero(in_pool)
+        pool_size = np.bincount(at[pooled], minlength=n)
+        pool_start = np.cumsum(pool_size) - pool_size
+        chosen = np.flatnonzero(frequent & ~before_c)  # R's candidates
         child_words = words[chosen]
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
         else:
-            with_pool = np.bincount(at_c[frequent], minlength=n) + np.bincount(at[settled], minlength=n)
-            leaves = kept & (with_pool == 0)
+            leaves = kept & (pool_size == 0)
             self._found(members[leaves], chunk.counts[leaves])
-            keep = self._look_ahead(chunk, members, pool_low > 0, at_c[chosen], item_c[chosen], child_words, bits)
+            keep = self._look_ahead(chunk, members, item[pooled], pool_start, pool_size, at_c[chosen], item_c[chosen],
+                                    child_words, bits)
             if not keep.all():
                 chosen, child_words = chosen[keep], child_words[keep]
         if not len(chosen):
             return None
         parents = at_c[chosen]
-        return _Chunk(members[parents], pool_low[parents], pool_high[parents], item_c[chosen].astype(np.int64),
-                      child_words, counts[chosen], chunk.counts[parents], chunk.universe[parents])
+        offsets, take = _segments(pool_start[parents], pool_size[parents])
+        pool = pooled[take]
+        return _Chunk(members[parents], item_c[chosen], child_words, counts[chosen], chunk.counts[parents],
+                      chunk.universe[parents], offsets, item[pool], low[pool], high[pool])
 
     def _look_ahead(
-        self, chunk: _Chunk, members: np.ndarray, pool: np.ndarray, owners: np.ndarray, item: np.ndarray,
-        words: np.ndarray, bits: np.ndarray,
+        self, chunk: _Chunk, members: np.ndarray, pool_item: np.ndarray, pool_start: np.ndarray,
+        pool_size: np.ndarray, owners: np.ndarray, item: np.ndarray, words: np.ndarray, bits: np.ndarray,
     ) -> np.ndarray:
         """For maximal itemsets, given R's candidates R + k (``owners``: R's row, ``item``: k, ``words``: their
-        tid bitsets, candidate by candidate): which remain once every R whose tail (the items k) is frequent with
-        it is settled: R + tail is reported when no other pool item is frequent with it, and R's candidates are
+        tid bitsets, candidate by candidate) and R's pools (R's row r: ``pool_item[pool_start[r]:][:pool_size[r]]``):
+        which remain once every R whose tail (the items k) is frequent with it is settled: R + tail is reported
+        when no other pool item (one ranked before its core) is frequent with it, and R's candidates are
         dropped."""
         keep = np.ones(len(owners), bool)
         if not len(owners):
@@ -312,9 +344,11 @@ class _Closures:
         tails, counts = tails[whole], counts[whole]
         in_whole = whole[group]
         node_of = (np.cumsum(whole) - 1)[group[in_whole]]
-        tail = np.zeros((len(nodes), self.n_items), bool)
-        tail[node_of, item[in_whole]] = True
-        at_rest, item_rest = np.nonzero(pool[nodes] & ~tail)  # pool items ranked before the core
+        offsets, take = _segments(pool_start[nodes], pool_size[nodes])
+        at_rest = np.repeat(np.arange(len(nodes)), np.diff(offsets))
+        item_rest = pool_item[take]
+        rest = np.flatnonzero(item_rest < chunk.core[nodes][at_rest])  # pool items ranked before the core
+        at_rest, item_rest = at_rest[rest], item_rest[rest]
         extra = np.take(tails, at_rest, axis=0)
         np.bitwise_and(extra, np.take(bits, chunk.universe[nodes[at_rest]] + item_rest, axis=0), out=extra)
         blocked = np.zeros(len(nodes), bool)
@@ -382,9 +416,22 @@ def _root_groups(item_counts: np.ndarray, roots: np.ndarray, n_items: int) -> li
     return groups
 
 
-def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
+def _pair_counts(bits: np.ndarray) -> np.ndarray:
+    """(F, F) counts of the baskets holding both items (ranks), from their (F, W) tid bitsets, a block of
+    rows at a time (at most ``PAIR_WORDS`` words of ANDs)."""
+    n_items, width = bits.shape
+    counts = np.empty((n_items, n_items), np.int64)
+    step = max(1, PAIR_WORDS // max(1, n_items * width))
+    for start in range(0, n_items, step):
+        block = bits[start:start + step, None, :] & bits[None, :, :]
+        counts[start:start + step] = np.bitwise_count(block).sum(axis=2, dtype=np.int64)
+    return counts
+
+
+def _conditional_bitsets(table: np.ndarray, roots: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """(len(roots) * F, W) words: for the i-th root, rows i * F .. i * F + F - 1 are the items' bitsets over
-    the baskets that hold the root only (renumbered in order, padded to the group's width W)."""
+    the baskets that hold the root only (renumbered in order, padded to the group's width W); only the items
+    of ``rows`` (ranks) are filled, the others left empty."""
     n_items, n = table.shape[0], table.shape[1] - 1
     held = table[roots, :n]
     counts = np.count_nonzero(held, axis=1)
@@ -392,9 +439,10 @@ def _conditional_bitsets(table: np.ndarray, roots: np.ndarray) -> np.ndarray:
     at, basket = np.nonzero(held)
     slots = np.full((len(roots), width * 64), n, np.intp)  # padding reads the empty basket n
     slots[at, np.arange(len(at)) - np.repeat(np.cumsum(counts) - counts, counts)] = basket
-    flags = np.take(table, slots, axis=1)  # (F, roots, width * 64)
-    words = np.packbits(flags, axis=2, bitorder="little").view(np.uint64)
-    return np.ascontiguousarray(words.transpose(1, 0, 2)).reshape(len(roots) * n_items, width)
+    flags = np.take(table[rows], slots, axis=1)  # (rows, roots, width * 64)
+    words = np.zeros((len(roots), n_items, width), np.uint64)
+    words[:, rows] = np.packbits(flags, axis=2, bitorder="little").view(np.uint64).transpose(1, 0, 2)
+    return words.reshape(len(roots) * n_items, width)
 
 
 class _Masks:
