@@ -28,7 +28,8 @@ How the work is organised:
   batch order;
 - results come out block by block, in input order. A block depends only on
   its own sentences: its batches, and so its floats, do not depend on what
-  came before it.
+  came before it, so blocks can run anywhere (:func:`block_impacts` on an
+  executor, :mod:`mintext.cluster`) with the same bits.
 
 Sliding windows. A model reads at most ``window`` tokens (max_position_embeddings
 - 2 for ``[CLS]`` and ``[SEP]``). A longer sentence is cut into windows of
@@ -59,7 +60,9 @@ from typing import Protocol
 
 import numpy as np
 
+from mintext.cluster.executor import Executor, SerialExecutor
 from mintext.errors import UsageError
+from mintext.parse.model import ModelRef
 from mintext.parse.tokens import atom_spans
 
 DISTANCES = ("euclidean", "cosine")
@@ -354,15 +357,33 @@ def _unit_tokens(encoder: TokenEncoder, unit: str) -> list[int]:
     return ids or [encoder.unk_id]
 
 
+def block_impacts(
+    block: list[_Sentence], encoder: TokenEncoder | ModelRef, batch_size: int, window: int | None, distance: str
+) -> list[Impacts]:
+    """The task of one block (see the module docstring): its sentences' :class:`Impacts`, in order.
+
+    ``encoder`` is a loaded model, or (on a cluster worker) the
+    :class:`~mintext.parse.model.ModelRef` a loaded :class:`~mintext.parse.model.Encoder`
+    pickles as, loaded once in that process and kept.
+    """
+    if isinstance(encoder, ModelRef):
+        encoder = encoder.encoder()
+    return _Batcher(encoder, batch_size, window, distance).run_block(block)
+
+
 def _stream(
-    encoder: TokenEncoder, sentences: Iterable[_Sentence], batch_size: int, window: int | None, distance: str
+    encoder: TokenEncoder, sentences: Iterable[_Sentence], batch_size: int, window: int | None, distance: str,
+    executor: Executor | None,
 ) -> Iterator[Impacts]:
-    """Cut ``sentences`` into blocks and run each, yielding the impacts in input order block by block."""
-    batcher = _Batcher(encoder, batch_size, window, distance)  # checks the options before any work
+    """Cut ``sentences`` into blocks here and run each with :func:`block_impacts` on ``executor`` (default:
+    this process), yielding the impacts in input order as the blocks come back."""
+    planner = _Batcher(encoder, batch_size, window, distance)  # checks the options before any work
+    executor = executor or SerialExecutor()
 
     def results() -> Iterator[Impacts]:
-        for block in batcher.blocks(sentences):
-            yield from batcher.run_block(block)
+        model = executor.share(encoder)
+        for impacts in executor.imap(block_impacts, planner.blocks(sentences), model, batch_size, window, distance):
+            yield from impacts
 
     return results()
 
@@ -374,6 +395,7 @@ def adjacent_impacts(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
+    executor: Executor | None = None,
 ) -> Iterator[Impacts]:
     """Impacts between neighbouring atoms of each text, in input order (for segmentation).
 
@@ -381,6 +403,8 @@ def adjacent_impacts(
     CJK character, one punctuation mark, or one run of other characters); the
     ``2n - 1`` masked copies of each text run in shared batches. Yields one
     :class:`Impacts` per text with ``adjacent`` filled and ``matrix`` ``None``.
+    With an ``executor`` (:mod:`mintext.cluster`), the blocks run where it
+    runs tasks, with the same results.
     """
 
     def sentences() -> Iterator[_Sentence]:
@@ -388,7 +412,7 @@ def adjacent_impacts(
             units = [text[a:b] for a, b in atom_spans(text)]
             yield _Sentence(units, [encoder.token_ids(u) for u in units], all_pairs=False)
 
-    return _stream(encoder, sentences(), batch_size, window, distance)
+    return _stream(encoder, sentences(), batch_size, window, distance, executor)
 
 
 def impact_matrices(
@@ -398,12 +422,14 @@ def impact_matrices(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
+    executor: Executor | None = None,
 ) -> Iterator[Impacts]:
     """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
 
     A word is masked as a whole span (all its tokens); its vector is the mean
     of its tokens' vectors. Yields one :class:`Impacts` per sentence with
     ``matrix`` (``n x n``, float32, zero diagonal) and ``adjacent`` filled.
+    ``executor``: as for :func:`adjacent_impacts`.
     """
 
     def items() -> Iterator[_Sentence]:
@@ -411,7 +437,7 @@ def impact_matrices(
             words = list(words)
             yield _Sentence(words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
 
-    return _stream(encoder, items(), batch_size, window, distance)
+    return _stream(encoder, items(), batch_size, window, distance, executor)
 
 
 def impact_matrix(encoder: TokenEncoder, words: Sequence[str], **options) -> np.ndarray:
