@@ -129,19 +129,21 @@ def record(corpus: str) -> tuple[RecordingExecutor, dict[str, float], int]:
     """One discover run through a :class:`RecordingExecutor`; its phases' wall times and the Han characters."""
     from mintext.discovery.options import DiscoveryOptions
     from mintext.discovery.pipeline import run_discovery
+    from mintext.io.pieces import corpus_pieces
     from mintext.io.sources import Corpus
     from mintext.ngrams.hanstream import HanStream
 
     executor = RecordingExecutor()
     started = time.perf_counter()
+    pieces = list(corpus_pieces(Corpus([corpus])))  # what the client reads itself: the bytes near each cut
+    plan = time.perf_counter() - started
     with HanStream(Corpus([corpus])) as han:
-        read = time.perf_counter() - started
         characters = han.characters
     started = time.perf_counter()
     result = run_discovery(Corpus([corpus]), DiscoveryOptions(), executor=executor)
     total = time.perf_counter() - started
-    assert result is not None
-    return executor, {"read": read, "total": total}, characters
+    assert result is not None and pieces
+    return executor, {"plan": plan, "total": total}, characters
 
 
 def scaling_rows(executor: RecordingExecutor, phases: dict[str, float], characters: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -155,29 +157,34 @@ def scaling_rows(executor: RecordingExecutor, phases: dict[str, float], characte
     shared = sum(size for _, size in executor.shared)
     measured.append(["(shared values)", str(len(executor.shared)), "-", "-", mib(shared), "-"])
     task_seconds = sum(p[1] for p in per.values())
-    linear = ("count_group", "_sparse_span_counts")
-    merging = sum(executor.consumer[n] for n in linear)  # the client merging count tables, adding final counts
-    fixed_client = phases["total"] - phases["read"] - task_seconds - merging  # statistics, gaps, model: table-sized
+    # linear in the corpus, on the workers: reading the pieces, finding the span cuts, counting, the final pass
+    linear = ("read_piece", "segment_ends", "count_group", "_sparse_span_counts")
+    table_sized = ("merge_group", "merge_root")  # the tree of merges on the workers: as large as the table
+    merging = sum(executor.consumer[n] for n in linear)  # the client adding the final pass's counts
+    fixed_client = phases["total"] - task_seconds - merging  # statistics, gaps, model: table-sized
+    measured.append(["(client: planning the pieces)", "-", f"{phases['plan']:.2f}", "-", "-", "-"])
     measured.append(["(client: merging results)", "-", f"{merging:.2f}", "-", "-", "-"])
     measured.append(["(client: the rest)", "-", f"{fixed_client:.2f}", "-", "-", "-"])
     scale = TARGET_CHARS / characters
     growth = scale**TABLE_GROWTH
-    # what grows with the corpus: reading (client), the counting map and the final pass (workers), their
-    # results (client merge and network); what grows as the table: the client's statistics and model work,
-    # the shared values; what does not: the refinement on the sample
+    # what grows with the corpus: the pieces' cuts (client), reading, counting and the final pass (workers),
+    # their results (network, the final counts merged on the client); what grows as the table: the merges
+    # on the workers, the client's statistics and model work, the shared values; what does not: the
+    # refinement on the sample
     work_linear = sum(per[n][1] for n in linear if n in per) * scale
-    work_fixed = sum(p[1] for n, p in per.items() if n not in linear)
+    work_table = sum(per[n][1] for n in table_sized if n in per) * growth
+    work_fixed = sum(p[1] for n, p in per.items() if n not in linear and n not in table_sized)
     bytes_back = sum(per[n][3] for n in linear if n in per) * scale
     tasks_linear = sum(per[n][0] for n in linear if n in per) * scale
     rows = []
     for workers in WORKERS:
-        read = phases["read"] * scale
-        compute = (work_linear + work_fixed) / workers
+        read = phases["plan"] * scale
+        compute = (work_linear + work_fixed) / workers + work_table
         client_merge = merging * scale + fixed_client * growth
         network = (bytes_back + shared * growth * workers) / BANDWIDTH
         scheduler = tasks_linear * TASK_OVERHEAD
         wall = read + max(compute, network, scheduler) + client_merge
-        bound = max([("client read", read), ("workers", compute), ("network", network), ("client merge", client_merge),
+        bound = max([("client planning", read), ("workers", compute), ("network", network), ("client merge", client_merge),
                      ("scheduler", scheduler)], key=lambda kv: kv[1])[0]
         rows.append([str(workers), f"{read / 60:.0f}", f"{compute / 60:.1f}", f"{client_merge / 60:.0f}",
                      f"{network / 60:.1f}", f"{wall / 60:.0f}", bound])
@@ -215,9 +222,9 @@ def main(args: list[str]) -> None:
             executor, phases, characters = record(str(corpus))
             measured, model = scaling_rows(executor, phases, characters)
             print(f"\nper-task measurements, discover on {characters / 1e6:.1f} M Han characters "
-                  f"(read {phases['read']:.1f} s, whole run {phases['total']:.1f} s, one process):")
+                  f"(pieces planned in {phases['plan']:.2f} s, whole run {phases['total']:.1f} s, one process):")
             print(table(["task", "tasks", "seconds", "ms/task", "bytes in", "bytes out"], measured))
             print(f"\nmodel: 10 G characters, {BANDWIDTH / 1e9:.0f} GB/s per link, minutes:")
-            print(table(["workers", "client read", "worker compute", "client merge", "network", "wall", "bound by"], model))
+            print(table(["workers", "client planning", "worker compute", "client merge", "network", "wall", "bound by"], model))
     if os.environ.get("MINTEXT_BENCH_KEEP"):
         print(tmp)

@@ -327,6 +327,22 @@ def test_worker_groups_of_spans_spill_within_memory_and_count_what_the_local_cou
     assert remote == local
 
 
+def test_discover_with_the_corpus_in_many_byte_ranges_gives_the_local_lexicon_and_segmentation(client, corpus, tmp_path):
+    """The workers read plain files in byte ranges (64 KiB here: about ten of the corpus) and a gzip file whole."""
+    packed = tmp_path / "tail.txt.gz"
+    with open(corpus, "rb") as f:
+        data = f.read()
+    packed.write_bytes(gzip.compress(data[data.index(b"\n", len(data) - 200_000) + 1 :]))
+    inputs = [corpus, str(packed)]
+    local_seg, remote_seg = io.StringIO(), io.StringIO()
+    local = lexicon_bytes(discover(inputs, segmented=local_seg, **SMALL_SAMPLE))
+    remote = lexicon_bytes(
+        discover(inputs, segmented=remote_seg, executor=DaskExecutor(client), range_bytes=1 << 16, **SMALL_SAMPLE)
+    )
+    assert remote == local
+    assert remote_seg.getvalue() == local_seg.getvalue()
+
+
 # --------------------------------------------------------------------------- parse: blocks of sentences to workers
 
 from mintext.parse.pipeline import constituency_trees, dependency_trees, segment  # noqa: E402

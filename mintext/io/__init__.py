@@ -3,6 +3,8 @@
 - :mod:`~mintext.io.sources`: inputs (files, globs, directories, ``-``,
   compressed files), encodings and decoding errors, lines and blocks;
   :class:`Corpus` is a restartable iterable over them.
+- :mod:`~mintext.io.pieces`: :func:`corpus_pieces`, a corpus cut into byte ranges (or whole inputs)
+  that other processes decode by themselves, each as the whole decodes there (:func:`piece_blocks`).
 - :mod:`~mintext.io.atomic`: :func:`atomic_output`, outputs written whole or not at all;
   :func:`check_outputs`, outputs refused before the work (an input, a missing or read-only directory).
 - :mod:`~mintext.io.progress`: :func:`progress_bar`, tqdm on stderr when it is a terminal.
