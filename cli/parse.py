@@ -16,7 +16,16 @@ from typing import Any
 
 import click
 
-from cli.options import input_options, note, output_option, quiet_option, warn, warn_undecodable
+from cli.options import (
+    cluster,
+    input_options,
+    note,
+    output_option,
+    quiet_option,
+    scheduler_option,
+    warn,
+    warn_undecodable,
+)
 
 MODEL_CHOICES = ("bert", "albert", "nezha", "roberta")  # = mintext.parse.model.MODEL_TYPES
 DEFAULT_BATCH_SIZE = 128  # = mintext.parse.impact.DEFAULT_BATCH_SIZE
@@ -73,11 +82,13 @@ class Record:
               help="Distance between hidden vectors that measures an impact.")
 @input_options
 @output_option
+@scheduler_option
 @quiet_option
 def parse(
     inputs: tuple[str, ...], bert_dir: str, model_type: str, task: str, threshold: str, threshold_sample: int,
     decoder: str, input_format: str, segmented: bool, output_format: str | None, layer: int | None,
-    batch_size: int, window: int | None, distance: str, encoding: str, errors: str, output: str, quiet: bool,
+    batch_size: int, window: int | None, distance: str, encoding: str, errors: str, output: str,
+    scheduler: str | None, quiet: bool,
 ) -> None:
     """Segment Chinese text into words, or parse it, with a pretrained BERT and no training.
 
@@ -98,6 +109,7 @@ def parse(
       mintext score --conllu test.conllu pred.conllu
       mintext parse --bert albert_tiny_zh --model albert - < news.txt
       mintext parse --bert chinese_roberta_L-4_H-256 news.txt   # a Hugging Face folder
+      mintext parse --bert /shared/bert news.txt -o words.txt --scheduler tcp://host:8786
     """
     from mintext.errors import UsageError
     from mintext.io.atomic import check_outputs
@@ -118,21 +130,24 @@ def parse(
     check_outputs({"-o": output}, [*inputs, *_model_files(bert_dir)])
 
     from mintext.parse.impact import check_window
-    from mintext.parse.model import load_encoder
+    from mintext.parse.model import check_model_visible, load_encoder
 
-    started = time.perf_counter()
-    encoder = load_encoder(bert_dir, model_type, layer)
-    check_window(encoder, window)
-    loaded = time.perf_counter()
-    note(f"loaded {encoder.model_type} from {bert_dir} ({encoder.num_layers} layers, hidden {encoder.hidden_size}, "
-         f"reading layer {encoder.layer}) in {loaded - started:.1f}s")
+    with cluster(scheduler) as executor:  # an unreachable scheduler is said before the slow model load
+        started = time.perf_counter()
+        encoder = load_encoder(bert_dir, model_type, layer)  # here for its tokenizer, and to check the folder
+        check_window(encoder, window)
+        if executor is not None:
+            check_model_visible(executor, bert_dir)
+        loaded = time.perf_counter()
+        note(f"loaded {encoder.model_type} from {bert_dir} ({encoder.num_layers} layers, hidden {encoder.hidden_size}, "
+             f"reading layer {encoder.layer}) in {loaded - started:.1f}s")
 
-    stats = DecodeStats()
-    run = Run(task, output_format, input_format != "text", quiet)
-    records = read_records(sources, input_format, encoding, errors, stats)
-    options = {"batch_size": batch_size, "window": window, "distance": distance}
-    results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
-    run.write(results, output)
+        stats = DecodeStats()
+        run = Run(task, output_format, input_format != "text", quiet)
+        records = read_records(sources, input_format, encoding, errors, stats)
+        options = {"batch_size": batch_size, "window": window, "distance": distance, "executor": executor}
+        results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
+        run.write(results, output)
 
     warn_undecodable(stats, errors)
     run.report(encoder, time.perf_counter() - loaded)
@@ -203,14 +218,15 @@ class Run:
         self.threshold: float | None = None
         self.auto_threshold = False
         self.sample = 0
-        self.counts_before = (0, 0)  # the encoder's (sequences, forward passes) when the run began
+        self.copies = 0  # masked copies run, read off the results (they may have run on other machines)
+        self.passes_before = 0  # the encoder's forward passes when the run began (none here on a cluster)
 
     def results(self, encoder, records: Iterator[Record], options: dict, threshold, threshold_sample: int,
                 decoder: str) -> Iterator[tuple[Record, Any]]:
         """``(record, result)`` pairs in input order; results are Segmentation or ParsedSentence objects."""
         from mintext.parse.pipeline import constituency_trees, dependency_trees, segment
 
-        self.counts_before = (encoder.sequences, encoder.forward_passes)
+        self.passes_before = encoder.forward_passes
         waiting: deque[Record] = deque()
 
         def feed(get: Callable[[Record], Any]) -> Iterator[Any]:
@@ -221,7 +237,7 @@ class Run:
         if self.task == "seg" or not self.words_given:
             self.auto_threshold = threshold == "auto"
             self.sample = threshold_sample
-            stream = self._remember_threshold(segment(encoder, feed(lambda r: r.text), threshold=threshold,
+            stream = self._tally_segmentations(segment(encoder, feed(lambda r: r.text), threshold=threshold,
                                                       threshold_sample=threshold_sample, **options))
             if self.task == "seg":
                 for segmentation in stream:
@@ -237,9 +253,10 @@ class Run:
         for result in parsed:
             yield waiting.popleft(), result
 
-    def _remember_threshold(self, stream):
+    def _tally_segmentations(self, stream):
         for segmentation in stream:
             self.threshold = segmentation.threshold
+            self.copies += segmentation.impacts.copies
             yield segmentation
 
     def write(self, results: Iterator[tuple[Record, Any]], output: str) -> None:
@@ -254,6 +271,8 @@ class Run:
                     self.empty.add(record.sent_id)
                 elif not result.impacts.known:
                     self.unknown.add(record.sent_id)
+                if self.task != "seg":  # a segmentation's copies are counted as it is made
+                    self.copies += result.impacts.copies
                 out.write(formatter(record, result))
                 if output == "-":
                     out.flush()
@@ -267,12 +286,12 @@ class Run:
         if self.empty.count and self.output_format == "conllu":
             warn(f"{_count(self.empty.count, 'empty sentence')} left out of the CoNLL-U output (first: sentence "
                  f"{self.empty.first}); the sent_ids of the others still count input lines")
-        copies = encoder.sequences - self.counts_before[0]
-        passes = encoder.forward_passes - self.counts_before[1]
-        per = copies / self.sentences if self.sentences else 0.0
+        passes = encoder.forward_passes - self.passes_before
+        per = self.copies / self.sentences if self.sentences else 0.0
         rate = self.sentences / seconds if seconds > 0 else 0.0
-        note(f"{_count(self.sentences, 'sentence')} in {seconds:.1f}s ({rate:.1f}/s): {copies} masked copies "
-             f"({per:.1f} a sentence) in {_count(passes, 'forward pass', 'forward passes')}")
+        where = f"in {_count(passes, 'forward pass', 'forward passes')}" if passes or not self.copies else "on the workers"
+        note(f"{_count(self.sentences, 'sentence')} in {seconds:.1f}s ({rate:.1f}/s): {self.copies} masked copies "
+             f"({per:.1f} a sentence) {where}")
         if self.auto_threshold and self.threshold == float("inf"):
             note("auto threshold: the impacts do not form two groups (fewer than two different values); "
                  "nothing was joined")

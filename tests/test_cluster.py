@@ -341,3 +341,93 @@ def test_discover_with_the_corpus_in_many_byte_ranges_gives_the_local_lexicon_an
     )
     assert remote == local
     assert remote_seg.getvalue() == local_seg.getvalue()
+
+
+# --------------------------------------------------------------------------- parse: blocks of sentences to workers
+
+from mintext.parse.pipeline import constituency_trees, dependency_trees, segment  # noqa: E402
+
+PARSE_TEXTS = [
+    "计算机的鼠标有什么比较特殊的用途呢",
+    "我爱北京天安门",
+    "好",
+    "",
+    "自从2004年提出了兴建人文大楼的构想，企业界陆续有人提供捐款。",
+    "他说：“iPhone15很贵。”",
+    "大肠杆菌是人和许多动物肠道中最主要且数量最多的一种细菌",
+] * 6  # batch size 2: a block holds about 32 masked copies, so this is some 25 blocks for segmentation
+PARSE_OPTIONS = {"batch_size": 2, "window": None, "distance": "euclidean"}
+
+
+pytest_plugins = ["bert_fixtures"]  # tiny_bert, bert_encoder (session-scoped; skipped without TensorFlow)
+
+
+@pytest.fixture
+def parse_model(tiny_bert, bert_encoder):
+    """tests/bert_fixtures.py's tiny random BERT: its folder, and it loaded here."""
+    return str(tiny_bert), bert_encoder
+
+
+def segmentation_bytes(results) -> list[tuple]:
+    return [(s.words, s.impacts.adjacent.tobytes(), s.threshold) for s in results]
+
+
+def parsed_bytes(results) -> list[tuple]:
+    return [(p.words, p.impacts.matrix.tobytes(), p.tree, None if p.heads is None else p.heads.tolist()) for p in results]
+
+
+def test_parse_on_the_cluster_gives_the_local_bits_for_seg_tree_and_dep(client, parse_model):
+    """Segmentation with the automatic threshold fitted on the first 20 texts (the rest stream), then trees
+    and dependencies of its words: the impacts bit for bit, the words, trees and heads the same."""
+    _, encoder = parse_model
+    executor = DaskExecutor(client)
+    local = list(segment(encoder, PARSE_TEXTS, threshold="auto", threshold_sample=20, **PARSE_OPTIONS))
+    remote = list(segment(encoder, PARSE_TEXTS, threshold="auto", threshold_sample=20, executor=executor, **PARSE_OPTIONS))
+    assert segmentation_bytes(remote) == segmentation_bytes(local)
+    assert encoder.forward_passes > 0
+    words = [s.words for s in local[:14]]  # all pairs: about 8 blocks of trees
+    passes = encoder.forward_passes
+    for task, options in ((constituency_trees, {}), (dependency_trees, {"decoder": "eisner"})):
+        remote = parsed_bytes(task(encoder, words, executor=executor, **options, **PARSE_OPTIONS))
+        assert encoder.forward_passes == passes  # nothing ran here: the workers' copies of the model did
+        assert remote == parsed_bytes(task(encoder, words, **options, **PARSE_OPTIONS))
+        passes = encoder.forward_passes
+
+
+def test_a_parse_worker_killed_mid_run_changes_nothing(client, parse_model):
+    _, encoder = parse_model
+    local = list(segment(encoder, PARSE_TEXTS, threshold=5.0, **PARSE_OPTIONS))
+    executor = KillingExecutor(client, at=6)
+    remote = list(segment(encoder, PARSE_TEXTS, threshold=5.0, executor=executor, **PARSE_OPTIONS))
+    assert executor.killed is not None and executor.seen > executor.at
+    assert segmentation_bytes(remote) == segmentation_bytes(local)
+    client.wait_for_workers(2, timeout=300)
+
+
+def test_a_model_folder_the_workers_cannot_see_is_refused(client, parse_model, tmp_path):
+    from mintext.parse.model import check_model_visible
+
+    check_model_visible(DaskExecutor(client), parse_model[0])
+    with pytest.raises(ClusterError, match=r"^the workers cannot see the model folder .*nowhere \(--bert\); put it on"):
+        check_model_visible(DaskExecutor(client), tmp_path / "nowhere")
+
+
+def test_the_parse_command_with_local_workers_writes_the_local_bytes(parse_model, tmp_path):
+    """--task dep on plain text: the words found by segmentation (auto threshold), then parsed; one run each way."""
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(PARSE_TEXTS[:14]) + "\n", encoding="utf-8")
+    common = ["parse", "--bert", parse_model[0], "--task", "dep", "--batch-size", "2", "--threshold-sample", "5", "-q"]
+    here, there = tmp_path / "here.conllu", tmp_path / "there.conllu"
+    local = mintext(*common, str(source), "-o", str(here))
+    remote = mintext(*common, str(source), "--scheduler", "local:2", "-o", str(there))
+    assert local.returncode == 0 and local.stderr.startswith("mintext: warning: 2 empty sentences left out")
+    assert (remote.returncode, remote.stderr) == (0, local.stderr)
+    assert there.read_bytes() == here.read_bytes() and here.stat().st_size > 500
+
+
+def test_the_parse_command_refuses_an_unreachable_scheduler_in_one_line(parse_model, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("我爱北京\n", encoding="utf-8")
+    gone = mintext("parse", "--bert", parse_model[0], str(source), "--scheduler", "tcp://127.0.0.1:9")
+    assert gone.returncode == 1
+    assert gone.stderr.count("\n") == 1 and gone.stderr.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")

@@ -170,6 +170,59 @@ def test_batches_respect_the_token_and_attention_budgets():
     assert by_length == {12: 8, 62: 8, 202: 3}  # 202 tokens: 5 copies fit the tokens, 3 the scores
 
 
+# --------------------------------------------------------------------------- blocks
+
+
+def seg_sentences(encoder, texts):
+    from mintext.parse.impact import _Sentence
+
+    return [_Sentence([t[a:b] for a, b in atom_spans(t)], [encoder.token_ids(t[a:b]) for a, b in atom_spans(t)],
+                      all_pairs=False) for t in texts]
+
+
+def test_blocks_end_with_the_sentence_that_fills_the_buffer():
+    """batch_size 2: a buffer of 32 copies; "好" * n needs 2n - 1 copies (none for n = 1), 9 here for n = 5."""
+    from mintext.parse.impact import _Batcher
+
+    batcher = _Batcher(ShapeRecorder(), 2, None, "euclidean")
+    texts = ["好" * 5, "好" * 5, "好", "好" * 5, "好" * 5, "好" * 5, "好" * 20, "好" * 5]
+    sentences = seg_sentences(ShapeRecorder(), texts)
+    assert [batcher.copies(s) for s in sentences] == [9, 9, 0, 9, 9, 9, 39, 9]
+    blocks = list(batcher.blocks(sentences))
+    assert [len(b) for b in blocks] == [5, 2, 1]  # 9+9+0+9 = 27 < 32, +9 = 36; then 9+39 = 48; the rest
+    assert [s for b in blocks for s in b] == sentences
+
+
+def test_planned_copies_are_the_copies_run():
+    from mintext.parse.impact import _Batcher
+
+    recorder = ShapeRecorder()
+    batcher = _Batcher(recorder, 8, 16, "euclidean")  # windows of 16 tokens: long sentences are cut
+    sentences = seg_sentences(recorder, ["好" * 10, "好" * 200, "", "好", "ab好c"])
+    planned = [batcher.copies(s) for s in sentences]
+    assert [impacts.copies for impacts in batcher.run_block(sentences)] == planned
+    assert planned[0] == 19 and planned[2:] == [0, 0, 5]  # 2n - 1 within one window
+    matrices = list(impact_matrices(recorder, [list("好" * 7)], batch_size=8))
+    assert matrices[0].copies == 7 * 8 // 2  # n singles and n (n - 1) / 2 pairs
+
+
+def test_a_block_run_alone_gives_the_bits_it_gives_in_the_stream(bert_encoder):
+    """What lets blocks run anywhere: each block's floats depend on its own sentences only."""
+    from mintext.parse.impact import _Batcher
+
+    texts = SENTENCES * 6
+    stream = list(adjacent_impacts(bert_encoder, texts, batch_size=2))
+    blocks = list(_Batcher(bert_encoder, 2, None, "euclidean").blocks(seg_sentences(bert_encoder, texts)))
+    assert len(blocks) >= 4
+    start = 0
+    for block in blocks:
+        alone = list(adjacent_impacts(bert_encoder, texts[start : start + len(block)], batch_size=2))
+        for one, streamed in zip(alone, stream[start : start + len(block)], strict=True):
+            assert one.adjacent.tobytes() == streamed.adjacent.tobytes()
+        start += len(block)
+    assert start == len(texts)
+
+
 # --------------------------------------------------------------------------- order and streaming
 
 

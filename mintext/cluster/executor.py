@@ -85,9 +85,14 @@ def _finished(result: Any, done: Callable[[], Any] | None) -> Any:
     return result
 
 
+def workers_see(executor: Executor, path: str) -> bool:
+    """Whether the workers see ``path`` (one check per worker thread; Dask places them)."""
+    return all(executor.imap(os.path.exists, [path] * executor.workers))
+
+
 def check_visible(executor: Executor, path: str) -> None:
     """:class:`ClusterError` unless the workers see ``path`` (a file this process wrote for them to read)."""
-    if not all(executor.imap(os.path.exists, [path] * executor.workers)):
+    if not workers_see(executor, path):
         folder = shown_name(os.path.dirname(path))
         raise ClusterError(
             f"the workers cannot see {folder}, where this process keeps what they read; set TMPDIR to a folder "

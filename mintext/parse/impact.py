@@ -12,7 +12,9 @@ How the work is organised:
   pair (``i`` masked) and one per pair (``i`` and ``j`` masked). Segmentation
   needs the adjacent pairs only (``2n - 1`` copies for ``n`` units), parsing
   all pairs (``n (n + 1) / 2`` copies);
-- copies of many sentences are pooled, sorted by length (a stable sort) and
+- copies of many sentences are pooled in *blocks* of whole sentences (a block
+  ends with the sentence that brings its copies to ``batch_size *
+  BUFFER_BATCHES`` or more), each block sorted by length (a stable sort) and
   cut into batches of at most ``batch_size`` copies (fewer for long copies:
   at most ``128 * batch_size`` padded tokens per batch, and at most ``128 *
   128 * batch_size`` attention scores per head, ``copies * length ** 2``, so
@@ -24,8 +26,10 @@ How the work is organised:
   hidden vectors at the masked units only; two batches are in the model at
   once (one call rarely keeps two CPU cores busy), their results recorded in
   batch order;
-- results come out sentence by sentence, in input order, as soon as a
-  sentence and all before it are done.
+- results come out block by block, in input order. A block depends only on
+  its own sentences: its batches, and so its floats, do not depend on what
+  came before it, so blocks can run anywhere (:func:`block_impacts` on an
+  executor, :mod:`mintext.cluster`) with the same bits.
 
 Sliding windows. A model reads at most ``window`` tokens (max_position_embeddings
 - 2 for ``[CLS]`` and ``[SEP]``). A longer sentence is cut into windows of
@@ -56,7 +60,9 @@ from typing import Protocol
 
 import numpy as np
 
+from mintext.cluster.executor import Executor, SerialExecutor
 from mintext.errors import UsageError
+from mintext.parse.model import ModelRef
 from mintext.parse.tokens import atom_spans
 
 DISTANCES = ("euclidean", "cosine")
@@ -116,8 +122,6 @@ class _Sentence:
     tokens: list[list[int]]
     all_pairs: bool
     impacts: Impacts | None = None
-    pending: int = 0
-    planned: bool = False
 
 
 def plan_windows(token_counts: Sequence[int], window: int) -> list[tuple[int, int]]:
@@ -183,7 +187,7 @@ def check_window(encoder: TokenEncoder, window: int | None) -> int:
 
 
 class _Batcher:
-    """Pools masked copies of many sentences, runs them in batches, yields finished sentences in order."""
+    """Cuts sentences into blocks (:meth:`blocks`) and runs the masked copies of a block in batches (:meth:`run_block`)."""
 
     def __init__(self, encoder: TokenEncoder, batch_size: int, window: int | None, distance: str) -> None:
         if batch_size < 1:
@@ -197,65 +201,73 @@ class _Batcher:
         self.window = window
         self.distance = distance
 
-    # ----- rows
+    # ----- planning
+
+    def _known(self, sentence: _Sentence) -> bool:
+        unknown = self.encoder.unk_id
+        return not sentence.tokens or any(t != unknown for unit in sentence.tokens for t in unit)
+
+    def _window_pairs(self, sentence: _Sentence) -> list[tuple[int, int, list[tuple[int, int]]]]:
+        """``(lo, hi, pairs)`` for each window of ``sentence`` that scores pairs; none when nothing is run."""
+        if len(sentence.units) < 2 or not self._known(sentence):
+            return []
+        counts = [len(unit[: self._cap]) for unit in sentence.tokens]
+        windows = plan_windows(counts, self.window)
+        owned = assign_pairs(counts, windows, sentence.all_pairs)
+        return [(lo, hi, pairs) for (lo, hi), pairs in zip(windows, owned, strict=True) if pairs]
+
+    @property
+    def _cap(self) -> int:
+        """Tokens kept of one unit (the first ``window // 2``)."""
+        return max(1, self.window // 2)
+
+    def copies(self, sentence: _Sentence) -> int:
+        """How many masked copies ``sentence`` needs (planning only: no model, no token arrays)."""
+        return sum(len({u for pair in pairs for u in pair}) + len(pairs) for _, _, pairs in self._window_pairs(sentence))
+
+    def blocks(self, sentences: Iterable[_Sentence]) -> Iterator[list[_Sentence]]:
+        """Consecutive sentences cut into blocks, each ending with the sentence whose copies bring the block's
+        to ``batch_size * BUFFER_BATCHES`` or more (the last block: the rest)."""
+        limit = self.batch_size * BUFFER_BATCHES
+        block: list[_Sentence] = []
+        copies = 0
+        for sentence in sentences:
+            block.append(sentence)
+            copies += self.copies(sentence)
+            if copies >= limit:
+                yield block
+                block, copies = [], 0
+        if block:
+            yield block
 
     def _rows(self, sentence: _Sentence) -> Iterator[tuple]:
         """Masked copies of one sentence as ``(window, masked units)``, a window's single-unit copies first."""
         n = len(sentence.units)
         matrix = np.zeros((n, n), dtype=np.float32) if sentence.all_pairs else None
         adjacent = np.zeros(max(n - 1, 0), dtype=np.float32)
-        unknown = self.encoder.unk_id
-        known = not sentence.tokens or any(t != unknown for unit in sentence.tokens for t in unit)
-        sentence.impacts = Impacts(sentence.units, adjacent, matrix, known=known)
-        if n < 2 or not known:
-            return
-        cap = max(1, self.window // 2)
-        tokens = [unit[:cap] for unit in sentence.tokens]
+        sentence.impacts = Impacts(sentence.units, adjacent, matrix, known=self._known(sentence))
+        tokens = [unit[: self._cap] for unit in sentence.tokens]
         counts = [len(t) for t in tokens]
-        windows = plan_windows(counts, self.window)
-        owned = assign_pairs(counts, windows, sentence.all_pairs)
-        for (lo, hi), pairs in zip(windows, owned, strict=True):
-            if not pairs:
-                continue
+        for lo, hi, pairs in self._window_pairs(sentence):
             flat = [t for unit in tokens[lo:hi] for t in unit]
             ids = np.array([self.encoder.cls_id, *flat, self.encoder.sep_id], dtype=np.int32)
             offsets = 1 + np.concatenate([[0], np.cumsum(counts[lo:hi])])
             units = sorted({u for pair in pairs for u in pair})
             win = _Window(sentence, lo, ids, offsets, pending=len(units) + len(pairs))
-            sentence.pending += len(units) + len(pairs)
             sentence.impacts.copies += len(units) + len(pairs)
             for u in units:
                 yield win, (u,)
             for pair in pairs:
                 yield win, pair
 
-    def _plan(self, sentences: Iterable[_Sentence]) -> Iterator[tuple[_Sentence, tuple | None]]:
-        for sentence in sentences:
-            yield sentence, None  # announces the sentence before its rows
-            for row in self._rows(sentence):
-                yield sentence, row
-            sentence.planned = True
-
     # ----- running
 
-    def run(self, sentences: Iterable[_Sentence]) -> Iterator[Impacts]:
-        waiting: deque[_Sentence] = deque()  # announced, not yet yielded, in input order
-        buffer: list[tuple] = []
-        limit = self.batch_size * BUFFER_BATCHES
-        for sentence, row in self._plan(sentences):
-            if row is None:
-                waiting.append(sentence)
-            else:
-                buffer.append(row)
-            if len(buffer) >= limit:
-                self._run_rows(buffer)
-                buffer = []
-            while waiting and waiting[0].planned and waiting[0].pending == 0:
-                yield waiting.popleft().impacts
-        if buffer:  # the rest, once the input has ended
-            self._run_rows(buffer)
-        while waiting:
-            yield waiting.popleft().impacts
+    def run_block(self, block: list[_Sentence]) -> list[Impacts]:
+        """The impacts of every sentence of ``block``, in order: its copies pooled, sorted and run in batches."""
+        rows = [row for sentence in block for row in self._rows(sentence)]
+        if rows:
+            self._run_rows(rows)
+        return [sentence.impacts for sentence in block]
 
     def _run_rows(self, rows: list[tuple]) -> None:
         """Run ``rows`` in batches, ``CONCURRENT_BATCHES`` at a time; record the results in batch order."""
@@ -313,7 +325,6 @@ class _Batcher:
             self._record(win, units, vectors)
 
     def _record(self, win: _Window, units: tuple, vectors: list[np.ndarray]) -> None:
-        win.sentence.pending -= 1
         win.pending -= 1
         if len(units) == 1:
             win.singles[units[0]] = vectors[0].astype(np.float64)  # compared with up to n - 1 pairs
@@ -346,6 +357,37 @@ def _unit_tokens(encoder: TokenEncoder, unit: str) -> list[int]:
     return ids or [encoder.unk_id]
 
 
+def block_impacts(
+    block: list[_Sentence], encoder: TokenEncoder | ModelRef, batch_size: int, window: int | None, distance: str
+) -> list[Impacts]:
+    """The task of one block (see the module docstring): its sentences' :class:`Impacts`, in order.
+
+    ``encoder`` is a loaded model, or (on a cluster worker) the
+    :class:`~mintext.parse.model.ModelRef` a loaded :class:`~mintext.parse.model.Encoder`
+    pickles as, loaded once in that process and kept.
+    """
+    if isinstance(encoder, ModelRef):
+        encoder = encoder.encoder()
+    return _Batcher(encoder, batch_size, window, distance).run_block(block)
+
+
+def _stream(
+    encoder: TokenEncoder, sentences: Iterable[_Sentence], batch_size: int, window: int | None, distance: str,
+    executor: Executor | None,
+) -> Iterator[Impacts]:
+    """Cut ``sentences`` into blocks here and run each with :func:`block_impacts` on ``executor`` (default:
+    this process), yielding the impacts in input order as the blocks come back."""
+    planner = _Batcher(encoder, batch_size, window, distance)  # checks the options before any work
+    executor = executor or SerialExecutor()
+
+    def results() -> Iterator[Impacts]:
+        model = executor.share(encoder)
+        for impacts in executor.imap(block_impacts, planner.blocks(sentences), model, batch_size, window, distance):
+            yield from impacts
+
+    return results()
+
+
 def adjacent_impacts(
     encoder: TokenEncoder,
     texts: Iterable[str],
@@ -353,6 +395,7 @@ def adjacent_impacts(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
+    executor: Executor | None = None,
 ) -> Iterator[Impacts]:
     """Impacts between neighbouring atoms of each text, in input order (for segmentation).
 
@@ -360,15 +403,16 @@ def adjacent_impacts(
     CJK character, one punctuation mark, or one run of other characters); the
     ``2n - 1`` masked copies of each text run in shared batches. Yields one
     :class:`Impacts` per text with ``adjacent`` filled and ``matrix`` ``None``.
+    With an ``executor`` (:mod:`mintext.cluster`), the blocks run where it
+    runs tasks, with the same results.
     """
-    batcher = _Batcher(encoder, batch_size, window, distance)
 
     def sentences() -> Iterator[_Sentence]:
         for text in texts:
             units = [text[a:b] for a, b in atom_spans(text)]
             yield _Sentence(units, [encoder.token_ids(u) for u in units], all_pairs=False)
 
-    return batcher.run(sentences())
+    return _stream(encoder, sentences(), batch_size, window, distance, executor)
 
 
 def impact_matrices(
@@ -378,21 +422,22 @@ def impact_matrices(
     batch_size: int = DEFAULT_BATCH_SIZE,
     window: int | None = None,
     distance: str = "euclidean",
+    executor: Executor | None = None,
 ) -> Iterator[Impacts]:
     """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
 
     A word is masked as a whole span (all its tokens); its vector is the mean
     of its tokens' vectors. Yields one :class:`Impacts` per sentence with
     ``matrix`` (``n x n``, float32, zero diagonal) and ``adjacent`` filled.
+    ``executor``: as for :func:`adjacent_impacts`.
     """
-    batcher = _Batcher(encoder, batch_size, window, distance)
 
     def items() -> Iterator[_Sentence]:
         for words in sentences:
             words = list(words)
             yield _Sentence(words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
 
-    return batcher.run(items())
+    return _stream(encoder, items(), batch_size, window, distance, executor)
 
 
 def impact_matrix(encoder: TokenEncoder, words: Sequence[str], **options) -> np.ndarray:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mintext.errors import InputError, MintextError, UsageError, first_line
+from mintext.cluster.executor import ClusterError, Executor, workers_see
+from mintext.errors import InputError, MintextError, UsageError, first_line, shown_name
 from mintext.parse import huggingface
 from mintext.parse.tfenv import import_bert4keras, import_tensorflow
 
@@ -271,6 +272,11 @@ class Encoder:
         self.sequences = 0  # token sequences (masked copies) run
         self._count_lock = threading.Lock()
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its :class:`ModelRef` (folder, type, layer): a process that unpickles one loads the
+        model from the folder, once, when a task first asks for it (a cluster worker, see :mod:`mintext.parse.impact`)."""
+        return ModelRef, (os.path.abspath(self.files.directory), self.model_type, self.layer)
+
     def __repr__(self) -> str:
         return (f"Encoder({self.files.directory!r}, model={self.model_type!r}, layer={self.layer}/{self.num_layers}, "
                 f"hidden={self.hidden_size}, vocab={len(self.vocab)})")
@@ -306,6 +312,41 @@ class Encoder:
         except self._tf_errors.OpError as err:
             raise InputError(f"the model failed on a batch of {token_ids.shape[0]} x {token_ids.shape[1]} "
                              f"tokens: {first_line(err)}") from None
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model named across processes: its folder (an absolute path), ``--model`` type and layer.
+
+    An :class:`Encoder` pickles as one; :meth:`encoder` loads it in the
+    process that asks, once: the last model loaded is kept (a Dask worker
+    keeps its model for every task of a run).
+    """
+
+    directory: str
+    model: str
+    layer: int
+
+    def encoder(self) -> Encoder:
+        """The loaded model (loaded now unless it is the one this process keeps)."""
+        with _KEPT_LOCK:
+            if self not in _KEPT:
+                _KEPT.clear()  # one model at a time: a long-lived worker does not pile them up
+                _KEPT[self] = load_encoder(self.directory, self.model, self.layer)
+            return _KEPT[self]
+
+
+def check_model_visible(executor: Executor, directory: str | os.PathLike) -> None:
+    """:class:`ClusterError` unless the workers of ``executor`` see the model folder at its absolute path
+    (they load the model from it: see :class:`ModelRef`)."""
+    path = os.path.abspath(directory)
+    if not workers_see(executor, path):
+        raise ClusterError(f"the workers cannot see the model folder {shown_name(path)} (--bert); put it on a file "
+                           "system every worker mounts at the same path")
+
+
+_KEPT: dict[ModelRef, Encoder] = {}
+_KEPT_LOCK = threading.Lock()
 
 
 def is_uncased(vocab: Sequence[str]) -> bool:
