@@ -194,8 +194,7 @@ class ClusterHanStream(HanStream):
         range_bytes: int = DEFAULT_RANGE_BYTES,
     ) -> None:
         self._dir, self._remove_dir = temporary_directory(self, "mintext-han-", tmpdir)
-        self.path, self.executor, self.size = self._dir, executor, 0
-        self._codepoints = np.zeros(0, np.uint32)
+        self.executor, self.size = executor, 0
         try:
             check_visible(executor, self._dir)
             self._files = self._read(corpus, range_bytes, progress)
