@@ -143,9 +143,11 @@ def parse(
              f"reading layer {encoder.layer}) in {loaded - started:.1f}s")
 
         stats = DecodeStats()
-        run = Run(task, output_format, input_format != "text", quiet)
+        run = Run(task, output_format, input_format != "text", quiet, count_tasks=executor is not None)
         records = read_records(sources, input_format, encoding, errors, stats)
         options = {"batch_size": batch_size, "window": window, "distance": distance, "executor": executor}
+        if executor is not None:  # the bar counts blocks as the workers finish them
+            options["done"] = run.task_finished
         results = run.results(encoder, records, options, threshold_value, threshold_sample, decoder)
         run.write(results, output)
 
@@ -207,8 +209,10 @@ class Tally:
 class Run:
     """One run of the command: pipes records through the model and formats what comes out."""
 
-    def __init__(self, task: str, output_format: str, words_given: bool, quiet: bool) -> None:
+    def __init__(self, task: str, output_format: str, words_given: bool, quiet: bool, count_tasks: bool = False) -> None:
         self.task = task
+        self.count_tasks = count_tasks  # on a cluster the bar counts finished blocks, not sentences written
+        self._bar = None
         self.words_given = words_given  # tree/dep: words from the input, not from BERT segmentation
         self.output_format = output_format
         self.quiet = quiet
@@ -264,7 +268,9 @@ class Run:
         from mintext.io.progress import progress_bar
 
         formatter = getattr(self, f"_format_{self.task}_{self.output_format}")
-        with atomic_output(output) as out, progress_bar(not self.quiet, desc="parse", unit=" sentences") as bar:
+        unit = " blocks" if self.count_tasks else " sentences"
+        with atomic_output(output) as out, progress_bar(not self.quiet, desc="parse", unit=unit) as bar:
+            self._bar = bar
             for record, result in results:
                 self.sentences += 1
                 if not result.impacts.units:
@@ -276,7 +282,15 @@ class Run:
                 out.write(formatter(record, result))
                 if output == "-":
                     out.flush()
-                bar.update(1)
+                if not self.count_tasks:
+                    bar.update(1)
+            self._bar = None
+
+    def task_finished(self) -> None:
+        """One block of sentences finished on a worker (called on Dask's thread): the bar moves."""
+        bar = self._bar
+        if bar is not None:
+            bar.update(1)
 
     def report(self, encoder, seconds: float) -> None:
         if self.unknown.count:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -404,6 +405,39 @@ def test_a_parse_worker_killed_mid_run_changes_nothing(client, parse_model):
     client.wait_for_workers(2, timeout=300)
 
 
+class TaskCounter:
+    """Wraps an executor: counts the blocks it is given to run (imap items) and the ``done()`` calls."""
+
+    def __init__(self, executor) -> None:
+        self.executor, self.tasks, self.done = executor, 0, []
+
+    def share(self, value):
+        return self.executor.share(value)
+
+    def imap(self, function, items, *shared, window=None, done=None):
+        def counted():
+            for item in items:
+                self.tasks += 1
+                yield item
+
+        return self.executor.imap(function, counted(), *shared, done=done)
+
+
+@pytest.mark.parametrize("where", ["serial", "cluster"])
+def test_parse_calls_done_once_per_finished_block(client, parse_model, where):
+    """What the command's bar counts on a cluster: each block's done() once, whatever order they finish in."""
+    _, encoder = parse_model
+    counter = TaskCounter(SerialExecutor() if where == "serial" else DaskExecutor(client))
+    texts = PARSE_TEXTS[:14]
+    results = list(segment(encoder, texts, threshold=5.0, executor=counter, done=lambda: counter.done.append(1),
+                           **PARSE_OPTIONS))
+    assert len(results) == len(texts)
+    deadline = time.monotonic() + 30  # Dask calls done() on its own thread, perhaps just after the last result
+    while len(counter.done) < counter.tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert counter.tasks > 3 and len(counter.done) == counter.tasks
+
+
 def test_a_model_folder_the_workers_cannot_see_is_refused(client, parse_model, tmp_path):
     from mintext.parse.model import check_model_visible
 
@@ -423,6 +457,44 @@ def test_the_parse_command_with_local_workers_writes_the_local_bytes(parse_model
     assert local.returncode == 0 and local.stderr.startswith("mintext: warning: 2 empty sentences left out")
     assert (remote.returncode, remote.stderr) == (0, local.stderr)
     assert there.read_bytes() == here.read_bytes() and here.stat().st_size > 500
+
+
+def in_terminal(*args: str, timeout: float = 240) -> tuple[int, str]:
+    """Run the command with stderr on a pseudo-terminal (so its progress bar is shown); exit status, stderr."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))  # tqdm draws nothing 0 wide
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=REPO, stdout=subprocess.DEVNULL,
+                                   stderr=follower)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return process.wait(timeout=timeout), b"".join(chunks).decode("utf-8", "replace")
+    finally:
+        os.close(leader)
+
+
+def test_the_parse_bar_counts_finished_blocks_on_a_cluster_and_sentences_here(parse_model, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(PARSE_TEXTS[:14]) + "\n", encoding="utf-8")
+    common = ["parse", "--bert", parse_model[0], str(source), "--batch-size", "2", "--threshold", "5"]
+    status, here = in_terminal(*common, "-o", str(tmp_path / "here.txt"))
+    assert status == 0 and re.search(r"parse: \d+ sentences", here) and "blocks" not in here
+    status, there = in_terminal(*common, "--scheduler", "local:2", "-o", str(tmp_path / "there.txt"))
+    assert status == 0 and re.search(r"parse: \d+ blocks", there) and "sentences [" not in there
+    assert (tmp_path / "there.txt").read_bytes() == (tmp_path / "here.txt").read_bytes()
 
 
 def test_the_parse_command_refuses_an_unreachable_scheduler_in_one_line(parse_model, tmp_path):

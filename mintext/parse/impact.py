@@ -53,10 +53,10 @@ are all ``[UNK]`` is not run (its impacts are all 0 and it is flagged).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -373,16 +373,18 @@ def block_impacts(
 
 def _stream(
     encoder: TokenEncoder, sentences: Iterable[_Sentence], batch_size: int, window: int | None, distance: str,
-    executor: Executor | None,
+    executor: Executor | None, done: Callable[[], Any] | None,
 ) -> Iterator[Impacts]:
     """Cut ``sentences`` into blocks here and run each with :func:`block_impacts` on ``executor`` (default:
-    this process), yielding the impacts in input order as the blocks come back."""
+    this process), yielding the impacts in input order as the blocks come back; ``done()`` is called as
+    each block finishes, in any order (see :class:`~mintext.cluster.executor.Executor`)."""
     planner = _Batcher(encoder, batch_size, window, distance)  # checks the options before any work
     executor = executor or SerialExecutor()
 
     def results() -> Iterator[Impacts]:
         model = executor.share(encoder)
-        for impacts in executor.imap(block_impacts, planner.blocks(sentences), model, batch_size, window, distance):
+        blocks = planner.blocks(sentences)
+        for impacts in executor.imap(block_impacts, blocks, model, batch_size, window, distance, done=done):
             yield from impacts
 
     return results()
@@ -396,6 +398,7 @@ def adjacent_impacts(
     window: int | None = None,
     distance: str = "euclidean",
     executor: Executor | None = None,
+    done: Callable[[], Any] | None = None,
 ) -> Iterator[Impacts]:
     """Impacts between neighbouring atoms of each text, in input order (for segmentation).
 
@@ -404,7 +407,9 @@ def adjacent_impacts(
     ``2n - 1`` masked copies of each text run in shared batches. Yields one
     :class:`Impacts` per text with ``adjacent`` filled and ``matrix`` ``None``.
     With an ``executor`` (:mod:`mintext.cluster`), the blocks run where it
-    runs tasks, with the same results.
+    runs tasks, with the same results; ``done()``, if given, is called as
+    each block of sentences finishes (what a progress bar of finished tasks
+    counts; on a cluster, from another thread and in any order).
     """
 
     def sentences() -> Iterator[_Sentence]:
@@ -412,7 +417,7 @@ def adjacent_impacts(
             units = [text[a:b] for a, b in atom_spans(text)]
             yield _Sentence(units, [encoder.token_ids(u) for u in units], all_pairs=False)
 
-    return _stream(encoder, sentences(), batch_size, window, distance, executor)
+    return _stream(encoder, sentences(), batch_size, window, distance, executor, done)
 
 
 def impact_matrices(
@@ -423,13 +428,14 @@ def impact_matrices(
     window: int | None = None,
     distance: str = "euclidean",
     executor: Executor | None = None,
+    done: Callable[[], Any] | None = None,
 ) -> Iterator[Impacts]:
     """Word-level impact matrices ``F`` of many sentences (lists of words), in input order.
 
     A word is masked as a whole span (all its tokens); its vector is the mean
     of its tokens' vectors. Yields one :class:`Impacts` per sentence with
     ``matrix`` (``n x n``, float32, zero diagonal) and ``adjacent`` filled.
-    ``executor``: as for :func:`adjacent_impacts`.
+    ``executor`` and ``done``: as for :func:`adjacent_impacts`.
     """
 
     def items() -> Iterator[_Sentence]:
@@ -437,7 +443,7 @@ def impact_matrices(
             words = list(words)
             yield _Sentence(words, [_unit_tokens(encoder, w) for w in words], all_pairs=True)
 
-    return _stream(encoder, items(), batch_size, window, distance, executor)
+    return _stream(encoder, items(), batch_size, window, distance, executor, done)
 
 
 def impact_matrix(encoder: TokenEncoder, words: Sequence[str], **options) -> np.ndarray:
