@@ -16,7 +16,8 @@ import pytest
 
 from mintext.cluster.executor import SerialExecutor
 from mintext.errors import InputError
-from mintext.io.pieces import corpus_pieces, piece_blocks
+from mintext.io import pieces as pieces_module
+from mintext.io.pieces import InputPiece, corpus_pieces, piece_blocks, pieces_in_flight
 from mintext.io.sources import Corpus, DecodeStats
 from mintext.ngrams.hanstream import ClusterHanStream, HanStream
 
@@ -138,3 +139,47 @@ def test_a_cluster_stream_of_many_pieces_has_the_local_stream(tmp_path):
         assert remote.spans(37) == local.spans(37)
         for theirs, ours in zip(remote.chunks(37), local.chunks(37), strict=True):
             assert theirs.tolist() == ours.tolist()
+
+
+class LookAheadExecutor(SerialExecutor):
+    """Runs tasks here as a cluster would: up to ``window`` items taken (submitted) before the first result is
+    yielded (default: four per worker thread, like Dask's); records the most piece bytes taken and not back."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers, self.most_bytes, self.windows = workers, 0, {}
+
+    def imap(self, function, items, *shared, window=None, done=None):
+        window = window or 4 * self.workers
+        self.windows[function.__name__] = window
+        pending = []
+        for item in items:
+            pending.append(item)
+            held = [item[1].data or b"" for item in pending if isinstance(item, tuple) and isinstance(item[1], InputPiece)]
+            self.most_bytes = max(self.most_bytes, sum(map(len, held)))
+            if len(pending) >= window:
+                yield function(pending.pop(0), *shared)
+        for item in pending:
+            yield function(item, *shared)
+
+
+def test_standard_input_in_flight_to_many_workers_stays_within_its_bound(monkeypatch):
+    """The client holds standard input's pieces until they come back: at most about SHIPPED_IN_FLIGHT_BYTES of
+    them, however many workers there are (each piece here is one 1 MiB block, cut at its last newline)."""
+    data = ("\n".join(LINES * 12_000) + "\n").encode("utf-8")  # about 3.4 MB: four pieces
+    monkeypatch.setattr(pieces_module, "SHIPPED_IN_FLIGHT_BYTES", 2 << 20)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    executor = LookAheadExecutor(workers=100)
+    with Corpus(["-"]) as corpus:
+        with ClusterHanStream(corpus, executor, range_bytes=1 << 20) as remote, HanStream(corpus) as local:
+            assert executor.windows["read_piece"] == 2
+            assert 0 < executor.most_bytes <= 2 * ((1 << 20) + 1024) < len(data)  # two pieces of a block and a line
+            assert remote.characters == local.characters
+
+
+def test_pieces_in_flight(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("天地\n", encoding="utf-8")
+    assert pieces_in_flight(Corpus([str(path)]), 64) == 256  # paths and offsets only: four per worker thread
+    assert pieces_in_flight(Corpus([str(path), "-"]), 64) == 8  # 512 MiB of 64 MiB pieces
+    assert pieces_in_flight(Corpus(["-"]), 1) == 4
+    assert pieces_in_flight(Corpus(["-"]), 64, range_bytes=1 << 30) == 2  # at least two

@@ -7,7 +7,7 @@
   newline; only the bytes near each cut are read here (and the first block, for the encoding);
 - a compressed file, or a file in another encoding (UTF-16...), is one piece;
 - standard input is read here (and spooled, as :class:`~mintext.io.sources.Corpus` spools it) and
-  its pieces carry their bytes.
+  its pieces carry their bytes (:func:`pieces_in_flight` bounds how many are on their way at once).
 
 :func:`piece_blocks` decodes one piece into the text blocks :meth:`Corpus.blocks
 <mintext.io.sources.Corpus.blocks>` yields for that part of its input: the raw blocks end where the
@@ -43,6 +43,7 @@ from mintext.io.sources import (
 )
 
 DEFAULT_RANGE_BYTES = 64 << 20
+SHIPPED_IN_FLIGHT_BYTES = 512 << 20  # standard input's bytes on their way to the workers, at most (about)
 # codecs in which the byte 0x0A is only ever a newline (never inside a multi-byte character)
 CUTTABLE_CODECS = frozenset({
     "utf-8", "utf-8-sig", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "cp950", "ascii", "iso8859-1", "cp1252",
@@ -84,6 +85,16 @@ class InputPiece:
 def cuttable(codec: str, errors: str) -> bool:
     """Whether an input read with ``codec`` (resolved) and ``errors`` can be cut at newline bytes."""
     return codec in (CUTTABLE_CODECS if errors == "strict" else LENIENT_CUTTABLE_CODECS)
+
+
+def pieces_in_flight(corpus: Corpus, workers: int, range_bytes: int = DEFAULT_RANGE_BYTES) -> int:
+    """How many pieces to have submitted and not yet back: four per worker thread, but where the pieces carry
+    standard input's bytes, no more than :data:`SHIPPED_IN_FLIGHT_BYTES` of them (at least two pieces), so
+    that the client's memory does not grow with the number of workers."""
+    window = 4 * max(1, workers)
+    if any(source.path is None for source in corpus.sources):
+        window = min(window, max(2, SHIPPED_IN_FLIGHT_BYTES // max(1, range_bytes)))
+    return window
 
 
 def corpus_pieces(corpus: Corpus, range_bytes: int = DEFAULT_RANGE_BYTES) -> Iterator[InputPiece]:

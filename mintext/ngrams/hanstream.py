@@ -25,7 +25,7 @@ import numpy as np
 
 from mintext.cluster.executor import Executor, check_visible
 from mintext.errors import InputError
-from mintext.io.pieces import DEFAULT_RANGE_BYTES, InputPiece, corpus_pieces, piece_blocks
+from mintext.io.pieces import DEFAULT_RANGE_BYTES, InputPiece, corpus_pieces, piece_blocks, pieces_in_flight
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus, DecodeStats, iter_blocks
 from mintext.io.stopping import temporary_directory
@@ -214,7 +214,8 @@ class ClusterHanStream(HanStream):
         segments: list[Segment] = []
         options = (self._dir, corpus.encoding, corpus.errors, corpus.normalize)
         with progress_bar(progress, desc="reading", unit="task") as bar:
-            results = self.executor.imap(read_piece, numbered(), *options, done=bar.update)
+            window = pieces_in_flight(corpus, self.executor.workers, range_bytes)
+            results = self.executor.imap(read_piece, numbered(), *options, window=window, done=bar.update)
             try:
                 for segment in results:
                     submitted.popleft()
