@@ -196,3 +196,12 @@ def _range_blocks(piece: InputPiece, source: Source, errors: str, stats: DecodeS
             raw.seek(piece.start)
         chunks = raw_chunks(raw, source, block_bytes, piece.start, piece.end)
         yield from decoded_blocks(chunks, codec, errors, stats, piece.name, fed=piece.start)
+
+
+def raise_as_read_here(corpus: Corpus, piece: InputPiece) -> None:
+    """Re-read the input of ``piece`` (which failed on a worker) as the local run reads it, up to its error,
+    so that the message names the byte and the line as it does there; returns if that read finds none."""
+    if piece.whole or piece.error is not None:
+        return  # the worker read it as the local run does: its message is that one
+    for _ in iter_blocks(corpus.sources[piece.source], corpus.encoding, corpus.errors, restartable=True):
+        pass

@@ -25,9 +25,16 @@ import numpy as np
 
 from mintext.cluster.executor import Executor, check_visible
 from mintext.errors import InputError
-from mintext.io.pieces import DEFAULT_RANGE_BYTES, InputPiece, corpus_pieces, piece_blocks, pieces_in_flight
+from mintext.io.pieces import (
+    DEFAULT_RANGE_BYTES,
+    InputPiece,
+    corpus_pieces,
+    piece_blocks,
+    pieces_in_flight,
+    raise_as_read_here,
+)
 from mintext.io.progress import progress_bar
-from mintext.io.sources import Corpus, DecodeStats, iter_blocks
+from mintext.io.sources import Corpus, DecodeStats
 from mintext.io.stopping import temporary_directory
 from mintext.ngrams.counting import (
     DEFAULT_MAX_ORDER,
@@ -285,15 +292,6 @@ def added_counts(segments: Sequence[Segment]) -> tuple[np.ndarray, np.ndarray]:
         totals[segment.codepoints] += segment.counts
     seen = np.flatnonzero(totals)
     return seen.astype(np.uint32), totals[seen]
-
-
-def raise_as_read_here(corpus: Corpus, piece: InputPiece) -> None:
-    """Re-read the input of ``piece`` (which failed on a worker) as the local run reads it, up to its error,
-    so that the message names the byte and the line as it does there; returns if that read finds none."""
-    if piece.whole or piece.error is not None:
-        return  # the worker read it as the local run does: its message is that one
-    for _ in iter_blocks(corpus.sources[piece.source], corpus.encoding, corpus.errors, restartable=True):
-        pass
 
 
 def segment_ends(segment: tuple[str, int, int], chunk_chars: int) -> np.ndarray:
