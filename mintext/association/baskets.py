@@ -84,14 +84,8 @@ class Baskets:
     def space_separated_hint(self) -> str | None:
         """A hint when the baskets look like whitespace-separated items read as one item each: every basket
         has at most one item and every item name has a space or tab (``a b c`` read with ``--sep ,``)."""
-        if len(self.indices) == 0 or np.diff(self.indptr).max() > 1:
-            return None
-        if not all(" " in name or "\t" in name for name in self.items):
-            return None
-        return (
-            "every basket has a single item with spaces in it (such as "
-            f"{self.items[0]!r}); if items are separated by spaces, use --format fimi"
-        )
+        longest = int(np.diff(self.indptr).max()) if len(self.indices) else 0
+        return space_separated_hint(self.items, longest)
 
     def basket(self, b: int) -> list[str]:
         """The item names of basket ``b`` (in id order)."""
@@ -116,6 +110,16 @@ class Baskets:
                 chunk = []
         builder.add_tokens(chunk)
         return builder.finish()
+
+
+def space_separated_hint(items: Sequence[str], longest: int) -> str | None:
+    """:meth:`Baskets.space_separated_hint` from the item names and the most items in one basket."""
+    if longest != 1 or not all(" " in name or "\t" in name for name in items):
+        return None
+    return (
+        "every basket has a single item with spaces in it (such as "
+        f"{items[0]!r}); if items are separated by spaces, use --format fimi"
+    )
 
 
 def _item_name(item: object) -> str:
@@ -392,24 +396,44 @@ def read_baskets(
     for source in resolve_inputs(inputs):
         fmt = format or format_for(source.path)
         blocks = iter_blocks(source, encoding, errors, stats=stats)
-        if fmt == "fimi":
-            if sep is not None:
-                raise UsageError("--sep does not apply to --format fimi (items are separated by whitespace)")
-            _read_lines(blocks, builder, None, source.name)
-        elif fmt == "basket":
-            _read_lines(blocks, builder, sep or default_sep(source.path), source.name)
-        else:
+        if fmt == "long":
             _read_long(blocks, builder, source, sep or default_sep(source.path), tid, item)
+        else:
+            _read_lines(blocks, builder, line_separator(fmt, sep, source.path), source.name)
         names.append(source.name)
     baskets = builder.finish()
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    if baskets.n_baskets == 0:
-        if builder.empty_baskets:
-            raise InputError(f"{shown} has only empty baskets ({builder.empty_baskets:,}, skipped by --skip-empty)")
-        raise InputError(f"{shown} is empty: no baskets to mine")
-    if baskets.n_items == 0:
-        raise InputError(f"{shown} has {baskets.n_baskets:,} baskets but no items: only empty lines")
+    check_found(names, baskets.n_baskets, baskets.n_items, builder.empty_baskets)
     return baskets
+
+
+def line_baskets(blocks: Iterable[str], sep: str | None, name: str, *, skip_empty: bool = False) -> tuple[Baskets, int]:
+    """The baskets of decoded ``blocks`` of the input ``name``, one a line (items separated by ``sep``; ``None``:
+    whitespace), with ids of their own; and how many empty baskets ``skip_empty`` left out."""
+    builder = _Builder(skip_empty=skip_empty)
+    _read_lines(blocks, builder, sep, name)
+    return builder.finish(), builder.empty_baskets
+
+
+def line_separator(fmt: str, sep: str | None, path: str | None) -> str | None:
+    """What separates the items of a line of a ``basket`` or ``fimi`` input at ``path``: ``sep`` or the file's
+    default (``None``: whitespace, FIMI). Raises :class:`UsageError` for ``sep`` with ``fimi``."""
+    if fmt != "fimi":
+        return sep or default_sep(path)
+    if sep is not None:
+        raise UsageError("--sep does not apply to --format fimi (items are separated by whitespace)")
+    return None
+
+
+def check_found(names: Sequence[str], n_baskets: int, n_items: int, empty_baskets: int) -> None:
+    """Raise :class:`InputError` when the inputs named ``names`` held no basket (``empty_baskets`` were
+    skipped) or no item."""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if n_baskets == 0:
+        if empty_baskets:
+            raise InputError(f"{shown} has only empty baskets ({empty_baskets:,}, skipped by --skip-empty)")
+        raise InputError(f"{shown} is empty: no baskets to mine")
+    if n_items == 0:
+        raise InputError(f"{shown} has {n_baskets:,} baskets but no items: only empty lines")
 
 
 def _check_sep(sep: str) -> None:
