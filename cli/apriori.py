@@ -166,6 +166,7 @@ def apriori(
     import numpy as np
 
     from mintext.association.baskets import read_baskets
+    from mintext.association.cluster_baskets import read_baskets_on
     from mintext.association.itemsets import support_threshold
     from mintext.association.pipeline import check_selection, mine
     from mintext.association.rules import association_rules, rule_item_ids
@@ -185,54 +186,57 @@ def apriori(
         raise click.UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
     check_outputs({"-o": output}, inputs)
     stats = DecodeStats()
-    clock = time.perf_counter()
-    baskets = read_baskets(
-        list(inputs), format=basket_format, sep=sep, tid=tid, item=item, encoding=encoding, errors=errors,
-        skip_empty=skip_empty, stats=stats,
-    )
-    if stats.replaced:
-        warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
-    rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
-    ranked = top or max_itemsets
-    if ranked and min_support is None and min_count is None:
-        threshold = 1  # --top and --max-itemsets choose the threshold; a support given is a floor
-    else:
-        threshold = support_threshold(baskets.n_baskets, min_support, min_count)
-    frequent = np.flatnonzero(baskets.item_counts() >= threshold).tolist()
-    check_item_sep([baskets.items[i] for i in frequent], item_sep, output_format)
-    hint = baskets.space_separated_hint() if basket_format != "fimi" else None
-    if hint:
-        warn(hint)
-    read_s, clock = time.perf_counter() - clock, time.perf_counter()
-    with cluster(scheduler) as executor, atomic_output(output) as out:  # opened before the work: a bad -o fails at once, and it is never half-written
-        writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
-        if stream:
-            blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
-            rows = writer.itemset_blocks(blocks, baskets.n_baskets)
+    with cluster(scheduler) as executor:  # an unreachable scheduler is said before the reading
+        clock = time.perf_counter()
+        read_options = {"format": basket_format, "sep": sep, "tid": tid, "item": item, "encoding": encoding,
+                        "errors": errors, "skip_empty": skip_empty, "stats": stats}
+        if executor is None:
+            baskets = read_baskets(list(inputs), **read_options)
+        else:  # the workers read the files and keep the baskets
+            baskets = read_baskets_on(executor, list(inputs), **read_options)
+        if stats.replaced:
+            warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
+        rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining
+        ranked = top or max_itemsets
+        if ranked and min_support is None and min_count is None:
+            threshold = 1  # --top and --max-itemsets choose the threshold; a support given is a floor
+        else:
+            threshold = support_threshold(baskets.n_baskets, min_support, min_count)
+        frequent = np.flatnonzero(baskets.item_counts() >= threshold).tolist()
+        check_item_sep([baskets.items[i] for i in frequent], item_sep, output_format)
+        hint = baskets.space_separated_hint() if basket_format != "fimi" else None
+        if hint:
+            warn(hint)
+        read_s, clock = time.perf_counter() - clock, time.perf_counter()
+        with atomic_output(output) as out:  # opened before the mining: it is never half-written
+            writer = TableWriter(out, baskets.items, output_format=output_format, item_sep=item_sep)
+            if stream:
+                blocks = stream_itemsets(baskets, min_count=threshold, max_len=max_len, memory=memory)
+                rows = writer.itemset_blocks(blocks, baskets.n_baskets)
+                note(
+                    f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
+                    f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
+                    f"{time.perf_counter() - clock:.2f} s"
+                )
+                return
+            found, base = mine(
+                baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
+                max_itemsets=max_itemsets, rules=not itemsets, memory=memory, progress=not quiet, executor=executor,
+            )
+            mine_s, clock = time.perf_counter() - clock, time.perf_counter()
+            kind = "closed" if closed else "maximal" if maximal else "frequent"
+            among = f" (among {len(found):,} frequent)" if base is not found else ""
             note(
                 f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-                f"wrote {rows:,} frequent itemsets with count >= {threshold:,} as found in "
-                f"{time.perf_counter() - clock:.2f} s"
+                f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
             )
-            return
-        found, base = mine(
-            baskets, min_count=threshold, max_len=max_len, closed=closed, maximal=maximal, top=top,
-            max_itemsets=max_itemsets, rules=not itemsets, memory=memory, progress=not quiet, executor=executor,
-        )
-        mine_s, clock = time.perf_counter() - clock, time.perf_counter()
-        kind = "closed" if closed else "maximal" if maximal else "frequent"
-        among = f" (among {len(found):,} frequent)" if base is not found else ""
-        note(
-            f"{baskets.n_baskets:,} baskets, {baskets.n_items:,} items (read in {read_s:.2f} s); "
-            f"{len(base):,} {kind} itemsets{among} with count >= {found.min_count:,} (mined in {mine_s:.2f} s)"
-        )
-        if itemsets:
-            rows = writer.itemsets(base)
-        else:
-            rows = writer.rules(association_rules(
-                found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
-                antecedent=antecedent, consequent=consequent, base=base,
-            ))
+            if itemsets:
+                rows = writer.itemsets(base)
+            else:
+                rows = writer.rules(association_rules(
+                    found, min_confidence=min_confidence, min_lift=min_lift, max_consequent=max_consequent,
+                    antecedent=antecedent, consequent=consequent, base=base,
+                ))
     what = "itemsets" if itemsets else "rules"
     note(f"wrote {rows:,} {what} in {time.perf_counter() - clock:.2f} s")
     if not len(found):

@@ -224,7 +224,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from mintext.association.baskets import Baskets, read_baskets  # noqa: E402
-from mintext.association.distributed import next_candidates, partitions  # noqa: E402
+from mintext.association.cluster_baskets import partitions, read_baskets_on  # noqa: E402
+from mintext.association.distributed import next_candidates  # noqa: E402
 from mintext.association.pipeline import apriori  # noqa: E402
 from tests.conftest import SHARED, needs_shared  # noqa: E402
 
@@ -279,6 +280,36 @@ def test_random_baskets_on_the_cluster(client):
     assert apriori(baskets, min_count=40, itemsets=True, executor=DaskExecutor(client)).equals(
         apriori(baskets, min_count=40, itemsets=True)
     )
+
+
+@needs_shared
+@pytest.mark.parametrize(("name", "support"), [("retail.dat", 0.001), ("groceries.csv", 0.002)])
+def test_baskets_read_on_the_workers_give_the_local_itemsets_and_rules(client, name, support):
+    """The workers read the file in byte ranges and keep the baskets; the client never reads them."""
+    path = str(SHARED / "baskets" / name)
+    executor = DaskExecutor(client)
+    baskets = read_baskets_on(executor, [path], range_bytes=64 << 10)
+    local = read_baskets(path)
+    assert len(baskets.partitions) > 4 and baskets.n_baskets == local.n_baskets
+    itemsets = apriori(baskets, min_support=support, itemsets=True, executor=executor)
+    assert len(itemsets) > 100 and itemsets.equals(apriori(local, min_support=support, itemsets=True))
+    rules = apriori(path, min_support=support, min_confidence=0.5, executor=executor)  # a path: read there too
+    assert len(rules) and rules.equals(apriori(local, min_support=support, min_confidence=0.5))
+
+
+def test_a_worker_killed_while_it_keeps_baskets_changes_nothing(client, tmp_path):
+    """Its partitions are lost with it; Dask reads their byte ranges again elsewhere."""
+    import random
+
+    rng = random.Random(11)
+    path = tmp_path / "b.csv"
+    path.write_text("".join(",".join(rng.sample("abcdefghijklmnopqrst", rng.randint(0, 9))) + "\n" for _ in range(3000)))
+    executor = KillingExecutor(client, at=3)
+    baskets = read_baskets_on(executor, [str(path)], range_bytes=2048)
+    remote = apriori(baskets, min_count=40, itemsets=True, executor=executor)
+    assert executor.killed is not None and executor.seen > executor.at
+    assert remote.equals(apriori(str(path), min_count=40, itemsets=True))
+    client.wait_for_workers(2, timeout=300)
 
 
 def test_partitions_cover_every_basket_once():

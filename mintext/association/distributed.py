@@ -1,8 +1,9 @@
 """Frequent itemsets on a cluster: the Count Distribution scheme (Agrawal and Shafer, 1996).
 
-The baskets are cut into contiguous partitions, one or more per worker, each
-kept on a worker (:meth:`~mintext.cluster.executor.Executor.keep`). Then, level
-by level:
+The baskets are contiguous partitions, about two per worker thread, each kept
+on a worker (:meth:`~mintext.cluster.executor.Executor.keep`): read there from
+byte ranges of the input, or shipped from here
+(:mod:`~mintext.association.cluster_baskets`). Then, level by level:
 
 1. the item counts are counted per partition and summed here; the frequent
    items become *positions* (their display order, as in
@@ -25,35 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mintext.association.baskets import Baskets
+from mintext.association.cluster_baskets import ClusterBaskets
 from mintext.association.itemsets import FrequentItemsets, _display_order, mining_threshold, natural_order
 from mintext.cluster.executor import Executor
 
 COUNT_BLOCK_BYTES = 1 << 25  # ANDed words of a block of candidates on a worker
-PARTITIONS_PER_WORKER = 2
-
-
-def partitions(baskets: Baskets, parts: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The baskets cut into ``parts`` contiguous ranges of about equal item occurrences, as CSR pairs
-    ``(indptr from 0, indices)``."""
-    n = baskets.n_baskets
-    targets = np.linspace(0, baskets.indptr[-1], parts + 1)[1:-1]
-    cuts = np.unique(np.concatenate(([0], np.searchsorted(baskets.indptr, targets), [n])))
-    out = []
-    for start, end in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-        indptr = baskets.indptr[start : end + 1]
-        out.append((indptr - indptr[0], baskets.indices[indptr[0] : indptr[-1]]))
-    return out
-
-
-def partition_of(part: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """A worker's copy of its partition (the task that puts it there, run again if the worker dies)."""
-    return part
-
-
-def item_counts(part: tuple[np.ndarray, np.ndarray], n_items: int) -> np.ndarray:
-    """Baskets of a partition that hold each item id."""
-    return np.bincount(part[1], minlength=n_items).astype(np.int64, copy=False)
 
 
 def item_bitsets(part: tuple[np.ndarray, np.ndarray], position_of: np.ndarray, n_frequent: int) -> np.ndarray:
@@ -153,15 +130,16 @@ def _row_keys(rows: np.ndarray) -> np.ndarray:
 
 
 def frequent_itemsets_on(
-    executor: Executor, baskets: Baskets, *, min_support: float | None = None, min_count: int | None = None,
+    executor: Executor, baskets: ClusterBaskets, *, min_support: float | None = None, min_count: int | None = None,
     max_len: int | None = None,
 ) -> FrequentItemsets:
-    """:func:`~mintext.association.itemsets.frequent_itemsets` by Count Distribution on ``executor``: the same
-    itemsets, counts and order (``closures`` left out: closed and maximal itemsets are then found by comparison)."""
+    """:func:`~mintext.association.itemsets.frequent_itemsets` by Count Distribution on ``executor`` over the
+    partitions of ``baskets`` kept there (:mod:`~mintext.association.cluster_baskets`): the same itemsets, counts
+    and order (``closures`` left out: closed and maximal itemsets are then found by comparison)."""
     threshold = mining_threshold(baskets, min_support, min_count, max_len)
     n = baskets.n_baskets
-    kept = executor.keep(partition_of, partitions(baskets, PARTITIONS_PER_WORKER * executor.workers))
-    counts = sum(executor.imap(item_counts, kept, baskets.n_items))
+    kept = baskets.partitions
+    counts = baskets.item_counts()
     frequent = np.flatnonzero(counts >= threshold)
     item_ids = frequent[np.array(natural_order([baskets.items[i] for i in frequent.tolist()]), dtype=np.intp)]
     position_of = np.full(baskets.n_items, -1, dtype=np.int32)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from mintext.association.baskets import Baskets, read_baskets
 from mintext.association.closure import mined_condensed, pays
+from mintext.association.cluster_baskets import PIECES_PER_WORKER, ClusterBaskets, read_baskets_on
 from mintext.association.condensed import condensed, top_itemsets
 from mintext.association.distributed import frequent_itemsets_on
 from mintext.association.itemsets import DEFAULT_MEMORY, FrequentItemsets, frequent_itemsets, support_threshold
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def apriori(
-    baskets: Baskets | str | os.PathLike | Sequence[str] | Iterable[Iterable[str]],
+    baskets: Baskets | ClusterBaskets | str | os.PathLike | Sequence[str] | Iterable[Iterable[str]],
     *,
     min_support: float | None = None,
     min_count: int | None = None,
@@ -82,8 +83,13 @@ def apriori(
     :func:`mintext.cluster.dask.connect`) counts the itemsets there (Count
     Distribution, :mod:`mintext.association.distributed`), with the same result.
     """
-    if not isinstance(baskets, Baskets):
-        if isinstance(baskets, (str, os.PathLike)) or _is_list_of_paths(baskets):
+    if not isinstance(baskets, (Baskets, ClusterBaskets)):
+        if executor is not None and (isinstance(baskets, (str, os.PathLike)) or _is_list_of_paths(baskets)):
+            baskets = read_baskets_on(
+                executor, baskets, format=format, sep=sep, tid=tid, item=item, encoding=encoding, errors=errors,
+                skip_empty=skip_empty,
+            )
+        elif isinstance(baskets, (str, os.PathLike)) or _is_list_of_paths(baskets):
             baskets = read_baskets(
                 baskets, format=format, sep=sep, tid=tid, item=item, encoding=encoding, errors=errors,
                 skip_empty=skip_empty,
@@ -110,7 +116,7 @@ def apriori(
 
 
 def mine(
-    baskets: Baskets,
+    baskets: Baskets | ClusterBaskets,
     *,
     min_support: float | None = None,
     min_count: int | None = None,
@@ -138,6 +144,8 @@ def mine(
     if executor is not None:
         if ranked:
             raise UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
+        if isinstance(baskets, Baskets):
+            baskets = ClusterBaskets.shipped(executor, baskets, PIECES_PER_WORKER * executor.workers)
         found = frequent_itemsets_on(executor, baskets, min_support=min_support, min_count=min_count, max_len=max_len)
         if closed or maximal:
             return found, condensed(found, "closed" if closed else "maximal")
