@@ -5,7 +5,9 @@
 1. Whole commands, each in its own process, the local run and the cluster run
    alternating: ``mintext discover CORPUS`` (the shared novels repeated to
    ``--chars`` characters, as in ``bench discover``) and ``mintext apriori
-   retail x5 --itemsets -s 0.001``. Reported: wall times and their ratio (the
+   retail x5 --itemsets -s 0.001`` (the workers read the baskets in byte
+   ranges), and ``mintext parse --task seg`` of ``--sentences`` sentences of
+   the novels with a random 4 x 256 BERT (skipped without TensorFlow). Reported: wall times and their ratio (the
    overhead of Dask), the peak RSS of the client and of each worker (sampled
    every 50 ms with psutil), and whether the outputs are byte-identical.
 2. The scaling model: one discover run in this process through an executor
@@ -84,6 +86,28 @@ def compare(name: str, command: list[str], output: Path, repeat: int) -> list[st
         mib(max(r["client"] for r in runs["dask"])), " / ".join(mib(w) for w in workers) or "-",
         "yes" if outputs["local"] == outputs["dask"] else "NO",
     ]
+
+
+def parse_rows(work: Path, shared: Path, mintext: list[str], sentences: int, repeat: int) -> list[list[str]]:
+    """The parse row: ``--task seg`` of the first ``sentences`` sentences of 8 to 60 characters of the novels
+    (cut after 。！？), a random BERT of bench parse's size; none without TensorFlow."""
+    import re
+
+    try:
+        from mintext.parse.checkpoint import chinese_vocabulary, write_random_model
+    except ImportError:
+        print("(parse row skipped: the parse extra is not installed)")
+        return []
+    from bench.parse import BENCH_MODEL
+
+    model = work / "bert"
+    write_random_model(model, chinese_vocabulary(), seed=0, **BENCH_MODEL)
+    found = [s.strip() for s in re.split(r"(?<=[。！？])", book_text(shared))]
+    chosen = [s for s in found if 8 <= len(s) <= 60 and "\n" not in s][:sentences]
+    source = work / "sentences.txt"
+    source.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    name = f"parse --task seg, {len(chosen)} sentences, 4 x 256"
+    return [compare(name, [*mintext, "parse", "--bert", str(model), str(source), "-q"], work / "parsed", repeat)]
 
 
 # --------------------------------------------------------------------------- the scaling model
@@ -197,6 +221,7 @@ def main(args: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-runs", action="store_true")
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--sentences", type=int, default=400, help="sentences parsed in the parse row (0: none)")
     options = parser.parse_args(args)
     shared = find_shared("corpora")
     if shared is None:
@@ -216,6 +241,8 @@ def main(args: list[str]) -> None:
                 rows.append(compare("apriori retail x5 @0.001 --itemsets",
                                     [*mintext, "apriori", str(baskets), "--itemsets", "-s", "0.001", "-q"],
                                     Path(tmp) / "itemsets", options.repeat))
+            if options.sentences:
+                rows.extend(parse_rows(Path(tmp), shared, mintext, options.sentences, options.repeat))
             print(table(["run", "local s", "local:2 s", "ratio", "client RSS (local)", "client RSS (dask)",
                          "worker RSS", "same bytes"], rows))
         if not options.skip_model:
