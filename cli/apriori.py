@@ -193,7 +193,7 @@ def apriori(
         if executor is None:
             baskets = read_baskets(list(inputs), **read_options)
         else:  # the workers read the files and keep the baskets
-            baskets = read_baskets_on(executor, list(inputs), **read_options)
+            baskets = read_baskets_on(executor, list(inputs), progress=not quiet, **read_options)
         if stats.replaced:
             warn(f"{stats.replaced:,} undecodable byte sequence(s) {'replaced' if errors == 'replace' else 'dropped'}")
         rule_item_ids(baskets.items, antecedent, consequent)  # unknown items, or one on both sides, fail before mining

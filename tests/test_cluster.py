@@ -340,6 +340,14 @@ def test_apriori_command_on_local_workers_writes_the_local_rules(tmp_path):
     assert refused.returncode == 2 and "--stream" in refused.stderr and refused.stderr.count("\n") == 1
 
 
+def test_the_apriori_bars_count_tasks_finished_on_the_workers(tmp_path):
+    rows = tmp_path / "b.csv"
+    rows.write_text("milk,bread\nmilk,eggs\nmilk,bread,eggs\n" * 20)
+    status, stderr = in_terminal("apriori", str(rows), "--min-count", "2", "--scheduler", "local:2",
+                                 "-o", str(tmp_path / "rules.csv"))
+    assert status == 0 and re.search(r"reading: \d+ tasks", stderr) and re.search(r"counting: \d+ tasks", stderr)
+
+
 def test_worker_groups_of_spans_spill_within_memory_and_count_what_the_local_count_counts(corpus, monkeypatch):
     """The counting map on an executor: groups of spans merged where they are counted, spilling beyond a quarter
     of the memory (4 MiB here: spans of 10,922 characters, tables spilled beyond 1 MiB), the same table as locally."""

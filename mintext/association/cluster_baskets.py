@@ -29,8 +29,9 @@ read reports it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,7 @@ from mintext.association.baskets import (
 from mintext.cluster.executor import Executor
 from mintext.errors import InputError, UsageError
 from mintext.io.pieces import DEFAULT_RANGE_BYTES, InputPiece, corpus_pieces, piece_blocks, raise_as_read_here
+from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus, DecodeStats
 
 Partition = tuple[np.ndarray, np.ndarray]  # CSR arrays (indptr from 0, indices) of a run of baskets
@@ -115,10 +117,12 @@ def read_baskets_on(
     skip_empty: bool = False,
     stats: DecodeStats | None = None,
     range_bytes: int | None = None,
+    progress: bool = False,
 ) -> ClusterBaskets:
     """:func:`~mintext.association.baskets.read_baskets` with the baskets kept on ``executor``'s workers (see the
     module docstring); the same options, the same checks and errors. ``range_bytes``: the size of a byte range
-    (default: the plain files cut into about two pieces a worker thread, between 1 and 64 MiB)."""
+    (default: the plain files cut into about two pieces a worker thread, between 1 and 64 MiB). ``progress``: a
+    bar of the pieces read on the workers, on stderr."""
     stats = stats if stats is not None else DecodeStats()
     options = {"format": format, "sep": sep, "tid": tid, "item": item, "encoding": encoding, "errors": errors,
                "skip_empty": skip_empty, "stats": stats}
@@ -132,7 +136,8 @@ def read_baskets_on(
         seps = [line_separator(fmt, sep, source.path) for fmt, source in zip(formats, corpus.sources, strict=True)]
         range_bytes = range_bytes or _range_bytes(corpus, executor.workers)
         pieces = list(corpus_pieces(corpus, range_bytes))
-        kept, summaries = _read_pieces(executor, corpus, pieces, seps, skip_empty)
+        with progress_bar(progress, desc="reading", unit=" tasks") as bar:
+            kept, summaries = _read_pieces(executor, corpus, pieces, seps, skip_empty, bar.update)
         stats.replaced += sum(s.replaced for s in summaries)
         names = [source.name for source in corpus.sources]
     return _joined(executor, kept, summaries, names)
@@ -145,17 +150,18 @@ def _range_bytes(corpus: Corpus, workers: int) -> int:
 
 
 def _read_pieces(
-    executor: Executor, corpus: Corpus, pieces: list[InputPiece], seps: list[str | None], skip_empty: bool
+    executor: Executor, corpus: Corpus, pieces: list[InputPiece], seps: list[str | None], skip_empty: bool,
+    done: Callable[[], Any] | None = None,
 ) -> tuple[list, list[PieceSummary]]:
     """Every piece read and kept on the workers (inputs with a quoted piece read again whole); the handles and
-    the summaries, in input order."""
+    the summaries, in input order; ``done()`` as each piece is read."""
     options = (corpus.encoding, corpus.errors, skip_empty)
-    kept, summaries = _kept(executor, corpus, pieces, seps, options)
+    kept, summaries = _kept(executor, corpus, pieces, seps, options, done)
     quoted = sorted({piece.source for piece, summary in zip(pieces, summaries, strict=True) if summary.quoted})
     if not quoted:
         return kept, summaries
     again = [InputPiece(index, corpus.sources[index].name, corpus.sources[index].path) for index in quoted]
-    whole = dict(zip(quoted, zip(*_kept(executor, corpus, again, seps, options), strict=True), strict=True))
+    whole = dict(zip(quoted, zip(*_kept(executor, corpus, again, seps, options, done), strict=True), strict=True))
     out_kept, out_summaries = [], []
     for piece, handle, summary in zip(pieces, kept, summaries, strict=True):
         if piece.source in whole:
@@ -168,7 +174,8 @@ def _read_pieces(
 
 
 def _kept(
-    executor: Executor, corpus: Corpus, pieces: list[InputPiece], seps: list[str | None], options: tuple
+    executor: Executor, corpus: Corpus, pieces: list[InputPiece], seps: list[str | None], options: tuple,
+    done: Callable[[], Any] | None,
 ) -> tuple[list, list[PieceSummary]]:
     """Each piece read and kept where it is read (:func:`read_basket_piece`), and its summary, in order; the
     first piece that fails is reported as the local read reports it."""
@@ -176,7 +183,7 @@ def _kept(
     summaries: list[PieceSummary] = []
     try:
         for piece in pieces:  # one at a time: an executor that runs tasks at once fails at its piece
-            kept.extend(executor.keep(read_basket_piece, [(piece, seps[piece.source])], *options))
+            kept.extend(executor.keep(read_basket_piece, [(piece, seps[piece.source])], *options, done=done))
         for summary in executor.imap(summary_of, kept):
             summaries.append(summary)
     except InputError:

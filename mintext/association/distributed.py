@@ -24,11 +24,15 @@ in the same order, as the local miner's, and the rules are made from it here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from mintext.association.cluster_baskets import ClusterBaskets
 from mintext.association.itemsets import FrequentItemsets, _display_order, mining_threshold, natural_order
 from mintext.cluster.executor import Executor
+from mintext.io.progress import progress_bar
 
 COUNT_BLOCK_BYTES = 1 << 25  # ANDed words of a block of candidates on a worker
 
@@ -131,12 +135,21 @@ def _row_keys(rows: np.ndarray) -> np.ndarray:
 
 def frequent_itemsets_on(
     executor: Executor, baskets: ClusterBaskets, *, min_support: float | None = None, min_count: int | None = None,
-    max_len: int | None = None,
+    max_len: int | None = None, progress: bool = False,
 ) -> FrequentItemsets:
     """:func:`~mintext.association.itemsets.frequent_itemsets` by Count Distribution on ``executor`` over the
     partitions of ``baskets`` kept there (:mod:`~mintext.association.cluster_baskets`): the same itemsets, counts
-    and order (``closures`` left out: closed and maximal itemsets are then found by comparison)."""
+    and order (``closures`` left out: closed and maximal itemsets are then found by comparison). ``progress``: a
+    bar of the counting tasks finished on the workers, on stderr."""
     threshold = mining_threshold(baskets, min_support, min_count, max_len)
+    with progress_bar(progress, desc="counting", unit=" tasks") as bar:
+        return _levels(executor, baskets, threshold, max_len, bar.update)
+
+
+def _levels(
+    executor: Executor, baskets: ClusterBaskets, threshold: int, max_len: int | None, done: Callable[[], Any]
+) -> FrequentItemsets:
+    """The levels of :func:`frequent_itemsets_on` at ``threshold``; ``done()`` as each task finishes."""
     n = baskets.n_baskets
     kept = baskets.partitions
     counts = baskets.item_counts()
@@ -148,16 +161,16 @@ def frequent_itemsets_on(
     levels = [_display_order(level, counts[item_ids], item_ids)] if len(item_ids) else []
     shared_positions = executor.share(position_of)
     if len(item_ids) > 1 and (max_len is None or max_len > 1):
-        level, support = _frequent_pairs(executor, kept, shared_positions, len(item_ids), threshold)
+        level, support = _frequent_pairs(executor, kept, shared_positions, len(item_ids), threshold, done)
         if len(level):
             levels.append(_display_order(level, support, item_ids))
-    bitsets = executor.keep(item_bitsets, kept, shared_positions, len(item_ids)) if level.shape[1] == 2 and len(level) else []
+    bitsets = executor.keep(item_bitsets, kept, shared_positions, len(item_ids), done=done) if level.shape[1] == 2 and len(level) else []
     while len(level) and level.shape[1] >= 2 and (max_len is None or level.shape[1] < max_len):
         candidates = next_candidates(level)
         if not len(candidates):
             break
         shared = executor.share(candidates)
-        support = sum(executor.imap(_counts_of_shared, bitsets, shared))
+        support = sum(executor.imap(_counts_of_shared, bitsets, shared, done=done))
         keep = support >= threshold
         level = candidates[keep]
         if len(level):
@@ -166,10 +179,11 @@ def frequent_itemsets_on(
 
 
 def _frequent_pairs(
-    executor: Executor, kept: list, position_of: object, n_frequent: int, threshold: int
+    executor: Executor, kept: list, position_of: object, n_frequent: int, threshold: int,
+    done: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The frequent pairs (rows of ascending positions) and their counts: :func:`pair_counts` summed."""
-    parts = list(executor.imap(pair_counts, kept, position_of, n_frequent))
+    parts = list(executor.imap(pair_counts, kept, position_of, n_frequent, done=done))
     codes = np.concatenate([p[0] for p in parts])
     unique, inverse = np.unique(codes, return_inverse=True)
     counts = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]).astype(np.float64)).astype(np.int64)

@@ -146,7 +146,8 @@ def mine(
             raise UsageError("--top and --max-itemsets do not run on a cluster; give a support without --scheduler")
         if isinstance(baskets, Baskets):
             baskets = ClusterBaskets.shipped(executor, baskets, PIECES_PER_WORKER * executor.workers)
-        found = frequent_itemsets_on(executor, baskets, min_support=min_support, min_count=min_count, max_len=max_len)
+        found = frequent_itemsets_on(executor, baskets, min_support=min_support, min_count=min_count, max_len=max_len,
+                                     progress=progress)
         if closed or maximal:
             return found, condensed(found, "closed" if closed else "maximal")
         return found, found
