@@ -131,10 +131,12 @@ def run_remaining(ids: np.ndarray) -> np.ndarray:
     k starts at i exactly when ``run_remaining(ids)[i] >= k``.
     """
     n = ids.size
-    positions = np.arange(n, dtype=np.int64)
-    next_zero = np.where(ids == 0, positions, n)
-    next_zero = np.minimum.accumulate(next_zero[::-1])[::-1]
-    return next_zero - positions
+    # the next separator (or the end) of each position: separator k is next for the positions after
+    # separator k - 1 up to itself
+    ends = np.append(np.flatnonzero(ids == 0), n)
+    next_zero = np.repeat(ends, np.diff(ends, prepend=-1))[:n]
+    next_zero -= np.arange(n, dtype=np.int64)
+    return next_zero
 
 
 def count_chunk(ids: np.ndarray, max_order: int, bits: int) -> ChunkCounts:
