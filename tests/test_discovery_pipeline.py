@@ -135,9 +135,9 @@ def test_sparse_rows_of_the_final_pass_give_the_dense_result(synthetic):
     long_rows = LongWordRows(model)
     finder = stats.row_finder(2)
     sparse_chunks = (final_chunk(ids, finder, 3, long_rows, evidence) for ids in chunks)
-    sparse, sparse_unlisted = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling_cost)
+    sparse, sparse_unlisted = segment_chunks(sparse_chunks, model.costs, stats, evidence, model.spelling())
     dense_chunks = (prepare_chunk(stats.position_rows(ids, 3), evidence) for ids in chunks)
-    dense, dense_unlisted = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling_cost)
+    dense, dense_unlisted = segment_chunks(dense_chunks, model.costs, stats, evidence, model.spelling())
     for order in dense:
         np.testing.assert_array_equal(sparse[order], dense[order])
         for a, b in zip(sparse_unlisted[order], dense_unlisted[order], strict=True):
@@ -305,3 +305,29 @@ def test_header_records_the_code_length_per_character(synthetic, discovered):
     assert table.attrs["options"]["bits_per_char"] == round(expected, 4)
     assert 0 < expected < np.log2(result.stats.vocabulary.size) + 1
     assert "bits_per_char" not in mintext.discover([str(path)], rounds=0).attrs["options"]
+
+
+def test_spelled_words_of_the_cost_matrix_cost_their_spelling_bit_for_bit(synthetic):
+    """Oracle: the Spelling of each window's id matrix (the word model's own formula), per spelled position."""
+    from mintext.discovery.ngramstats import SPELLED
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.passes import LongWordRows, cost_matrix, final_chunk, with_sentinels
+    from mintext.discovery.pipeline import run_discovery
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.hanstream import HanStream
+
+    path, _, _ = synthetic
+    result = run_discovery(Corpus([str(path)]), DiscoveryOptions(rounds=2), count_all=False)
+    model, spelling = result.model, result.model.spelling()
+    with HanStream(Corpus([str(path)])) as han:
+        ids = next(han.chunks(chunk_chars=20_000))
+    chunk = final_chunk(ids, result.stats.row_finder(2), 3, LongWordRows(model), result.evidence)
+    costs = cost_matrix(chunk, with_sentinels(model.costs), None, spelling)
+    without = cost_matrix(chunk, with_sentinels(model.costs), None, None)
+    spelled = np.flatnonzero(chunk.rows.rows[3] == SPELLED)
+    assert spelled.size > 100
+    windows = np.stack([ids[spelled + j] for j in range(3)], axis=1).astype(np.int64)
+    assert np.array_equal(costs[2, spelled], spelling(windows))
+    assert np.isinf(without[2, spelled]).all()
+    others = np.flatnonzero(chunk.rows.rows[3] != SPELLED)
+    assert np.array_equal(costs[2, others], without[2, others])

@@ -11,8 +11,6 @@ in chunk order, so the counts are those of the local pool.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from mintext.cluster.executor import Executor, check_visible
@@ -30,6 +28,7 @@ from mintext.discovery.passes import (
     sparse,
     with_sentinels,
 )
+from mintext.discovery.wordmodel import Spelling
 from mintext.io.progress import progress_bar
 from mintext.ngrams.hanstream import HanStream, StreamFiles, read_ids
 
@@ -45,7 +44,7 @@ def remote_chunk(
 
 
 def remote_counts(
-    chunk: Chunk, model: tuple[dict[int, np.ndarray], Callable[[np.ndarray], np.ndarray], bool], stats: NgramStats,
+    chunk: Chunk, model: tuple[dict[int, np.ndarray], Spelling | None, bool], stats: NgramStats,
     evidence: GapEvidence,
 ) -> tuple[dict[int, SparseCounts], Unlisted]:
     """A worker's share of a round: one kept chunk segmented under the shared ``(costs, spelling, with_evidence)``."""
@@ -76,7 +75,7 @@ class ClusterChunkPool:
         self.rounds = 0
 
     def counts(
-        self, row_costs: dict[int, np.ndarray], spelling: Callable[[np.ndarray], np.ndarray], with_evidence: bool = True
+        self, row_costs: dict[int, np.ndarray], spelling: Spelling | None, with_evidence: bool = True
     ) -> tuple[dict[int, np.ndarray], Unlisted]:
         """Word counts per order and table row over every chunk, and the words the table does not hold."""
         model = self.executor.share((with_sentinels(row_costs), spelling, with_evidence))

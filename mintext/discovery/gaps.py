@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import IO
 
 import numpy as np
@@ -166,14 +167,30 @@ class GapScorer:
         (rows2[i]) and the bigrams just before and after it (rows2[i - 1],
         rows2[i + 1]); the same three gathers and sums as :meth:`scores`.
         """
-        n = rows2.size
-        part = np.take(self.packed["pair"], rows2)
-        if n > 1:
-            part[1:] += np.take(self.packed["right_entropy_2"], rows2[:-1])
-            part[:-1] += np.take(self.packed["left_entropy_2"], rows2[1:])
-        score = part.real / np.maximum(part.imag, 1) - self.threshold
-        score[rows2 < 0] = 0.0
-        return score
+        rows = rows2.astype(np.intp)  # converted once for the six gathers
+        total, defined = self._sums(rows, "pair")
+        if rows.size > 1:
+            before, before_defined = self._sums(rows[:-1], "right_entropy_2")
+            after, after_defined = self._sums(rows[1:], "left_entropy_2")
+            total[1:] += before
+            total[:-1] += after
+            defined[1:] += before_defined
+            defined[:-1] += after_defined
+        np.maximum(defined, 1, out=defined)
+        total /= defined
+        total -= self.threshold
+        total[rows < 0] = 0.0
+        return total
+
+    def _sums(self, rows: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The real and imaginary parts of ``packed[name]`` at ``rows`` (float64, int8): the parts of a
+        complex sum add separately, so summing them apart gives the very same values, with lighter gathers."""
+        real, imag = self._parts[name]
+        return real.take(rows), imag.take(rows)
+
+    @cached_property
+    def _parts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {name: (table.real.copy(), table.imag.astype(np.int8)) for name, table in self.packed.items()}
 
 
 def _pack(standard: dict[str, np.ndarray], defined: dict[str, np.ndarray], characters: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:

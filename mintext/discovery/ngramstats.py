@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from mintext.discovery.lattice import word_spans
-from mintext.ngrams.counting import NgramTable, run_remaining
+from mintext.ngrams.counting import NgramTable, run_remaining, window_codes
 from mintext.ngrams.lookup import CodeIndex
-from mintext.ngrams.vocabulary import CharVocabulary, is_wide, pack_at
+from mintext.ngrams.vocabulary import CharVocabulary, is_wide
 
 # row of an n-gram inside a run that the table does not hold because it was pruned (seen fewer
 # times than the table's min_count for its order): such a word costs its spelling alone
@@ -55,6 +55,14 @@ def dense_character_rows(codes: np.ndarray, characters: int) -> np.ndarray:
     return np.where((codes >= 1) & (codes <= characters), codes - 1, -1)
 
 
+def dense_id_rows(ids: np.ndarray, characters: int) -> np.ndarray:
+    """:func:`dense_character_rows` of every position of an id chunk (int32; -1 on separators)."""
+    rows = ids.astype(np.int32)
+    rows -= 1
+    rows[rows >= characters] = -1
+    return rows
+
+
 class RowFinder:
     """Finds the table rows of n-grams by code, for a few orders; small enough to send to worker processes."""
 
@@ -83,13 +91,17 @@ class RowFinder:
         ``remaining`` (optional): :func:`run_remaining` of ``ids``, if already known.
         """
         remaining = run_remaining(ids) if remaining is None else remaining
-        ids64 = ids.astype(np.uint64)  # widened once for every order
+        # the codes of every order are prefixes of the longest order's windows (read where the n-gram fits)
+        windows = window_codes(ids, max_order, self.bits)
         rows = {}
         for order in range(1, max_order + 1):
+            if order == 1 and self.dense_characters:
+                rows[order] = dense_id_rows(ids, self.characters)
+                continue
             start = np.flatnonzero(remaining >= order)
             found = np.full(ids.size, -1, dtype=np.int32)
             if start.size:
-                codes = pack_at(ids64, start, order, self.bits)
+                codes = windows[start] >> np.uint64(self.bits * (max_order - order))
                 looked_up = self.rows(codes, order)
                 if order in self.pruned:
                     looked_up[looked_up < 0] = SPELLED

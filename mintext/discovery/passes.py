@@ -9,7 +9,7 @@ whole corpus from the file on disk (in worker processes with ``jobs > 1``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ from mintext.cluster.executor import Executor, check_visible
 from mintext.discovery.gaps import GapEvidence
 from mintext.discovery.lattice import Runs, best_segmentation, sorted_by_length
 from mintext.discovery.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder, row_counts
-from mintext.discovery.wordmodel import WordModel
+from mintext.discovery.wordmodel import Spelling, WordModel
 from mintext.io.progress import progress_bar
 from mintext.io.workers import WorkerPool, can_fork
 from mintext.ngrams.counting import run_remaining
@@ -50,24 +50,32 @@ def cost_matrix(
     chunk: Chunk,
     row_costs: dict[int, np.ndarray],
     evidence: GapEvidence | None,
-    spelling_cost: Callable[[np.ndarray], np.ndarray],
+    spelling: Spelling | None,
 ) -> np.ndarray:
     """Cost of each word (length L, start i) in a chunk: the cost of its table row plus gap evidence.
 
     ``row_costs`` come from :func:`with_sentinels`: row -1 (the n-gram would
     cross a run end) costs ``inf``; rows marked :attr:`SPELLED`
-    cost ``spelling_cost`` of their characters.
+    cost the ``spelling`` of their characters (``inf`` with no ``spelling``: such words cannot be used).
     """
-    max_len = len(row_costs)
-    costs = np.empty((max_len, chunk.ids.size))
+    max_len, n = len(row_costs), chunk.ids.size
+    costs = np.empty((max_len, n))
+    logs = None
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
         # rows -1 and -2 read the infs appended by with_sentinels
         np.take(row_costs[length], rows, out=costs[length - 1])
-        spelled = np.flatnonzero(rows == SPELLED)
-        if spelled.size:
-            words = np.stack([chunk.ids[spelled + j] for j in range(length)], axis=1).astype(np.int64)
-            costs[length - 1, spelled] = spelling_cost(words)
+        if spelling is None:
+            continue
+        spelled = rows == SPELLED
+        if not spelled.any():
+            continue
+        if length == 1:  # no order-1 table is pruned; costed as any spelled word, for completeness
+            costs[0, spelled] = spelling(chunk.ids[spelled][:, None].astype(np.int64))
+            continue
+        logs = spelling.base.position_logs(chunk.ids) if logs is None else logs
+        end = n - length + 1  # a spelled word lies inside its run, so it starts before the end
+        np.copyto(costs[length - 1, :end], spelling.along(logs, length), where=spelled[:end])
     if evidence is not None and evidence.weight:
         evidence.add_word_costs(costs, chunk.gaps)
     return costs
@@ -236,11 +244,12 @@ def segment_chunks(
     row_costs: dict[int, np.ndarray],
     stats: NgramStats,
     evidence: GapEvidence | None,
-    spelling_cost: Callable[[np.ndarray], np.ndarray],
+    spelling: Spelling | None,
 ) -> tuple[dict[int, np.ndarray], Unlisted]:
     """Best segmentation of every chunk under ``row_costs``: word counts per order and table row, and
-    the words the table does not hold (per order, distinct codes and their counts)."""
-    return segment_with_sentinels(chunks, with_sentinels(row_costs), stats, evidence, spelling_cost)
+    the words the table does not hold (per order, distinct codes and their counts). Words marked
+    :data:`SPELLED` cost their ``spelling`` (with none, they cannot be used)."""
+    return segment_with_sentinels(chunks, with_sentinels(row_costs), stats, evidence, spelling)
 
 
 def segment_with_sentinels(
@@ -248,14 +257,14 @@ def segment_with_sentinels(
     row_costs: dict[int, np.ndarray],
     stats: NgramStats,
     evidence: GapEvidence | None,
-    spelling_cost: Callable[[np.ndarray], np.ndarray],
+    spelling: Spelling | None,
 ) -> tuple[dict[int, np.ndarray], Unlisted]:
     """:func:`segment_chunks` with ``row_costs`` already through :func:`with_sentinels`."""
     max_len = len(row_costs)
     counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
     unlisted: dict[int, list[np.ndarray]] = {n: [] for n in range(1, max_len + 1)}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling_cost), chunk.runs)
+        starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling), chunk.runs)
         found, missing = path_counts(chunk, starts, stats, max_len)
         add_counts(counts, found)
         for order, codes in missing.items():
@@ -318,9 +327,9 @@ class ChunkPool:
             self._tasks = [list(range(k, len(chunks), workers)) for k in range(workers)]
 
     def counts(
-        self, row_costs: dict[int, np.ndarray], spelling: Callable[[np.ndarray], np.ndarray], with_evidence: bool = True
+        self, row_costs: dict[int, np.ndarray], spelling: Spelling | None, with_evidence: bool = True
     ) -> tuple[dict[int, np.ndarray], Unlisted]:
-        """:func:`segment_chunks` of every chunk (``spelling`` must be picklable for the workers)."""
+        """:func:`segment_chunks` of every chunk (``spelling`` goes to the workers pickled)."""
         if self._pool is None:
             return segment_chunks(self.chunks, row_costs, self.stats, self.evidence if with_evidence else None, spelling)
         total = {n: np.zeros(self.stats.codes[n].size) for n in range(1, self.max_len + 1)}

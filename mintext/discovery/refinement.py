@@ -27,11 +27,6 @@ log = logging.getLogger("mintext")
 CODE_LENGTH_TOLERANCE = 1e-3  # refinement stops when a round lowers the code length by less than 0.1%
 
 
-def _never(ids: np.ndarray) -> np.ndarray:
-    """The threshold stage's lexicon has no words outside the table: they cannot be used."""
-    return np.full(ids.shape[0], np.inf)
-
-
 def initial_counts(
     pool: ChunkPool, stats: NgramStats, max_len: int, min_count: int
 ) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -49,7 +44,8 @@ def initial_counts(
         if n == 1:
             cost[~np.isfinite(cost)] = np.log(tokens)  # unseen single characters
         row_costs[n] = cost
-    threshold_counts, _ = pool.counts(row_costs, _never, with_evidence=False)
+    # no spelling: the threshold stage's lexicon has no words outside the table, they cannot be used
+    threshold_counts, _ = pool.counts(row_costs, None, with_evidence=False)
     cut_counts = {n: np.zeros(size) for n, size in sizes.items()}
     for chunk in chunks:
         cut = np.zeros(chunk.ids.size, dtype=bool)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,6 +69,14 @@ def compositions(length: int) -> list[tuple[int, ...]]:
         parts.append(size)
         result.append(tuple(parts))
     return result
+
+
+class PositionLogs(NamedTuple):
+    """Per position of an id chunk, the log-probability of its character as a word's first, middle, last."""
+
+    first: np.ndarray
+    middle: np.ndarray
+    last: np.ndarray
 
 
 class BaseDistribution:
@@ -130,6 +139,22 @@ class BaseDistribution:
         char_freq[vocabulary.size + 1 :] = 1.0 / total
         return cls(char_freq, words, counts, params, max_len)
 
+    def position_logs(self, ids: np.ndarray) -> PositionLogs:
+        """The log-probabilities of each character of an id chunk as the first, a middle and the last
+        character of a word (for :meth:`log_p0_along`)."""
+        at = ids.astype(np.intp)
+        return PositionLogs(*(self.log_position[tag].take(at) for tag in "BME"))
+
+    def log_p0_along(self, logs: PositionLogs, length: int) -> np.ndarray:
+        """log P0 of the ``length``-character window starting at each position ``0 .. n - length`` of the
+        chunk of ``logs`` (:meth:`position_logs`; ``length`` >= 2), summed in :meth:`log_p0`'s order, so
+        every value is bit for bit that of :meth:`log_p0` of the window's ids."""
+        end = logs.first.size - length + 1
+        value = self.log_length[length] + logs.first[:end] + logs.last[length - 1 :]
+        for j in range(1, length - 1):
+            value = value + logs.middle[j : end + j]
+        return value
+
     def log_p0(self, ids: np.ndarray) -> np.ndarray:
         """log P0 of words given as an ``(n, L)`` id matrix."""
         length = ids.shape[1]
@@ -164,6 +189,11 @@ class Spelling:
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         return self.log_norm - np.log(self.new_mass) - self.base.log_p0(ids)
+
+    def along(self, logs: PositionLogs, length: int) -> np.ndarray:
+        """The spelling cost of the ``length``-character window at each position ``0 .. n - length`` of a
+        chunk (see :meth:`BaseDistribution.log_p0_along`): ``self(ids)`` of each window, bit for bit."""
+        return self.log_norm - np.log(self.new_mass) - self.base.log_p0_along(logs, length)
 
     def word_costs(self, counts: np.ndarray, ids: np.ndarray, discount: float) -> np.ndarray:
         """Costs of words (an ``(n, L)`` id matrix) with ``counts``: ``-log((max(c - d, 0) + new_mass P0) / (T + beta))``.

@@ -131,10 +131,12 @@ def run_remaining(ids: np.ndarray) -> np.ndarray:
     k starts at i exactly when ``run_remaining(ids)[i] >= k``.
     """
     n = ids.size
-    positions = np.arange(n, dtype=np.int64)
-    next_zero = np.where(ids == 0, positions, n)
-    next_zero = np.minimum.accumulate(next_zero[::-1])[::-1]
-    return next_zero - positions
+    # the next separator (or the end) of each position: separator k is next for the positions after
+    # separator k - 1 up to itself
+    ends = np.append(np.flatnonzero(ids == 0), n)
+    next_zero = np.repeat(ends, np.diff(ends, prepend=-1))[:n]
+    next_zero -= np.arange(n, dtype=np.int64)
+    return next_zero
 
 
 def count_chunk(ids: np.ndarray, max_order: int, bits: int) -> ChunkCounts:
@@ -154,7 +156,7 @@ def count_chunk(ids: np.ndarray, max_order: int, bits: int) -> ChunkCounts:
     return ChunkCounts(bits, tuple(t[0] for t in tables), tuple(t[1] for t in tables), int(tables[0][1].sum()))
 
 
-def _window_codes(ids: np.ndarray, width: int, bits: int) -> np.ndarray:
+def window_codes(ids: np.ndarray, width: int, bits: int) -> np.ndarray:
     """The ``width`` ids starting at every position packed in a ``uint64`` (ids past the chunk's end are 0).
 
     Windows are not cut at separators: a window that crosses a 0 holds a zero
@@ -204,7 +206,7 @@ def _narrow_tables(ids: np.ndarray, width: int, bits: int) -> list[Table]:
     and are cut off; the table of order k is the windows' first k fields
     (a right shift keeps the order), summed, minus keys with a zero field.
     """
-    windows = _window_codes(ids, width, bits)
+    windows = window_codes(ids, width, bits)
     windows.sort()
     first_character = np.searchsorted(windows, np.uint64(1 << ((width - 1) * bits)))
     keys, counts = _run_lengths(windows[first_character:])
