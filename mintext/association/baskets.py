@@ -384,12 +384,7 @@ def read_baskets(
     shared across files). Raises :class:`InputError` for malformed input
     (with the file and line) and :class:`UsageError` for impossible options.
     """
-    if format is not None and format not in FORMATS:
-        raise UsageError(f"unknown basket format {format!r}; choose from {', '.join(FORMATS)}")
-    if sep is not None:
-        _check_sep(sep)
-    if (tid is not None or item is not None) and format != "long":
-        raise UsageError("--tid and --item name the columns of --format long")
+    check_read_options(format, sep, tid, item)
     stats = stats if stats is not None else DecodeStats()
     builder = _Builder(skip_empty=skip_empty)
     names = []
@@ -404,6 +399,17 @@ def read_baskets(
     baskets = builder.finish()
     check_found(names, baskets.n_baskets, baskets.n_items, builder.empty_baskets)
     return baskets
+
+
+def check_read_options(format: str | None, sep: str | None, tid: str | None, item: str | None) -> None:
+    """Raise :class:`UsageError` for reading options that cannot work: an unknown ``format``, a ``sep`` that is
+    empty or holds a quote or a line break, ``tid`` or ``item`` without the long format."""
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"unknown basket format {format!r}; choose from {', '.join(FORMATS)}")
+    if sep is not None:
+        _check_sep(sep)
+    if (tid is not None or item is not None) and format != "long":
+        raise UsageError("--tid and --item name the columns of --format long")
 
 
 def line_baskets(blocks: Iterable[str], sep: str | None, name: str, *, skip_empty: bool = False) -> tuple[Baskets, int]:

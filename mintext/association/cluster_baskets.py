@@ -38,6 +38,7 @@ import numpy as np
 from mintext.association.baskets import (
     Baskets,
     check_found,
+    check_read_options,
     format_for,
     line_baskets,
     line_separator,
@@ -45,7 +46,7 @@ from mintext.association.baskets import (
     space_separated_hint,
 )
 from mintext.cluster.executor import Executor
-from mintext.errors import InputError, UsageError
+from mintext.errors import InputError
 from mintext.io.pieces import DEFAULT_RANGE_BYTES, InputPiece, corpus_pieces, piece_blocks, raise_as_read_here
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus, DecodeStats
@@ -123,6 +124,7 @@ def read_baskets_on(
     module docstring); the same options, the same checks and errors. ``range_bytes``: the size of a byte range
     (default: the plain files cut into about two pieces a worker thread, between 1 and 64 MiB). ``progress``: a
     bar of the pieces read on the workers, on stderr."""
+    check_read_options(format, sep, tid, item)
     stats = stats if stats is not None else DecodeStats()
     options = {"format": format, "sep": sep, "tid": tid, "item": item, "encoding": encoding, "errors": errors,
                "skip_empty": skip_empty, "stats": stats}
@@ -131,8 +133,6 @@ def read_baskets_on(
         if "long" in formats or any(source.path is None for source in corpus.sources):
             baskets = read_baskets([s.path or "-" for s in corpus.sources], **options)
             return ClusterBaskets.shipped(executor, baskets, PIECES_PER_WORKER * executor.workers)
-        if tid is not None or item is not None:
-            raise UsageError("--tid and --item name the columns of --format long")
         seps = [line_separator(fmt, sep, source.path) for fmt, source in zip(formats, corpus.sources, strict=True)]
         range_bytes = range_bytes or _range_bytes(corpus, executor.workers)
         pieces = list(corpus_pieces(corpus, range_bytes))
