@@ -110,19 +110,13 @@ class Segmenter:
         costs = np.full((self.max_len, n), np.inf)
         costs[0] = self._char_cost[ids64]
         if self.max_len > 1:
-            position = self.base.log_position
-            first, middle, last = position["B"][ids64], position["M"][ids64], position["E"][ids64]
+            logs = self.base.position_logs(ids)
             remaining = run_remaining(ids)
-            spelled = self._spelling.log_norm - np.log(self._spelling.new_mass)  # Spelling's expression, in its order
             for length in range(2, self.max_len + 1):
                 start = np.flatnonzero(remaining >= length)
                 if start.size == 0:
                     break
-                # log P0 summed in BaseDistribution.log_p0's order, so costs match the word model exactly
-                log_p0 = self.base.log_length[length] + first[start] + last[start + length - 1]
-                for j in range(1, length - 1):
-                    log_p0 = log_p0 + middle[start + j]
-                value = spelled - log_p0
+                value = self._spelling.along(logs, length)[start]  # the word model's costs, bit for bit
                 codes = pack_at(ids64, start, length, self.bits)
                 rows = self._index.find(codes)
                 known = rows >= 0
