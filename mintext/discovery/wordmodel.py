@@ -294,12 +294,9 @@ class WordModel:
             self.refresh()
         return newly
 
-    def spelling_cost(self, ids: np.ndarray) -> np.ndarray:
-        """Cost of words (an ``(n, L)`` id matrix) that have no cached mass: spelled by P0 alone."""
-        return self._spelling(ids)
-
     def spelling(self) -> Spelling:
-        """:meth:`spelling_cost` as a small picklable object (for worker processes)."""
+        """The cost of words with no cached mass (spelled by P0 alone), as a small picklable object (for
+        worker processes)."""
         return self._spelling
 
     def live(self, order: int) -> np.ndarray:
