@@ -74,6 +74,11 @@ class Baskets:
     def __len__(self) -> int:
         return self.n_baskets
 
+    @property
+    def longest(self) -> int:
+        """The most items in one basket (0 without baskets)."""
+        return int(np.diff(self.indptr).max()) if self.n_baskets else 0
+
     def __repr__(self) -> str:
         return f"Baskets({self.n_baskets:,} baskets, {self.n_items:,} items, {len(self.indices):,} item occurrences)"
 
@@ -84,8 +89,7 @@ class Baskets:
     def space_separated_hint(self) -> str | None:
         """A hint when the baskets look like whitespace-separated items read as one item each: every basket
         has at most one item and every item name has a space or tab (``a b c`` read with ``--sep ,``)."""
-        longest = int(np.diff(self.indptr).max()) if len(self.indices) else 0
-        return space_separated_hint(self.items, longest)
+        return space_separated_hint(self.items, self.longest)
 
     def basket(self, b: int) -> list[str]:
         """The item names of basket ``b`` (in id order)."""

@@ -101,8 +101,7 @@ class ClusterBaskets:
         """``baskets`` read here, cut into ``parts`` partitions of about equal item occurrences, each shipped to
         and kept on a worker."""
         kept = executor.keep(partition_of, partitions(baskets, parts))
-        longest = int(np.diff(baskets.indptr).max()) if baskets.n_baskets else 0
-        return cls(baskets.items, baskets.n_baskets, kept, baskets.item_counts(), longest)
+        return cls(baskets.items, baskets.n_baskets, kept, baskets.item_counts(), baskets.longest)
 
 
 def read_baskets_on(
@@ -230,8 +229,7 @@ def read_basket_piece(
         baskets, empty = line_baskets(blocks, sep, piece.name, skip_empty=skip_empty)
     except _Quoted:
         return Baskets([], np.zeros(1, np.int64), np.zeros(0, np.int32)), PieceSummary([], quoted=True)
-    longest = int(np.diff(baskets.indptr).max()) if baskets.n_baskets else 0
-    return baskets, PieceSummary(baskets.items, baskets.n_baskets, empty, longest, stats.replaced)
+    return baskets, PieceSummary(baskets.items, baskets.n_baskets, empty, baskets.longest, stats.replaced)
 
 
 def _unquoted(blocks: Iterable[str]) -> Iterator[str]:
