@@ -392,6 +392,8 @@ def report(rows, tools, results, timeout: float) -> None:
                 value = ratio(results[(name, peer)], ours, clock, timeout)
                 cells.append(show_ratio(value))
                 if value is None:
+                    if not results[(name, peer)].get("timeout"):
+                        misses.append(f"{name} @{support} ({clock_name}): not measured against {peer} (a run failed)")
                     continue
                 if peer.startswith("pyfim") and value[0] < 1 / TARGET_PYFIM_RATIO:
                     misses.append(f"{name} @{support} ({clock_name}): {1 / value[0]:.1f}x slower than {peer}")
@@ -475,7 +477,9 @@ def large_report(shared: Path, timeout: float, repeat: int, wanted: set[str] = f
                 value = ratio(best_peer, ours, "seconds", timeout) if best_peer else None
                 cpu = ratio(best_peer, ours, "cpu", timeout) if best_peer else None
                 row = f"{name.split('.')[0]}{f' x{times}' if times > 1 else ''} @{support}"
-                if value is not None and value[0] < 1:
+                if value is None:
+                    misses.append(f"{row} {kind}: not measured (no pyfim run finished)")
+                elif value[0] < 1:
                     misses.append(f"{row} {kind}: {1 / value[0]:.2f}x slower than pyfim")
                 counts = {t: results[t].get("itemsets") for t in tools}
                 agree = "" if len({c for c in counts.values() if c is not None}) == 1 else f" counts {counts}"
