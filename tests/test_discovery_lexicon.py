@@ -117,6 +117,18 @@ def test_sort_lexicon_by_frequency_then_word():
     assert sort_lexicon(table)["word"].tolist() == ["c", "a", "中", "b"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ab中\U00020000\0", min_size=1, max_size=4),
+                          st.sampled_from([0.0, 1.0, 2.5, 7.0, 1e12])), unique_by=lambda row: row[0], max_size=40))
+def test_sort_lexicon_is_pythons_sort_by_frequency_then_word(rows):
+    """The oracle: sorted() on (-freq, word); words are distinct, as in a lexicon (NUL, astral characters, ties)."""
+    table = pd.DataFrame({"word": [w for w, _ in rows], "freq": [f for _, f in rows]})
+    expected = sorted(rows, key=lambda row: (-row[1], row[0]))
+    got = sort_lexicon(table)
+    assert list(zip(got["word"], got["freq"], strict=True)) == expected
+    assert got.index.tolist() == list(range(len(rows)))
+
+
 def test_unknown_format_is_a_usage_error():
     with pytest.raises(UsageError, match="tsv, jieba"):
         written(SAMPLE, "csv")

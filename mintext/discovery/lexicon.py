@@ -56,8 +56,12 @@ MAX_FREQ = 1e12
 
 def sort_lexicon(table: pd.DataFrame) -> pd.DataFrame:
     """Rows by frequency (highest first), then by word (code point order); a fresh index."""
-    keys = list(zip((-table["freq"]).tolist(), table["word"].tolist(), strict=True))
-    order = sorted(range(len(keys)), key=keys.__getitem__)
+    words = table["word"].tolist()
+    if any("\0" in word for word in words):  # NumPy strings drop trailing NULs: compare such words in Python
+        keys = list(zip((-table["freq"]).tolist(), words, strict=True))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+    else:
+        order = np.lexsort((np.array(words, dtype=str), -table["freq"].to_numpy(dtype=np.float64)))
     return table.iloc[order].reset_index(drop=True)
 
 
