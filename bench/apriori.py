@@ -6,7 +6,11 @@
 Each (tool, data set) runs in a fresh interpreter that imports its libraries,
 then times the work from the file name to the tool's result (reading
 included: every tool parses the file itself) and reports its own peak RSS
-(``ru_maxrss``), so tools do not pollute each other's numbers.
+(``ru_maxrss``), so tools do not pollute each other's numbers. Every tool's
+interpreter starts with the C allocator's thresholds that the ``mintext``
+command sets for itself (:mod:`mintext.io.allocator`, through glibc's
+``MALLOC_*_`` variables): the peers run under the same settings (pyfim's times
+do not move with them; mintext's small dense rows take a quarter less).
 
 Runs are interleaved, so that a burst of load on a shared machine hits
 mintext and its peers alike: a data set is measured in ``--repeat`` rounds,
@@ -43,6 +47,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import REPO, find_shared, table
+from mintext.io.allocator import ENVIRONMENT
+
+CHILD_ENV = {**os.environ, **ENVIRONMENT}  # every child: the allocator settings of the mintext command
 
 ROWS = [  # (data set, min support, frequent itemsets per ../shared/baskets/README.md)
     ("retail.dat", 0.0005, 19_242),
@@ -195,7 +202,8 @@ def run_child(tool: str, path: str, support: float, timeout: float) -> dict:
     """One run in a fresh interpreter; {"timeout": True} when it exceeds ``timeout`` seconds."""
     command = [sys.executable, "-m", "bench.apriori", "--child", tool, path, repr(support)]
     try:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+                              env=CHILD_ENV)
     except subprocess.TimeoutExpired:
         return {"timeout": True}
     if done.returncode != 0:
@@ -605,7 +613,8 @@ def _limited_run(command: list[str], address_space: int) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=cap,
+                               env=CHILD_ENV)
     err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.stderr.close()

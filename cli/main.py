@@ -18,6 +18,7 @@ import click
 
 from mintext import __version__
 from mintext.errors import MintextError, one_line
+from mintext.io.allocator import keep_freed_memory
 from mintext.io.stopping import (
     BROKEN_PIPE_STATUS,
     Stopped,
@@ -162,10 +163,12 @@ def main(argv: list[str] | None = None) -> None:
     SIGINT, SIGTERM and SIGHUP stop the run through an exception (exit status
     130, 143, 129) so that temporary and half-written files are removed on the
     way out; a closed pipe exits 141; a standard descriptor closed at start is
-    held on /dev/null (see :mod:`mintext.io.stopping`).
+    held on /dev/null (see :mod:`mintext.io.stopping`). The C allocator keeps
+    freed memory for the next arrays (:mod:`mintext.io.allocator`).
     """
     install_stop_handlers()
     guard_standard_streams()
+    keep_freed_memory()
     try:
         cli.main(args=argv, prog_name="mintext")
     finally:
