@@ -197,3 +197,52 @@ def test_unbalanced_quote_is_read_to_the_end(tmp_path, block_bytes):
     path.write_text('a,"b\nc,d\n')  # the quote never closes: one field 'b\nc,d\n' to the end, as csv reads it
     expected = [frozenset(i.strip() for i in row if i.strip()) for row in csv.reader(io.StringIO('a,"b\nc,d\n'))]
     assert as_sets(read_baskets(str(path))) == expected
+
+
+def numbers_oracle(chunk: str, sep: str | None) -> list[int] | None:
+    """What _parse_numbers must give, by plain string work: the numbers and -1 at each newline, in text order,
+    or None when the chunk holds anything but digits and its separators, a leading zero, or a number past the
+    interner's table."""
+    allowed = set("0123456789\n") | (set(" \t") if sep is None else {sep})
+    if any(c not in allowed for c in chunk):
+        return None
+    found: list[int] = []
+    token = ""
+    for c in chunk + " ":
+        if c.isdigit():
+            token += c
+            continue
+        if token:
+            if len(token) > 1 and token[0] == "0" or int(token) >= baskets_module._NumberInterner.LIMIT:
+                return None
+            found.append(int(token))
+            token = ""
+        if c == "\n":
+            found.append(-1)
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([None, ",", ";", "\t"]),
+       st.lists(st.one_of(st.integers(0, 5_000_000).map(str), st.sampled_from(["0", "00", "07", "4194303", "4194304",
+                                                                             "99999999", "\n", " ", "\t", ",", ";",
+                                                                             "\r", "x", "é", "-3"])), max_size=30))
+def test_numeric_chunks_parse_as_the_plain_oracle(sep, parts):
+    """None (not a chunk of numbers: the tokens path reads it) wherever the oracle says so; elsewhere the
+    oracle's numbers, or None for a chunk of separators alone (np.fromstring reads " " as [0]; the tokens path
+    reads it the same)."""
+    chunk = "".join(parts)
+    got = baskets_module._parse_numbers(chunk, sep)
+    expected = numbers_oracle(chunk, sep)
+    if expected is None or got is None:
+        assert got is None and (expected is None or not any(map(str.isdigit, chunk)))
+    else:
+        assert got.tolist() == expected
+
+
+def test_a_chunk_of_numbers_by_hand():
+    assert baskets_module._parse_numbers("12 3\n\n0 7\t45", None).tolist() == [12, 3, -1, -1, 0, 7, 45]
+    assert baskets_module._parse_numbers("1,22,\n333", ",").tolist() == [1, 22, -1, 333]
+    assert baskets_module._parse_numbers("1 2", ",") is None  # a space is not a comma file's separator
+    assert baskets_module._parse_numbers("1,02", ",") is None
+    assert baskets_module._parse_numbers("", None).tolist() == []
