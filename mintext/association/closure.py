@@ -303,6 +303,9 @@ class _Closures:
         pool_size = np.bincount(at[pooled], minlength=n)
         pool_start = np.cumsum(pool_size) - pool_size
         chosen = np.flatnonzero(frequent & ~before_c)  # R's candidates
+        if self.maximal:
+            chosen = chosen[~self._settled(chunk, at_c[chosen], counts[chosen], item[pooled], low[pooled], pool_start,
+                                           pool_size)]
         child_words = words[chosen]
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
@@ -320,6 +323,32 @@ class _Closures:
         pool = pooled[take]
         return _Chunk(members[parents], item_c[chosen], child_words, counts[chosen], chunk.counts[parents],
                       chunk.universe[parents], offsets, item[pool], low[pool], high[pool])
+
+    def _settled(
+        self, chunk: _Chunk, owners: np.ndarray, counts: np.ndarray, pool_item: np.ndarray, pool_low: np.ndarray,
+        pool_start: np.ndarray, pool_size: np.ndarray,
+    ) -> np.ndarray:
+        """For maximal itemsets, before any look-ahead is counted: which of R's candidates R + k (``owners``: R's
+        row, ``counts``: theirs, candidate by candidate) belong to an R settled by bounds alone, none of whose
+        subtree can be maximal. R + tail (the items k) is in at least ``least = count(R) - sum(count(R) - count(R
+        + k))`` baskets; when that reaches the threshold and, for some pool item i ranked before R's core, ``least
+        + low(R + i) - count(R)`` does too, R + tail + i is frequent: everything below R lies within R + tail,
+        which is not maximal (the look-ahead would count both and report nothing)."""
+        if not len(owners):
+            return np.zeros(0, bool)
+        firsts = np.r_[True, owners[1:] != owners[:-1]]
+        starts = np.flatnonzero(firsts)
+        group = np.cumsum(firsts) - 1  # each candidate's R, numbered
+        nodes = owners[starts]
+        count_r = chunk.counts[nodes]
+        least = count_r - np.add.reduceat(count_r[group] - counts, starts)
+        whole = np.flatnonzero(least >= self.threshold)
+        offsets, take = _segments(pool_start[nodes[whole]], pool_size[nodes[whole]])
+        at = np.repeat(whole, np.diff(offsets))
+        frequent = least[at] + pool_low[take] - count_r[at] >= self.threshold
+        blocked = np.zeros(len(nodes), bool)
+        blocked[at[frequent & (pool_item[take] < chunk.core[nodes[at]])]] = True
+        return blocked[group]
 
     def _look_ahead(
         self, chunk: _Chunk, members: np.ndarray, pool_item: np.ndarray, pool_start: np.ndarray,
