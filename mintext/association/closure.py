@@ -29,13 +29,18 @@ similar counts stacked so that their candidates are worked together), for
 the items frequent with j only (its pool, from exact pair counts).
 
 Maximal itemsets are the closed R with an empty pool (no frequent item
-can be added). With them, two prunings that cannot lose one:
+can be added). With them, three prunings that cannot lose one:
 
 - *look-ahead* (as in MAFIA): if R plus all its pool items ranked after
   its core (its *tail*) is frequent, everything below R lies within that
   set, so R's subtree is skipped, and the set is reported when no item
   ranked before the core is frequent with it (then nothing can be added to
   it: it is maximal);
+- *settled by bounds* (before a candidate Q + j is counted): everything
+  below it lies within Q + j plus Q's pool items ranked after j; when Q's
+  count bounds prove that set frequent together with one more pool item
+  (ranked before j), nothing below Q + j is maximal, and it is dropped
+  uncounted (see ``_Closures._settled``);
 - results are made unique (a set found by look-ahead may also be reached
   from another node).
 
@@ -150,6 +155,15 @@ class _Chunk:
         first, last = int(self.offsets[start]), int(self.offsets[end])
         return _Chunk(*(getattr(self, name)[start:end] for name in _Chunk.ROWS), self.offsets[start:end + 1] - first,
                       *(getattr(self, name)[first:last] for name in _Chunk.POOL))
+
+    def only(self, keep: np.ndarray) -> _Chunk:
+        """The candidates flagged in ``keep``."""
+        if keep.all():
+            return self
+        rows = np.flatnonzero(keep)
+        offsets, take = _segments(self.offsets[rows], np.diff(self.offsets)[rows])
+        return _Chunk(*(getattr(self, name)[rows] for name in _Chunk.ROWS), offsets,
+                      *(getattr(self, name)[take] for name in _Chunk.POOL))
 
     @staticmethod
     def joined(chunks: list[_Chunk]) -> _Chunk:
@@ -274,6 +288,8 @@ class _Closures:
         other pair is counted (``popcount(tids & bits(k))``), the items ranked
         after j always: they make R's candidates and their tid bitsets.
         """
+        if self.maximal:
+            chunk = chunk.only(~self._settled(chunk))
         n = len(chunk)
         rows = np.arange(n)
         at = np.repeat(rows, np.diff(chunk.offsets))
@@ -303,9 +319,6 @@ class _Closures:
         pool_size = np.bincount(at[pooled], minlength=n)
         pool_start = np.cumsum(pool_size) - pool_size
         chosen = np.flatnonzero(frequent & ~before_c)  # R's candidates
-        if self.maximal:
-            chosen = chosen[~self._settled(chunk, at_c[chosen], counts[chosen], item[pooled], low[pooled], pool_start,
-                                           pool_size)]
         child_words = words[chosen]
         if not self.maximal:
             self._found(members[kept], chunk.counts[kept])
@@ -324,31 +337,22 @@ class _Closures:
         return _Chunk(members[parents], item_c[chosen], child_words, counts[chosen], chunk.counts[parents],
                       chunk.universe[parents], offsets, item[pool], low[pool], high[pool])
 
-    def _settled(
-        self, chunk: _Chunk, owners: np.ndarray, counts: np.ndarray, pool_item: np.ndarray, pool_low: np.ndarray,
-        pool_start: np.ndarray, pool_size: np.ndarray,
-    ) -> np.ndarray:
-        """For maximal itemsets, before any look-ahead is counted: which of R's candidates R + k (``owners``: R's
-        row, ``counts``: theirs, candidate by candidate) belong to an R settled by bounds alone, none of whose
-        subtree can be maximal. R + tail (the items k) is in at least ``least = count(R) - sum(count(R) - count(R
-        + k))`` baskets; when that reaches the threshold and, for some pool item i ranked before R's core, ``least
-        + low(R + i) - count(R)`` does too, R + tail + i is frequent: everything below R lies within R + tail,
-        which is not maximal (the look-ahead would count both and report nothing)."""
-        if not len(owners):
-            return np.zeros(0, bool)
-        firsts = np.r_[True, owners[1:] != owners[:-1]]
-        starts = np.flatnonzero(firsts)
-        group = np.cumsum(firsts) - 1  # each candidate's R, numbered
-        nodes = owners[starts]
-        count_r = chunk.counts[nodes]
-        least = count_r - np.add.reduceat(count_r[group] - counts, starts)
-        whole = np.flatnonzero(least >= self.threshold)
-        offsets, take = _segments(pool_start[nodes[whole]], pool_size[nodes[whole]])
-        at = np.repeat(whole, np.diff(offsets))
-        frequent = least[at] + pool_low[take] - count_r[at] >= self.threshold
-        blocked = np.zeros(len(nodes), bool)
-        blocked[at[frequent & (pool_item[take] < chunk.core[nodes[at]])]] = True
-        return blocked[group]
+    def _settled(self, chunk: _Chunk) -> np.ndarray:
+        """For maximal itemsets, before the candidates ``Q + j`` of ``chunk`` are counted: which of them are
+        settled by Q's bounds alone. Everything below ``Q + j`` lies within ``U = Q + j + T`` (T: Q's pool items
+        ranked after j); U is in at least ``least = count(Q + j) - sum over T of (count(Q) - low(Q + k))``
+        baskets, and ``U + i``, for a pool item i ranked before j, in at least ``least + low(Q + i) - count(Q)``.
+        When that reaches the threshold (then so does ``least``), nothing below ``Q + j`` is maximal: it lies
+        in U, and U + i is frequent."""
+        at = np.repeat(np.arange(len(chunk)), np.diff(chunk.offsets))
+        after = chunk.item > chunk.core[at]
+        deficit = np.bincount(at[after], weights=(chunk.above[at] - chunk.low)[after], minlength=len(chunk))
+        least = chunk.counts - deficit.astype(np.int64)
+        before = chunk.item < chunk.core[at]
+        frequent = least[at] + chunk.low - chunk.above[at] >= self.threshold
+        settled = np.zeros(len(chunk), bool)
+        settled[at[before & frequent]] = True
+        return settled
 
     def _look_ahead(
         self, chunk: _Chunk, members: np.ndarray, pool_item: np.ndarray, pool_start: np.ndarray,
