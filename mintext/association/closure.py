@@ -156,15 +156,6 @@ class _Chunk:
         return _Chunk(*(getattr(self, name)[start:end] for name in _Chunk.ROWS), self.offsets[start:end + 1] - first,
                       *(getattr(self, name)[first:last] for name in _Chunk.POOL))
 
-    def only(self, keep: np.ndarray) -> _Chunk:
-        """The candidates flagged in ``keep``."""
-        if keep.all():
-            return self
-        rows = np.flatnonzero(keep)
-        offsets, take = _segments(self.offsets[rows], np.diff(self.offsets)[rows])
-        return _Chunk(*(getattr(self, name)[rows] for name in _Chunk.ROWS), offsets,
-                      *(getattr(self, name)[take] for name in _Chunk.POOL))
-
     @staticmethod
     def joined(chunks: list[_Chunk]) -> _Chunk:
         if len(chunks) == 1:
@@ -288,8 +279,6 @@ class _Closures:
         other pair is counted (``popcount(tids & bits(k))``), the items ranked
         after j always: they make R's candidates and their tid bitsets.
         """
-        if self.maximal:
-            chunk = chunk.only(~self._settled(chunk))
         n = len(chunk)
         rows = np.arange(n)
         at = np.repeat(rows, np.diff(chunk.offsets))
@@ -299,14 +288,15 @@ class _Closures:
         least = count_j - chunk.above[at] + low
         before = item < chunk.core[at]
         sure = before & (high < count_j) & (least >= self.threshold)
-        counted = np.flatnonzero(~sure)
+        settled = self._settled(chunk, at, before, least) if self.maximal else np.zeros(n, bool)
+        counted = np.flatnonzero(~sure & ~settled[at])
         at_c, item_c = at[counted], item[counted]
         words = np.repeat(chunk.tids, np.bincount(at_c, minlength=n), axis=0)
         np.bitwise_and(words, np.take(bits, chunk.universe[at_c] + item_c, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at_c) else np.zeros(0, np.int64)
         same = counts == count_j[counted]
         before_c = before[counted]
-        kept = np.ones(n, bool)
+        kept = ~settled
         kept[at_c[same & before_c]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
         self.masks.add(members, rows, chunk.core)
@@ -337,21 +327,19 @@ class _Closures:
         return _Chunk(members[parents], item_c[chosen], child_words, counts[chosen], chunk.counts[parents],
                       chunk.universe[parents], offsets, item[pool], low[pool], high[pool])
 
-    def _settled(self, chunk: _Chunk) -> np.ndarray:
-        """For maximal itemsets, before the candidates ``Q + j`` of ``chunk`` are counted: which of them are
-        settled by Q's bounds alone. Everything below ``Q + j`` lies within ``U = Q + j + T`` (T: Q's pool items
-        ranked after j); U is in at least ``least = count(Q + j) - sum over T of (count(Q) - low(Q + k))``
-        baskets, and ``U + i``, for a pool item i ranked before j, in at least ``least + low(Q + i) - count(Q)``.
-        When that reaches the threshold (then so does ``least``), nothing below ``Q + j`` is maximal: it lies
-        in U, and U + i is frequent."""
-        at = np.repeat(np.arange(len(chunk)), np.diff(chunk.offsets))
-        after = chunk.item > chunk.core[at]
-        deficit = np.bincount(at[after], weights=(chunk.above[at] - chunk.low)[after], minlength=len(chunk))
-        least = chunk.counts - deficit.astype(np.int64)
-        before = chunk.item < chunk.core[at]
-        frequent = least[at] + chunk.low - chunk.above[at] >= self.threshold
+    def _settled(self, chunk: _Chunk, at: np.ndarray, before: np.ndarray, least: np.ndarray) -> np.ndarray:
+        """For maximal itemsets, before the candidates ``Q + j`` of ``chunk`` are counted (``at``, ``before``,
+        ``least``: for each pair with a pool item k other than j, its candidate, whether k is ranked before j, and
+        the least count of ``Q + j + k``): which candidates are settled by Q's bounds alone. Everything below
+        ``Q + j`` lies within ``U = Q + j + T`` (T: the pool items ranked after j); U is in at least ``count(Q +
+        j) - sum over T of (count(Q + j) - least)`` baskets, and ``U + i``, for a pool item i ranked before j,
+        in at least that plus ``least(i) - count(Q + j)``. When that reaches the threshold (then so does U's),
+        nothing below ``Q + j`` is maximal: it lies in U, and U + i is frequent."""
+        count_j = chunk.counts[at]
+        lacking = np.bincount(at, weights=np.where(before, 0, count_j - least), minlength=len(chunk))
+        least_u = chunk.counts - lacking.astype(np.int64)
         settled = np.zeros(len(chunk), bool)
-        settled[at[before & frequent]] = True
+        settled[at[before & (least_u[at] + least - count_j >= self.threshold)]] = True
         return settled
 
     def _look_ahead(
