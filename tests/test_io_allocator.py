@@ -64,7 +64,7 @@ def test_with_it_a_large_array_comes_from_the_heap_and_a_second_call_changes_not
 
 
 @needs_glibc
-@pytest.mark.parametrize("env", [{"MALLOC_MMAP_THRESHOLD_": "131072"}, {"MALLOC_TRIM_THRESHOLD_": "0"},
+@pytest.mark.parametrize("env", [{"MALLOC_MMAP_THRESHOLD_": "131072"}, {"MALLOC_TRIM_THRESHOLD_": "0"}, {"MALLOC_TOP_PAD_": "0"},
                                  {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"}])
 def test_settings_of_the_environment_are_left_alone(env):
     assert probe("apply", **env) == {"applied": False, "mapped": True, "again": None}

@@ -8,14 +8,17 @@ drops arrays of a few MiB in a loop (the candidates of the apriori miners, the
 chunks of discovery's passes) then pays a page fault for every 4 KiB page of
 every such array, each time: about a quarter of a small apriori run.
 
-:func:`keep_freed_memory` sets both thresholds once (:data:`MMAP_THRESHOLD`,
-:data:`TRIM_THRESHOLD`): requests below 32 MiB come from the heap, and up to
-128 MiB of freed memory stays there for the next ones. The price is a process
-that can hold up to that much freed memory more than it uses. The ``mintext``
+:func:`keep_freed_memory` sets both thresholds and the heap's growth step once
+(:data:`MMAP_THRESHOLD`, :data:`TRIM_THRESHOLD`, :data:`TOP_PAD`): requests
+below 32 MiB come from the heap, freed memory stays there for the next ones,
+and the heap grows in steps of 256 MiB of address space (pages are only
+resident once touched). The peak of memory in use does not change (freed
+memory is reused, not added to); the process keeps its peak resident until it
+ends, instead of shrinking after it. The ``mintext``
 command calls it at start; a script or notebook can call it too. It does
 nothing on a C library other than glibc, or when the process was started with
-its own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or
-``GLIBC_TUNABLES``).
+its own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
+``MALLOC_TOP_PAD_`` or ``GLIBC_TUNABLES``).
 """
 
 from __future__ import annotations
@@ -25,17 +28,20 @@ import os
 import sys
 
 MMAP_THRESHOLD = 32 << 20  # bytes: requests below this come from the heap (glibc's largest allowed value)
-TRIM_THRESHOLD = 128 << 20  # bytes of free heap top kept before any is returned to the system
-ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
+TRIM_THRESHOLD = 2**31 - 1  # bytes of free heap top kept before any is returned: the most an int holds, all
+TOP_PAD = 256 << 20  # bytes more the heap grows by each time it grows (address space until touched)
+ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+               "MALLOC_TOP_PAD_": str(TOP_PAD)}
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameters (malloc.h)
+_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 
 _applied = False
 
 
 def keep_freed_memory() -> bool:
-    """Set glibc's mmap and trim thresholds (see the module docstring) for this process, once.
+    """Set glibc's mmap and trim thresholds and top pad (see the module docstring) for this process, once.
 
     Returns whether the thresholds are in force: set by this call or an
     earlier one; False where the C library is not glibc or the process's
@@ -51,7 +57,9 @@ def keep_freed_memory() -> bool:
         libc.gnu_get_libc_version  # noqa: B018 (glibc only: musl and others have no such function)
     except (OSError, AttributeError):
         return False
-    _applied = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) & bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    settings = ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_TOP_PAD, TOP_PAD))
+    _applied = all([libc.mallopt(parameter, value) == 1 for parameter, value in settings])
     return _applied
 
 
