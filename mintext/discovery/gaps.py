@@ -186,7 +186,8 @@ class GapScorer:
         """The real and imaginary parts of ``packed[name]`` at ``rows`` (float64, int8): the parts of a
         complex sum add separately, so summing them apart gives the very same values, with lighter gathers."""
         real, imag = self._parts[name]
-        return real.take(rows), imag.take(rows)
+        # row -1 reads the trailing 0; "wrap" does that as the default mode does, without its bounds check
+        return np.take(real, rows, mode="wrap"), np.take(imag, rows, mode="wrap")
 
     @cached_property
     def _parts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -88,7 +88,7 @@ def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, w
         beyond = offsets[:, None] >= lengths[None, :]
         lattice = np.empty((max_len, width, count))
         for length in range(max_len):
-            np.take(costs[length], positions, out=lattice[length])
+            np.take(costs[length], positions, out=lattice[length], mode="clip")  # in range: clipped above
             lattice[length][beyond] = np.inf
     best = np.zeros((width + 1, count))
     back = np.ones((width + 1, count), dtype=np.int8)

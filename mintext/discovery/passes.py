@@ -63,8 +63,9 @@ def cost_matrix(
     logs = None
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
-        # rows -1 and -2 read the infs appended by with_sentinels
-        np.take(row_costs[length], rows, out=costs[length - 1])
+        # rows -1 and -2 read the infs appended by with_sentinels ("wrap": numpy buffers a take into out
+        # in its default mode, which checks bounds; wrap reads negative rows from the end just the same)
+        np.take(row_costs[length], rows, out=costs[length - 1], mode="wrap")
         if spelling is None:
             continue
         spelled = rows == SPELLED
