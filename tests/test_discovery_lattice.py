@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.discovery.lattice import Runs, best_segmentation, word_spans
+from mintext.discovery.lattice import Runs, best_segmentation, best_word_lengths, length_spans, word_spans
 
 CROSSING = -1000.0  # cost put on words that leave their run: must never be chosen
 
@@ -179,6 +179,24 @@ def test_ties_go_to_the_shortest_last_word_from_the_end_backwards(case):
         chosen = min((p for p in paths if path_cost(costs, start, p) == best), key=lambda p: p[::-1])
         expected[np.cumsum([start] + chosen[:-1])] = True
     assert word_starts.tolist() == expected.tolist()
+
+
+@given(lattices(integer_costs=True))
+@settings(max_examples=60, deadline=None)
+def test_best_word_lengths_are_the_words_of_the_best_segmentation(case):
+    # at each word start the length of that word (ends at the next start or piece end: the oracle
+    # words_of), 0 elsewhere; the same total; ties included (integer costs)
+    ids, costs, max_run = case
+    runs = Runs.of(ids, max_run)
+    word_starts, total = best_segmentation(costs, runs)
+    word_lengths, same_total = best_word_lengths(costs, runs)
+    assert word_lengths.dtype == np.int8 and same_total == total
+    expected = np.zeros(ids.size, dtype=np.int64)
+    for start, length in words_of(word_starts, ids, max_run):
+        expected[start] = length
+    assert word_lengths.tolist() == expected.tolist()
+    starts, lengths = length_spans(word_lengths)
+    assert list(zip(starts.tolist(), lengths.tolist(), strict=True)) == words_of(word_starts, ids, max_run)
 
 
 def test_best_segmentation_hand_worked():
