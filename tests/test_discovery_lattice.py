@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.discovery.lattice import Runs, best_segmentation, best_word_lengths, length_spans, word_spans
+from mintext.discovery.lattice import (
+    Runs,
+    best_segmentation,
+    best_word_lengths,
+    length_spans,
+    sorted_by_length,
+    word_spans,
+)
+from mintext.io.chars import MAX_RUN
 
 CROSSING = -1000.0  # cost put on words that leave their run: must never be chosen
 
@@ -266,6 +274,32 @@ def test_best_segmentation_of_runs_longer_than_MAX_RUN():
     word_starts, total = best_segmentation(costs, Runs.of(ids, 2000))
     assert total == 550.0
     assert word_starts[0] and word_starts.sum() >= 550
+
+
+# --------------------------------------------------------------------------- sorted_by_length
+
+
+def python_sorted_by_length(ids: np.ndarray, max_run: int = MAX_RUN) -> list[int]:
+    """The (cut) runs in a stable order of their lengths, a 0 after each (oracle)."""
+    pieces = sorted(python_runs(ids.tolist(), max_run), key=lambda piece: piece[1])
+    return [v for start, length in pieces for v in [*ids[start : start + length].tolist(), 0]]
+
+
+@given(chunks(max_piece=12))
+@settings(max_examples=100, deadline=None)
+def test_sorted_by_length_matches_python(ids):
+    out = sorted_by_length(ids)
+    assert out.dtype == ids.dtype
+    assert out.tolist() == python_sorted_by_length(ids)
+
+
+def test_sorted_by_length_cuts_long_runs_into_pieces_each_followed_by_a_0():
+    # a run of 2 * MAX_RUN + 5 (no separator at the end): pieces MAX_RUN, MAX_RUN, 5; the 5 goes first
+    rng = np.random.default_rng(1)
+    ids = np.concatenate([[7, 8, 0], rng.integers(1, 99, 2 * MAX_RUN + 5)]).astype(np.uint32)
+    out = sorted_by_length(ids)
+    assert out.tolist() == python_sorted_by_length(ids)
+    assert out.size == ids.size - 1 + 4 and (out == 0).sum() == 4
 
 
 # --------------------------------------------------------------------------- word_spans

@@ -164,11 +164,17 @@ def sorted_by_length(ids: np.ndarray) -> np.ndarray:
     runs = Runs.of(ids)
     if len(runs) == 0:
         return np.zeros(0, dtype=ids.dtype)
-    order = np.argsort(runs.lengths, kind="stable")
+    # lengths are at most MAX_RUN: as int16, numpy's stable sort is a radix sort
+    order = np.argsort(runs.lengths.astype(np.int16), kind="stable")
     lengths = runs.lengths[order]
-    out = np.zeros(int(lengths.sum()) + lengths.size, dtype=ids.dtype)
-    first = np.cumsum(lengths + 1) - (lengths + 1)
-    out[concatenated_ranges(first, lengths)] = ids[concatenated_ranges(runs.starts[order], lengths)]
+    first = np.cumsum(lengths + 1) - (lengths + 1)  # where each run goes
+    # one gather: position first[k] + j reads starts[order[k]] + j, for j up to the run's length; the
+    # slot after the run reads whatever follows it (the next run's piece, or past the end: clipped)
+    # and is then set to the separator
+    source = np.repeat(runs.starts[order] - first, lengths + 1)
+    source += np.arange(source.size)
+    out = np.take(ids, source, mode="clip")
+    out[first + lengths] = 0
     return out
 
 
