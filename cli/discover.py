@@ -82,8 +82,10 @@ def discover(
     from mintext.discovery.lexicon import header_line, write_lexicon
     from mintext.discovery.pipeline import discover as run
     from mintext.errors import shown_name
+    from mintext.io.allocator import keep_freed_memory
     from mintext.io.atomic import atomic_output, check_outputs
 
+    keep_freed_memory()  # the passes make and drop large arrays: reuse their memory (see the module)
     if output == "-" and segment_to == "-":
         raise click.UsageError("the lexicon and the segmented corpus cannot both go to stdout; give -o FILE or --segment FILE")
     check_outputs({"-o": output, "--segment": segment_to, "--gaps": gaps_to}, inputs)
