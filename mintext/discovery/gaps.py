@@ -259,11 +259,12 @@ class GapEvidence:
     def add_word_costs(self, costs: np.ndarray, gaps: np.ndarray) -> None:
         """Add, in place, ``weight`` times the sum of the gaps inside each word to ``costs[L - 1, i]``."""
         max_len, n = costs.shape
-        inside = np.zeros(n)
+        inside, weighted = np.zeros(n), np.empty(n)
         for length in range(2, max_len + 1):
             # gaps i .. i + length - 2 lie inside the word (length, i)
-            inside[: n - length + 1] += gaps[length - 2 : n - 1]
-            costs[length - 1, : n - length + 1] += self.weight * inside[: n - length + 1]
+            end = n - length + 1
+            inside[:end] += gaps[length - 2 : n - 1]
+            costs[length - 1, :end] += np.multiply(inside[:end], self.weight, out=weighted[:end])
 
 
 # --------------------------------------------------------------------------- the gap table of a lexicon
