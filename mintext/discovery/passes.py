@@ -131,7 +131,7 @@ class LongWordRows:
 
     def rows(self, ids: np.ndarray, rows2: np.ndarray, remaining: np.ndarray, order: int) -> np.ndarray:
         index, live, starts = self.index[order]
-        rows = np.where(remaining >= order, SPELLED, -1).astype(np.int32)
+        rows = np.where(remaining >= order, np.int32(SPELLED), np.int32(-1))  # int32 straight away
         candidate = np.flatnonzero((remaining >= order) & starts[rows2])
         if candidate.size:
             codes = pack_at(ids, candidate, order, self.bits)
