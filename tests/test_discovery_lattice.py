@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.discovery.lattice import Runs, best_segmentation, word_spans
+from mintext.discovery.lattice import (
+    Runs,
+    best_segmentation,
+    best_word_lengths,
+    length_spans,
+    sorted_by_length,
+    word_spans,
+)
+from mintext.io.chars import MAX_RUN
 
 CROSSING = -1000.0  # cost put on words that leave their run: must never be chosen
 
@@ -181,6 +189,24 @@ def test_ties_go_to_the_shortest_last_word_from_the_end_backwards(case):
     assert word_starts.tolist() == expected.tolist()
 
 
+@given(lattices(integer_costs=True))
+@settings(max_examples=60, deadline=None)
+def test_best_word_lengths_are_the_words_of_the_best_segmentation(case):
+    # at each word start the length of that word (ends at the next start or piece end: the oracle
+    # words_of), 0 elsewhere; the same total; ties included (integer costs)
+    ids, costs, max_run = case
+    runs = Runs.of(ids, max_run)
+    word_starts, total = best_segmentation(costs, runs)
+    word_lengths, same_total = best_word_lengths(costs, runs)
+    assert word_lengths.dtype == np.int8 and same_total == total
+    expected = np.zeros(ids.size, dtype=np.int64)
+    for start, length in words_of(word_starts, ids, max_run):
+        expected[start] = length
+    assert word_lengths.tolist() == expected.tolist()
+    starts, lengths = length_spans(word_lengths)
+    assert list(zip(starts.tolist(), lengths.tolist(), strict=True)) == words_of(word_starts, ids, max_run)
+
+
 def test_best_segmentation_hand_worked():
     # one run "abc" (ids 1 2 3), K = 3
     # singles cost 1 each (3); "ab" 1.5 + "c" 1 = 2.5; "a" 1 + "bc" 1.2 = 2.2; "abc" 2.5
@@ -248,6 +274,32 @@ def test_best_segmentation_of_runs_longer_than_MAX_RUN():
     word_starts, total = best_segmentation(costs, Runs.of(ids, 2000))
     assert total == 550.0
     assert word_starts[0] and word_starts.sum() >= 550
+
+
+# --------------------------------------------------------------------------- sorted_by_length
+
+
+def python_sorted_by_length(ids: np.ndarray, max_run: int = MAX_RUN) -> list[int]:
+    """The (cut) runs in a stable order of their lengths, a 0 after each (oracle)."""
+    pieces = sorted(python_runs(ids.tolist(), max_run), key=lambda piece: piece[1])
+    return [v for start, length in pieces for v in [*ids[start : start + length].tolist(), 0]]
+
+
+@given(chunks(max_piece=12))
+@settings(max_examples=100, deadline=None)
+def test_sorted_by_length_matches_python(ids):
+    out = sorted_by_length(ids)
+    assert out.dtype == ids.dtype
+    assert out.tolist() == python_sorted_by_length(ids)
+
+
+def test_sorted_by_length_cuts_long_runs_into_pieces_each_followed_by_a_0():
+    # a run of 2 * MAX_RUN + 5 (no separator at the end): pieces MAX_RUN, MAX_RUN, 5; the 5 goes first
+    rng = np.random.default_rng(1)
+    ids = np.concatenate([[7, 8, 0], rng.integers(1, 99, 2 * MAX_RUN + 5)]).astype(np.uint32)
+    out = sorted_by_length(ids)
+    assert out.tolist() == python_sorted_by_length(ids)
+    assert out.size == ids.size - 1 + 4 and (out == 0).sum() == 4
 
 
 # --------------------------------------------------------------------------- word_spans

@@ -331,3 +331,49 @@ def test_spelled_words_of_the_cost_matrix_cost_their_spelling_bit_for_bit(synthe
     assert np.isinf(without[2, spelled]).all()
     others = np.flatnonzero(chunk.rows.rows[3] != SPELLED)
     assert np.array_equal(costs[2, others], without[2, others])
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory):
+    raw, _ = make_corpus(12000, seed=3)
+    path = tmp_path_factory.mktemp("larger") / "corpus.txt"
+    path.write_text("\n".join(raw) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 5])
+def test_joined_sample_chunks_count_what_the_chunks_count_one_by_one(larger, jobs):
+    # the sample is joined into one chunk per job (at most one per chunk): the same runs, so the
+    # same counts as the chunks segmented apart; on a cluster the chunks stay apart (one per span)
+    from mintext.discovery.lattice import Runs, sorted_by_length
+    from mintext.discovery.options import DiscoveryOptions
+    from mintext.discovery.passes import prepare_chunk, segment_chunks
+    from mintext.discovery.pipeline import run_discovery, sample_chunks
+    from mintext.io.sources import Corpus
+    from mintext.ngrams.hanstream import HanStream
+
+    sample = 150_000
+    result = run_discovery(Corpus([str(larger)]), DiscoveryOptions(rounds=1, sample=sample), count_all=False)
+    with HanStream(Corpus([str(larger)])) as han:
+        apart = list(han.chunks(limit=sample))
+        joined = sample_chunks(han, sample, jobs, None)
+        on_cluster = sample_chunks(han, sample, jobs, executor=object())
+    assert len(apart) == 3 and len(joined) == min(jobs, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(on_cluster, apart, strict=True))
+
+    def runs_of(chunks):
+        return sorted(tuple(c[s : s + n].tolist()) for c in chunks for s, n in zip(Runs.of(c).starts, Runs.of(c).lengths, strict=True))
+
+    assert runs_of(joined) == runs_of(apart)
+    costs, spelling = result.model.costs, result.model.spelling()
+
+    def counts(chunks):
+        prepared = [prepare_chunk(result.stats.position_rows(sorted_by_length(c), 3), result.evidence) for c in chunks]
+        return segment_chunks(prepared, costs, result.stats, result.evidence, spelling)
+
+    expected, expected_unlisted = counts(apart)
+    got, got_unlisted = counts(joined)
+    for order in expected:
+        np.testing.assert_array_equal(got[order], expected[order])
+        for a, b in zip(got_unlisted[order], expected_unlisted[order], strict=True):
+            np.testing.assert_array_equal(a, b)

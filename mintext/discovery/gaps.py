@@ -186,7 +186,8 @@ class GapScorer:
         """The real and imaginary parts of ``packed[name]`` at ``rows`` (float64, int8): the parts of a
         complex sum add separately, so summing them apart gives the very same values, with lighter gathers."""
         real, imag = self._parts[name]
-        return real.take(rows), imag.take(rows)
+        # row -1 reads the trailing 0; "wrap" does that as the default mode does, without its bounds check
+        return np.take(real, rows, mode="wrap"), np.take(imag, rows, mode="wrap")
 
     @cached_property
     def _parts(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -258,11 +259,12 @@ class GapEvidence:
     def add_word_costs(self, costs: np.ndarray, gaps: np.ndarray) -> None:
         """Add, in place, ``weight`` times the sum of the gaps inside each word to ``costs[L - 1, i]``."""
         max_len, n = costs.shape
-        inside = np.zeros(n)
+        inside, weighted = np.zeros(n), np.empty(n)
         for length in range(2, max_len + 1):
             # gaps i .. i + length - 2 lie inside the word (length, i)
-            inside[: n - length + 1] += gaps[length - 2 : n - 1]
-            costs[length - 1, : n - length + 1] += self.weight * inside[: n - length + 1]
+            end = n - length + 1
+            inside[:end] += gaps[length - 2 : n - 1]
+            costs[length - 1, :end] += np.multiply(inside[:end], self.weight, out=weighted[:end])
 
 
 # --------------------------------------------------------------------------- the gap table of a lexicon

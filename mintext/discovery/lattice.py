@@ -62,10 +62,18 @@ def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]
     costs). Among paths of equal cost, the one whose last word is shortest wins,
     from the end of the run backwards.
     """
+    word_lengths, total = best_word_lengths(costs, runs)
+    return word_lengths > 0, total
+
+
+def best_word_lengths(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]:
+    """:func:`best_segmentation` with the words' lengths: ``(word_lengths, total)``, ``word_lengths`` an
+    ``int8`` array of length ``n`` holding at the first character of every word on the best paths the
+    word's length, 0 elsewhere (what :func:`word_spans` would find from the word starts)."""
     n = costs.shape[1]
-    word_starts = np.zeros(n, dtype=bool)
+    word_lengths = np.zeros(n, dtype=np.int8)
     if len(runs) == 0:
-        return word_starts, 0.0
+        return word_lengths, 0.0
     bucket = np.searchsorted(_BUCKET_EDGES, runs.lengths, side="left")
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(_BUCKET_EDGES.size + 1))
@@ -73,11 +81,11 @@ def best_segmentation(costs: np.ndarray, runs: Runs) -> tuple[np.ndarray, float]
     for group in range(_BUCKET_EDGES.size):
         members = order[bounds[group] : bounds[group + 1]]
         if members.size:
-            total += _segment_group(costs, runs.starts[members], runs.lengths[members], word_starts)
-    return word_starts, total
+            total += _segment_group(costs, runs.starts[members], runs.lengths[members], word_lengths)
+    return word_lengths, total
 
 
-def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, word_starts: np.ndarray) -> float:
+def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, word_lengths: np.ndarray) -> float:
     """Viterbi over runs of similar length laid out as columns: step t handles offset t of every run."""
     max_len, n = costs.shape
     width, count = int(lengths.max()), starts.size
@@ -88,29 +96,45 @@ def _segment_group(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, w
         beyond = offsets[:, None] >= lengths[None, :]
         lattice = np.empty((max_len, width, count))
         for length in range(max_len):
-            np.take(costs[length], positions, out=lattice[length])
+            np.take(costs[length], positions, out=lattice[length], mode="clip")  # in range: clipped above
             lattice[length][beyond] = np.inf
+    best, back = _forward(lattice, width, count)
+    columns = np.arange(count)
+    total = float(best[lengths, columns].sum())
+    cursor = lengths.copy()
+    while columns.size:
+        step = back[cursor, columns]
+        cursor -= step
+        word_lengths[starts[columns] + cursor] = step
+        going = cursor > 0
+        columns, cursor = columns[going], cursor[going]
+    return total
+
+
+def _forward(lattice: np.ndarray, width: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Viterbi forward pass: ``best[t, c]``, the cost of the best path through the first t characters
+    of column c, and ``back[t, c]``, the length of its last word (int8).
+
+    A longer last word replaces a shorter one only when strictly better, so ties keep the shorter
+    word; as lengths are tried in increasing order, ``max(back, L * better)`` sets ``back`` to L
+    exactly where L is better (lighter than a masked copy).
+    """
+    max_len = lattice.shape[0]
     best = np.zeros((width + 1, count))
     back = np.ones((width + 1, count), dtype=np.int8)
     candidate = np.empty(count)
     better = np.empty(count, dtype=bool)
+    marked = np.empty(count, dtype=np.int8)
     for t in range(1, width + 1):
         row, pointer = best[t], back[t]
         np.add(best[t - 1], lattice[0, t - 1], out=row)
         for length in range(2, min(max_len, t) + 1):
             np.add(best[t - length], lattice[length - 1, t - length], out=candidate)
             np.less(candidate, row, out=better)  # strictly better: ties keep the shorter word
-            np.copyto(row, candidate, where=better)
-            np.copyto(pointer, np.int8(length), where=better)
-    columns = np.arange(count)
-    total = float(best[lengths, columns].sum())
-    cursor = lengths.copy()
-    while columns.size:
-        cursor -= back[cursor, columns]
-        word_starts[starts[columns] + cursor] = True
-        going = cursor > 0
-        columns, cursor = columns[going], cursor[going]
-    return total
+            np.minimum(row, candidate, out=row)
+            np.multiply(better, np.int8(length), out=marked)
+            np.maximum(pointer, marked, out=pointer)
+    return best, back
 
 
 def _strided_lattice(costs: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray | None:
@@ -140,11 +164,17 @@ def sorted_by_length(ids: np.ndarray) -> np.ndarray:
     runs = Runs.of(ids)
     if len(runs) == 0:
         return np.zeros(0, dtype=ids.dtype)
-    order = np.argsort(runs.lengths, kind="stable")
+    # lengths are at most MAX_RUN: as int16, numpy's stable sort is a radix sort
+    order = np.argsort(runs.lengths.astype(np.int16), kind="stable")
     lengths = runs.lengths[order]
-    out = np.zeros(int(lengths.sum()) + lengths.size, dtype=ids.dtype)
-    first = np.cumsum(lengths + 1) - (lengths + 1)
-    out[concatenated_ranges(first, lengths)] = ids[concatenated_ranges(runs.starts[order], lengths)]
+    first = np.cumsum(lengths + 1) - (lengths + 1)  # where each run goes
+    # one gather: position first[k] + j reads starts[order[k]] + j, for j up to the run's length; the
+    # slot after the run reads whatever follows it (the next run's piece, or past the end: clipped)
+    # and is then set to the separator
+    source = np.repeat(runs.starts[order] - first, lengths + 1)
+    source += np.arange(source.size)
+    out = np.take(ids, source, mode="clip")
+    out[first + lengths] = 0
     return out
 
 
@@ -155,6 +185,12 @@ def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.repeat(starts, lengths) + offsets
+
+
+def length_spans(word_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, lengths)`` of the words of a :func:`best_word_lengths` array (as :func:`word_spans` of its starts)."""
+    starts = np.flatnonzero(word_lengths)
+    return starts, word_lengths[starts]
 
 
 def word_spans(word_starts: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

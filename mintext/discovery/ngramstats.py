@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mintext.discovery.lattice import word_spans
 from mintext.ngrams.counting import NgramTable, run_remaining, window_codes
 from mintext.ngrams.lookup import CodeIndex
 from mintext.ngrams.vocabulary import CharVocabulary, is_wide
@@ -35,10 +34,11 @@ class ChunkRows:
     ids: np.ndarray
     rows: dict[int, np.ndarray]
 
-    def words(self, word_starts: np.ndarray, max_len: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """For each length 1..``max_len``: ``(length, starts, rows)`` of the words ``word_starts`` marks
-        (see :func:`mintext.discovery.lattice.word_spans`), rows as in :attr:`rows`."""
-        starts, lengths = word_spans(word_starts, self.ids)
+    def words(self, spans: tuple[np.ndarray, np.ndarray], max_len: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """For each length 1..``max_len``: ``(length, starts, rows)`` of the words given as ``spans``
+        (``(starts, lengths)``, as :func:`mintext.discovery.lattice.word_spans` or
+        :func:`~mintext.discovery.lattice.length_spans` give them), rows as in :attr:`rows`."""
+        starts, lengths = spans
         for order in range(1, max_len + 1):
             at = starts[lengths == order]
             yield order, at, self.rows[order][at]

@@ -16,7 +16,7 @@ import numpy as np
 
 from mintext.cluster.executor import Executor, check_visible
 from mintext.discovery.gaps import GapEvidence
-from mintext.discovery.lattice import Runs, best_segmentation, sorted_by_length
+from mintext.discovery.lattice import Runs, best_word_lengths, length_spans, sorted_by_length
 from mintext.discovery.ngramstats import SPELLED, ChunkRows, NgramStats, RowFinder, row_counts
 from mintext.discovery.wordmodel import Spelling, WordModel
 from mintext.io.progress import progress_bar
@@ -63,8 +63,9 @@ def cost_matrix(
     logs = None
     for length in range(1, max_len + 1):
         rows = chunk.rows.rows[length]
-        # rows -1 and -2 read the infs appended by with_sentinels
-        np.take(row_costs[length], rows, out=costs[length - 1])
+        # rows -1 and -2 read the infs appended by with_sentinels ("wrap": numpy buffers a take into out
+        # in its default mode, which checks bounds; wrap reads negative rows from the end just the same)
+        np.take(row_costs[length], rows, out=costs[length - 1], mode="wrap")
         if spelling is None:
             continue
         spelled = rows == SPELLED
@@ -82,12 +83,12 @@ def cost_matrix(
 
 
 def path_counts(
-    chunk: Chunk, word_starts: np.ndarray, stats: NgramStats, max_len: int
+    chunk: Chunk, spans: tuple[np.ndarray, np.ndarray], stats: NgramStats, max_len: int
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Word counts (per order, per table row) of the segmentation marked by ``word_starts``,
-    and the codes of the words used that the table does not hold (pruned: seen once)."""
+    """Word counts (per order, per table row) of the segmentation into the words ``spans`` (their
+    ``(starts, lengths)``), and the codes of the words used that the table does not hold (pruned: seen once)."""
     counts, unlisted = {}, {}
-    for order, at, rows in chunk.rows.words(word_starts, max_len):
+    for order, at, rows in chunk.rows.words(spans, max_len):
         rows = rows.astype(np.int64)
         spelled = np.flatnonzero(rows == SPELLED)
         codes = np.zeros(0, dtype=np.uint64)
@@ -130,7 +131,7 @@ class LongWordRows:
 
     def rows(self, ids: np.ndarray, rows2: np.ndarray, remaining: np.ndarray, order: int) -> np.ndarray:
         index, live, starts = self.index[order]
-        rows = np.where(remaining >= order, SPELLED, -1).astype(np.int32)
+        rows = np.where(remaining >= order, np.int32(SPELLED), np.int32(-1))  # int32 straight away
         candidate = np.flatnonzero((remaining >= order) & starts[rows2])
         if candidate.size:
             codes = pack_at(ids, candidate, order, self.bits)
@@ -169,9 +170,9 @@ class FinalPass:
         """One chunk of the file: per order, counts per table row and the codes of spelled words used."""
         ids = sorted_by_length(read_ids(self.files, span[0], span[1], self.lookup_table))
         chunk = final_chunk(ids, self.finder, self.max_len, self.long_rows, self.evidence)
-        starts, _ = best_segmentation(cost_matrix(chunk, self.costs, self.evidence, self.spelling), chunk.runs)
+        lengths, _ = best_word_lengths(cost_matrix(chunk, self.costs, self.evidence, self.spelling), chunk.runs)
         counts, spelled = {}, {}
-        for order, at, rows in chunk.rows.words(starts, self.max_len):
+        for order, at, rows in chunk.rows.words(length_spans(lengths), self.max_len):
             counts[order] = row_counts(rows, self.sizes[order])
             spelled[order] = pack_at(ids, at[rows == SPELLED], order, self.finder.bits)
         return counts, spelled
@@ -264,8 +265,8 @@ def segment_with_sentinels(
     counts = {n: np.zeros(stats.codes[n].size) for n in range(1, max_len + 1)}
     unlisted: dict[int, list[np.ndarray]] = {n: [] for n in range(1, max_len + 1)}
     for chunk in chunks:
-        starts, _ = best_segmentation(cost_matrix(chunk, row_costs, evidence, spelling), chunk.runs)
-        found, missing = path_counts(chunk, starts, stats, max_len)
+        lengths, _ = best_word_lengths(cost_matrix(chunk, row_costs, evidence, spelling), chunk.runs)
+        found, missing = path_counts(chunk, length_spans(lengths), stats, max_len)
         add_counts(counts, found)
         for order, codes in missing.items():
             unlisted[order].append(codes)

@@ -45,7 +45,7 @@ from mintext.discovery.wordmodel import WordModel
 from mintext.io.pieces import DEFAULT_RANGE_BYTES
 from mintext.io.progress import progress_bar
 from mintext.io.sources import Corpus
-from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams
+from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams, id_batches
 from mintext.ngrams.hanstream import ClusterHanStream, HanStream, count_on
 from mintext.ngrams.vocabulary import pack_rows, unpack_codes
 
@@ -150,7 +150,7 @@ def _discover_in(
     stats = NgramStats(table, vocabulary)
     min_count = options.min_count or derived_min_count(characters)
     # refinement only counts words, so each chunk's runs can be sorted by length (see sorted_by_length)
-    rows = [stats.position_rows(sorted_by_length(ids), max_order) for ids in han.chunks(limit=options.sample)]
+    rows = [stats.position_rows(sorted_by_length(ids), max_order) for ids in sample_chunks(han, options.sample, jobs, executor)]
     sample_characters = int(sum(np.count_nonzero(r.ids) for r in rows))
     scorer = GapScorer.fit(stats, [GapSites.of(r.rows[1], r.rows[2]) for r in rows])
     evidence = GapEvidence(stats.row_finder(2), scorer, options.gap_weight)
@@ -170,6 +170,21 @@ def _discover_in(
         del chunks
         final, unlisted = FinalPass(model, evidence, han).run(stats, han.spans(), jobs, progress, executor)
     return Discovery(stats, model, evidence, options, lengths, min_count, characters, sample_characters, final, unlisted)
+
+
+def sample_chunks(han: HanStream, sample: int, jobs: int, executor: Executor | None) -> list[np.ndarray]:
+    """The id chunks of the refinement sample (:meth:`HanStream.chunks` with ``limit=sample``).
+
+    Here they are joined into ``jobs`` chunks (one per worker of the :class:`ChunkPool`): the passes
+    only count words, which no run's place changes, and a few large chunks cost far fewer NumPy calls
+    per round than many small ones. On a cluster each chunk stays as it is, one per span, as the workers
+    read them.
+    """
+    chunks = list(han.chunks(limit=sample))
+    if executor is not None:
+        return chunks
+    positions = sum(c.size for c in chunks)
+    return list(id_batches(chunks, -(-positions // max(1, min(jobs, len(chunks))))))
 
 
 def describe_options(options: DiscoveryOptions) -> dict[str, object]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mintext.discovery.lattice import word_spans
 from mintext.discovery.ngramstats import NgramStats
 from mintext.discovery.passes import ChunkPool, add_counts, path_counts
 from mintext.discovery.threshold import candidate_counts, kept_ngrams
@@ -51,7 +52,7 @@ def initial_counts(
         cut = np.zeros(chunk.ids.size, dtype=bool)
         cut[chunk.runs.starts] = True
         cut[1:] |= (chunk.gaps[:-1] > 0) & (chunk.ids[1:] != 0)
-        add_counts(cut_counts, path_counts(chunk, cut, stats, max_len)[0])
+        add_counts(cut_counts, path_counts(chunk, word_spans(cut, chunk.ids), stats, max_len)[0])
     average = {n: (threshold_counts[n] + cut_counts[n]) / 2 for n in sizes}
     # a character is free at the start only if both segmentations agree it mostly stands alone
     share = np.minimum(threshold_counts[1], cut_counts[1]) / np.maximum(stats.counts[1], 1.0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mintext.discovery.lattice import word_spans
 from mintext.discovery.ngramstats import ChunkRows, NgramStats, row_counts
 
 # published thresholds on solidity (natural log) for n = 2, 3, 4; 5+ continue by +2
@@ -63,7 +64,7 @@ def rough_cut(chunk: ChunkRows, kept: dict[int, np.ndarray]) -> np.ndarray:
 
 def piece_counts(chunk: ChunkRows, word_starts: np.ndarray, max_len: int, sizes: dict[int, int]) -> dict[int, np.ndarray]:
     """Counts, per order and table row, of the pieces of length <= ``max_len`` marked by ``word_starts``."""
-    return {order: row_counts(rows, sizes[order]) for order, _, rows in chunk.words(word_starts, max_len)}
+    return {order: row_counts(rows, sizes[order]) for order, _, rows in chunk.words(word_spans(word_starts, chunk.ids), max_len)}
 
 
 def candidate_counts(

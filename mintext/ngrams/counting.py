@@ -466,7 +466,7 @@ def split_chunks(ids: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield ids[start:]
 
 
-def _batches(chunks: Iterable[np.ndarray], batch_ids: int) -> Iterator[np.ndarray]:
+def id_batches(chunks: Iterable[np.ndarray], batch_ids: int) -> Iterator[np.ndarray]:
     """Re-cut chunks into batches of about ``batch_ids`` ids; the end of every chunk ends a run."""
     pending: list[np.ndarray] = []
     held = 0
@@ -527,7 +527,7 @@ def count_ngrams(
     min_counts = per_order(min_count, max_order)
     batch_size = None if batch_size is None else _check_positive("batch_size", batch_size)
     plan = MemoryPlan.from_budget(memory, jobs, batch_size)
-    counted = _map(_batches(chunks, plan.batch_ids), max_order, bits, jobs)
+    counted = _map(id_batches(chunks, plan.batch_ids), max_order, bits, jobs)
     return merge_counted(counted, max_order, bits=bits, plan=plan, min_counts=min_counts, progress=progress, tmpdir=tmpdir)
 
 

@@ -34,7 +34,9 @@ class CodeIndex:
         self._insert(codes)
 
     def _slot(self, codes: np.ndarray) -> np.ndarray:
-        return ((codes * _MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
+        slot = codes * _MULTIPLIER
+        slot >>= np.uint64(64 - self._bits)
+        return slot.view(np.int64)  # under 2**bits: the same values, without a copy
 
     def _insert(self, codes: np.ndarray) -> None:
         pending = np.arange(codes.size, dtype=np.int64)
@@ -56,15 +58,18 @@ class CodeIndex:
         queries = np.asarray(queries, dtype=np.uint64)
         flat = queries.ravel()
         slot = self._slot(flat)
-        keys = self._keys[slot]
+        # slots are in range: "clip" only spares numpy's bounds check of every index
+        keys = np.take(self._keys, slot, mode="clip")
+        hit = keys == flat
         # first probe for everyone: found, or an empty slot (absent), or a collision to follow
-        result = np.where(keys == flat, self._rows[slot], -1).astype(np.int64, copy=False)
-        todo = np.flatnonzero((result < 0) & (keys != EMPTY))
+        result = np.take(self._rows, slot, mode="clip").astype(np.int64)
+        result[~hit] = -1
+        todo = np.flatnonzero(~hit & (keys != EMPTY))
         slot = (slot[todo] + 1) & self._mask
         while todo.size:
-            keys = self._keys[slot]
+            keys = np.take(self._keys, slot, mode="clip")
             hit = keys == flat[todo]
-            result[todo[hit]] = self._rows[slot[hit]]
+            result[todo[hit]] = np.take(self._rows, slot[hit], mode="clip")
             go_on = ~hit & (keys != EMPTY)
             todo, slot = todo[go_on], (slot[go_on] + 1) & self._mask
         return result.reshape(queries.shape)
