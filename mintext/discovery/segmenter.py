@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mintext.discovery.gaps import GapEvidence
-from mintext.discovery.lattice import Runs, best_segmentation, concatenated_ranges, word_spans
+from mintext.discovery.lattice import Runs, best_word_lengths, concatenated_ranges, length_spans
 from mintext.discovery.wordmodel import BaseDistribution, ModelParameters, Spelling
 from mintext.io.chars import HAN, codepoints, pretokenize
 from mintext.ngrams.counting import run_remaining
@@ -131,10 +131,10 @@ class Segmenter:
         known = np.where(ids < self.unknown_id, ids, 0).astype(np.uint32)
         self.evidence.add_word_costs(costs, self.evidence.text_scores(known))
 
-    def segment_ids(self, ids: np.ndarray) -> np.ndarray:
-        """Word starts (bool array) of the best segmentation of an id chunk (0 after each run)."""
-        starts, _ = best_segmentation(self.cost_matrix(ids), Runs.of(ids))
-        return starts
+    def segment_ids(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts, lengths)`` of the words of the best segmentation of an id chunk (0 after each run)."""
+        lengths, _ = best_word_lengths(self.cost_matrix(ids), Runs.of(ids))
+        return length_spans(lengths)
 
     # ------------------------------------------------------------------ text
 
@@ -152,7 +152,7 @@ class Segmenter:
         where = np.arange(chunk.size - han.size) + np.repeat(np.arange(han.size), han_len)
         source = concatenated_ranges(starts[han], han_len)
         chunk[where] = self._table[cps[source]]
-        word_start, word_len = word_spans(self.segment_ids(chunk), chunk) if chunk.size else (np.zeros(0, np.int64),) * 2
+        word_start, word_len = self.segment_ids(chunk) if chunk.size else (np.zeros(0, np.int64),) * 2
         words = _words_by_length(chunk, word_start, word_len, self.max_len)
         # final tokens: non-Han tokens, plus the Han words mapped back to text offsets
         chunk_to_text = np.empty(chunk.size, dtype=np.int64)
