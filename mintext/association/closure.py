@@ -288,15 +288,17 @@ class _Closures:
         least = count_j - chunk.above[at] + low
         before = item < chunk.core[at]
         sure = before & (high < count_j) & (least >= self.threshold)
-        settled = self._settled(chunk, at, before, least) if self.maximal else np.zeros(n, bool)
-        counted = np.flatnonzero(~sure & ~settled[at])
+        kept = np.ones(n, bool)
+        if self.maximal:
+            kept &= ~self._settled(chunk, at, before, least)
+            sure |= ~kept[at]  # a settled candidate's pairs are not counted
+        counted = np.flatnonzero(~sure)
         at_c, item_c = at[counted], item[counted]
         words = np.repeat(chunk.tids, np.bincount(at_c, minlength=n), axis=0)
         np.bitwise_and(words, np.take(bits, chunk.universe[at_c] + item_c, axis=0), out=words)
         counts = _popcounts(words).astype(np.int64) if len(at_c) else np.zeros(0, np.int64)
         same = counts == count_j[counted]
         before_c = before[counted]
-        kept = ~settled
         kept[at_c[same & before_c]] = False  # the closure adds an item ranked before j: not prefix preserving
         members = chunk.members.copy()
         self.masks.add(members, rows, chunk.core)
