@@ -12,6 +12,8 @@
 - :mod:`~mintext.io.stopping`: signals, exit statuses, closed standard streams, temporary
   directories removed on every way out.
 - :mod:`~mintext.io.workers`: :class:`WorkerPool`, worker processes that never hang a run.
+- :mod:`~mintext.io.allocator`: :func:`keep_freed_memory`, glibc's ``malloc`` told to keep freed memory
+  for the next arrays (the ``mintext`` command calls it at start).
 
 Nothing here imports a pipeline.
 """

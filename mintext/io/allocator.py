@@ -12,10 +12,11 @@ every such array, each time: about a quarter of a small apriori run.
 (:data:`MMAP_THRESHOLD`, :data:`TRIM_THRESHOLD`, :data:`TOP_PAD`): requests
 below 32 MiB come from the heap, freed memory stays there for the next ones,
 and the heap grows in steps of 256 MiB of address space (pages are only
-resident once touched). The peak of memory in use does not change (freed
-memory is reused, not added to); the process keeps its peak resident until it
-ends, instead of shrinking after it. The ``mintext``
-command calls it at start; a script or notebook can call it too. It does
+resident once touched). Freed memory is reused, not added to, so the peak
+moves little (fragmentation can add some: apriori on groceries at ``--memory
+2G`` peaked at 1.89 GiB instead of 1.83); the process keeps its peak resident
+until it ends, instead of shrinking after it. The ``mintext`` command calls it
+at start (worker processes it forks inherit the settings); a script or notebook can call it too. It does
 nothing on a C library other than glibc, or when the process was started with
 its own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``,
 ``MALLOC_TOP_PAD_`` or ``GLIBC_TUNABLES``).
