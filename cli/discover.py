@@ -80,7 +80,7 @@ def discover(
       mintext discover old.txt --encoding gb18030 --segment - -q -o lex.tsv | mintext score gold.txt -
     """
     from mintext.discovery.lexicon import header_line, write_lexicon
-    from mintext.discovery.pipeline import discover as run
+    from mintext.discovery.pipeline import discover_lexicon as run
     from mintext.errors import shown_name
     from mintext.io.atomic import atomic_output, check_outputs
 
@@ -92,23 +92,23 @@ def discover(
         executor = stack.enter_context(cluster(scheduler))
         segmented = stack.enter_context(atomic_output(segment_to)) if segment_to else None
         gaps = stack.enter_context(atomic_output(gaps_to)) if gaps_to else None
-        table = run(
+        lexicon = run(
             list(inputs), max_word_length=max_word_length, min_count=min_count, rounds=rounds, encoding=encoding,
             errors=errors, nfkc=nfkc, memory=memory, jobs=jobs, segmented=segmented, gaps=gaps, progress=not quiet,
             gap_weight=gap_weight, autonomy=autonomy, free_share=free_share, sample=sample, executor=executor,
         )
-        options = table.attrs["options"]
+        options, freq = lexicon.options, lexicon.columns["freq"]
         whole = min_freq == 1 and min_length == 1 and top is None
         # unfiltered, the lexicon is the whole model, with the words only the model holds (freq 0)
-        shown = table if whole else table[(table["freq"] >= min_freq) & (table["length"] >= min_length)]
+        shown = lexicon if whole else lexicon.rows((freq >= min_freq) & (lexicon.columns["length"] >= min_length))
         if top is not None:
-            shown = shown.head(top)
+            shown = shown.rows(slice(0, top))
         header = header_line({"mintext": _version(), "discover": " ".join(map(shown_name, inputs)), **options})
         with atomic_output(output) as out:
             write_lexicon(shown, out, fmt, header)
     note(
-        f"{options['characters']:,} Han characters, {int((table['freq'] > 0).sum()):,} words discovered, "
-        f"{int((shown['freq'] > 0).sum()):,} listed "
+        f"{options['characters']:,} Han characters, {int((freq > 0).sum()):,} words discovered, "
+        f"{int((shown.columns['freq'] > 0).sum()):,} listed "
         f"({time.perf_counter() - started:.1f} s)"
     )
 

@@ -55,6 +55,15 @@ def test_top_help_is_light():
     assert "numpy" not in loaded
 
 
+def test_discover_runs_without_pandas(tmp_path):
+    """The command writes its lexicon from NumPy columns: pandas (~0.4 s to import) stays out of the run."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("中国人民的研究生命中国人民\n" * 50, encoding="utf-8")
+    loaded = _modules_after(["discover", str(corpus), "-q", "-o", str(tmp_path / "lex.tsv"), "--segment", str(tmp_path / "seg.txt")])
+    assert "pandas" not in loaded and "numpy" in loaded
+    assert (tmp_path / "lex.tsv").read_text(encoding="utf-8").count("\n") > 3
+
+
 def test_every_public_name_of_the_package_resolves():
     import mintext
 

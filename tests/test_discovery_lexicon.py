@@ -16,7 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mintext.discovery.lexicon import COLUMNS, header_line, read_lexicon, segmenter_for, sort_lexicon, write_lexicon
+from mintext.discovery.lexicon import (
+    COLUMNS,
+    Lexicon,
+    header_line,
+    lexicon_order,
+    read_lexicon,
+    segmenter_for,
+    write_lexicon,
+)
 from mintext.errors import InputError, UsageError
 
 HAN = "中国人民的研究生命𠀀𪚥"
@@ -112,21 +120,37 @@ def test_whole_column_cells_are_the_per_cell_format(values):
     assert _cells(pd.Series(integers, dtype=np.int64)) == [str(v) for v in integers]
 
 
-def test_sort_lexicon_by_frequency_then_word():
+def test_lexicon_order_by_frequency_then_word():
     table = lexicon(["b", "a", "中", "c"], [1, 5, 5, 9])
-    assert sort_lexicon(table)["word"].tolist() == ["c", "a", "中", "b"]
+    assert table["word"].to_numpy()[lexicon_order(table["word"].to_numpy(), table["freq"])].tolist() == ["c", "a", "中", "b"]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.text(alphabet="ab中\U00020000\0", min_size=1, max_size=4),
                           st.sampled_from([0.0, 1.0, 2.5, 7.0, 1e12])), unique_by=lambda row: row[0], max_size=40))
-def test_sort_lexicon_is_pythons_sort_by_frequency_then_word(rows):
+def test_sorted_lexicon_is_pythons_sort_by_frequency_then_word(rows):
     """The oracle: sorted() on (-freq, word); words are distinct, as in a lexicon (NUL, astral characters, ties)."""
-    table = pd.DataFrame({"word": [w for w, _ in rows], "freq": [f for _, f in rows]})
+    words = np.empty(len(rows), dtype=object)
+    words[:] = [w for w, _ in rows]
+    table = Lexicon({"word": words, "freq": np.array([f for _, f in rows], dtype=np.float64)})
     expected = sorted(rows, key=lambda row: (-row[1], row[0]))
-    got = sort_lexicon(table)
-    assert list(zip(got["word"], got["freq"], strict=True)) == expected
-    assert got.index.tolist() == list(range(len(rows)))
+    got = table.sorted()
+    assert list(zip(got.columns["word"].tolist(), got.columns["freq"].tolist(), strict=True)) == expected
+    frame = got.to_frame()
+    assert frame.index.tolist() == list(range(len(rows))) and frame["word"].tolist() == [w for w, _ in expected]
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jieba"])
+def test_a_lexicon_of_columns_writes_as_its_dataframe(fmt):
+    columns = {name: SAMPLE[name].to_numpy() for name in COLUMNS}
+    columns["word"] = SAMPLE["word"].to_numpy(dtype=object)
+    table = Lexicon(columns, {"max_word_length": 3})
+    assert written(table, fmt, "# h") == written(SAMPLE, fmt, "# h") == written(table.to_frame(), fmt, "# h")
+    assert table.to_frame().attrs["options"] == {"max_word_length": 3}
+    text = ["中国人民的研究生𠀀𪚥", "研究生的中国"]
+    framed = SAMPLE.copy()
+    framed.attrs["options"] = {"max_word_length": 3}
+    assert segmenter_for(table).segment_lines(text) == segmenter_for(framed).segment_lines(text)
 
 
 def test_unknown_format_is_a_usage_error():

@@ -26,7 +26,6 @@ from functools import cached_property
 from typing import IO
 
 import numpy as np
-import pandas as pd
 
 from mintext.discovery.ngramstats import NgramStats, RowFinder
 from mintext.errors import InputError, one_line
@@ -320,6 +319,8 @@ class GapTable:
     @classmethod
     def read(cls, path: str | os.PathLike, name: str) -> GapTable:
         """Read a table written by :meth:`write` (``name``: how messages show the file)."""
+        import pandas as pd
+
         with open(path, encoding="utf-8") as handle:
             first = handle.readline()
             fields = dict(t.split("=", 1) for t in first.lstrip("#").split() if "=" in t)

@@ -1,6 +1,9 @@
 """Lexicons: the table discovery produces, its file formats, and a segmenter built from one.
 
-A lexicon is a :class:`pandas.DataFrame` with one row per word:
+A lexicon is a table with one row per word (a :class:`pandas.DataFrame` from
+:func:`~mintext.discovery.pipeline.discover` and :func:`read_lexicon`; a
+:class:`Lexicon` of NumPy columns inside the pipeline, which the command
+writes without importing pandas):
 
 ==============  ==============================================================
 word            the word
@@ -33,10 +36,11 @@ from __future__ import annotations
 
 import math
 import os
-from typing import IO
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from mintext.discovery.gaps import GapTable
 from mintext.discovery.segmenter import Segmenter
@@ -46,6 +50,9 @@ from mintext.io.chars import HAN, char_classes, codepoints
 from mintext.io.sources import Source, iter_blocks, resolve_inputs
 from mintext.ngrams.vocabulary import CharVocabulary
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 COLUMNS = ["word", "freq", "length", "pmi", "left_entropy", "right_entropy", "count", "banned"]
 MODEL_COLUMNS = ("count", "banned")  # what a lexicon needs beyond word and freq to be discovery's model
 FORMATS = ("tsv", "jieba")
@@ -54,15 +61,45 @@ FORMATS = ("tsv", "jieba")
 MAX_FREQ = 1e12
 
 
-def sort_lexicon(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows by frequency (highest first), then by word (code point order); a fresh index."""
-    words = table["word"].tolist()
+@dataclass(frozen=True)
+class Lexicon:
+    """A lexicon as NumPy columns (those of :data:`COLUMNS`, one value a word) and how it was made.
+
+    ``columns["word"]`` is an object array of str; ``options`` is what the
+    file's ``#`` header records (a DataFrame's ``attrs["options"]``).
+    """
+
+    columns: dict[str, np.ndarray]
+    options: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.columns["word"])
+
+    def rows(self, which: np.ndarray | slice) -> Lexicon:
+        """The lexicon of the rows ``which`` selects (a boolean mask, indices or a slice), in their order."""
+        return Lexicon({name: column[which] for name, column in self.columns.items()}, self.options)
+
+    def sorted(self) -> Lexicon:
+        """Rows by frequency (highest first), then by word (see :func:`lexicon_order`)."""
+        return self.rows(lexicon_order(self.columns["word"], self.columns["freq"]))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The lexicon as a DataFrame, ``attrs["options"]`` set."""
+        import pandas as pd
+
+        frame = pd.DataFrame({name: self.columns[name] for name in COLUMNS if name in self.columns})
+        frame.attrs["options"] = dict(self.options)
+        return frame
+
+
+def lexicon_order(words: np.ndarray | list[str], freq: np.ndarray) -> np.ndarray:
+    """Row indices by frequency (highest first), then by word (code point order)."""
+    words = [str(w) for w in words] if not isinstance(words, list) else words
+    freq = np.asarray(freq, dtype=np.float64)
     if any("\0" in word for word in words):  # NumPy strings drop trailing NULs: compare such words in Python
-        keys = list(zip((-table["freq"]).tolist(), words, strict=True))
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-    else:
-        order = np.lexsort((np.array(words, dtype=str), -table["freq"].to_numpy(dtype=np.float64)))
-    return table.iloc[order].reset_index(drop=True)
+        keys = list(zip((-freq).tolist(), words, strict=True))
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+    return np.lexsort((np.array(words, dtype=str), -freq))
 
 
 def header_line(options: dict[str, object]) -> str:
@@ -76,28 +113,32 @@ def _plain(value: object) -> str:
     return one_line(text)
 
 
-def write_lexicon(table: pd.DataFrame, out: IO[str], fmt: str = "tsv", header: str | None = None) -> None:
-    """Write ``table`` to a text stream as TSV (with ``header`` as first line) or as a jieba dictionary."""
+def write_lexicon(table: Lexicon | pd.DataFrame, out: IO[str], fmt: str = "tsv", header: str | None = None) -> None:
+    """Write a lexicon to a text stream as TSV (with ``header`` as first line) or as a jieba dictionary."""
     if fmt not in FORMATS:
         raise UsageError(f"lexicon format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    columns: Mapping = table.columns if isinstance(table, Lexicon) else table
+    words = np.asarray(columns["word"], dtype=object)
     if fmt == "jieba":
         # jieba needs whole positive counts: round, and never below 1; words of the model only (freq 0) are left out
-        seen = table[table["freq"] > 0]
-        out.writelines(f"{w} {max(1, round(f))}\n" for w, f in zip(seen["word"], seen["freq"], strict=True))
+        freq = np.asarray(columns["freq"], dtype=np.float64)
+        seen = freq > 0
+        out.writelines(f"{w} {max(1, round(f))}\n" for w, f in zip(words[seen].tolist(), freq[seen].tolist(), strict=True))
         return
     if header:
         out.write(header.rstrip("\n") + "\n")
-    names = [c for c in COLUMNS if c in table.columns]
+    names = [c for c in COLUMNS if c in columns]
     out.write("\t".join(names) + "\n")
-    cells = [_cells(table[c]) for c in names]
-    if len(table):
+    cells = [_cells(columns[c]) for c in names]
+    if len(words):
         out.write("\n".join(map("\t".join, zip(*cells, strict=True))) + "\n")
 
 
-def _cells(column: pd.Series) -> list[str]:
+def _cells(column: object) -> list[str]:
     """The TSV cells of a column, as :func:`_cell` writes each value, whole columns at a time."""
-    if pd.api.types.is_float_dtype(column.dtype):
-        values = column.to_numpy(dtype=np.float64)
+    values = np.asarray(column)
+    if values.dtype.kind == "f":
+        values = values.astype(np.float64, copy=False)
         text = np.full(values.size, "", dtype=object)
         with np.errstate(invalid="ignore"):
             whole = (values == np.floor(values)) & (np.abs(values) < 1e15)
@@ -105,9 +146,9 @@ def _cells(column: pd.Series) -> list[str]:
         text[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
         text[decimal] = [f"{v:.4f}" for v in values[decimal].tolist()]
         return text.tolist()
-    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
-        return list(map(str, column.to_numpy(dtype=np.int64).tolist()))
-    return [_cell(v) for v in column.tolist()]
+    if values.dtype.kind in "iub":
+        return list(map(str, values.astype(np.int64).tolist()))
+    return [_cell(v) for v in values.tolist()]
 
 
 def _cell(value: object) -> str:
@@ -139,6 +180,8 @@ def read_lexicon(
     row (a decoding error suggests changing ``encoding_option``). Returns a
     DataFrame with columns ``word`` and ``freq`` (and ``count``, ``banned``).
     """
+    import pandas as pd
+
     path = os.fspath(path)
     name = shown_name(path)
     lines = "".join(iter_blocks(_one_source(path), encoding, errors, option=encoding_option)).split("\n")
@@ -173,6 +216,8 @@ def read_lexicon(
 def _model_columns(name: str, numbers: list[int], fields: list[list[str]], header: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The ``count`` and ``banned`` columns of a discover TSV, checked: a count in [0, MAX_FREQ], banned 0 or 1."""
     at_count, at_banned = header.index("count"), header.index("banned")
+    import pandas as pd
+
     count_text = [f[at_count] if len(f) > at_count else "" for f in fields]
     banned_text = [f[at_banned].strip() if len(f) > at_banned else "" for f in fields]
     count = pd.to_numeric(pd.Series(count_text), errors="coerce").to_numpy(dtype=np.float64)
@@ -242,7 +287,7 @@ def _shown_max() -> str:
 
 
 def segmenter_for(
-    lexicon: pd.DataFrame,
+    lexicon: Lexicon | pd.DataFrame,
     params: ModelParameters | None = None,
     max_len: int | None = None,
     gaps: GapTable | None = None,
@@ -259,13 +304,15 @@ def segmenter_for(
     evidence of the discovery run (:meth:`GapTable.read`), which ``discover
     --segment`` adds to the word costs.
     """
+    columns: Mapping = lexicon.columns if isinstance(lexicon, Lexicon) else lexicon
+    options = lexicon.options if isinstance(lexicon, Lexicon) else lexicon.attrs.get("options", {})
     if params is None:
-        params = model_parameters(lexicon.attrs.get("options", {}))
-    words = [str(w) for w in lexicon["word"].tolist()]
-    freqs = np.asarray(lexicon["freq"], dtype=np.float64)
-    with_model = all(c in lexicon.columns for c in MODEL_COLUMNS)
-    counts = np.asarray(lexicon["count"], dtype=np.float64) if with_model else freqs
-    banned = np.asarray(lexicon["banned"], dtype=bool) if with_model else np.zeros(freqs.size, dtype=bool)
+        params = model_parameters(options)
+    words = [str(w) for w in np.asarray(columns["word"], dtype=object).tolist()]
+    freqs = np.asarray(columns["freq"], dtype=np.float64)
+    with_model = all(c in columns for c in MODEL_COLUMNS)
+    counts = np.asarray(columns["count"], dtype=np.float64) if with_model else freqs
+    banned = np.asarray(columns["banned"], dtype=bool) if with_model else np.zeros(freqs.size, dtype=bool)
     han = _han_rows(words)
     if max_len is not None:
         han &= np.fromiter((len(w) <= max_len for w in words), dtype=bool, count=len(words))
@@ -289,7 +336,7 @@ def segmenter_for(
         word_bans[length] = banned[members]
     evidence = gaps.for_vocabulary(vocabulary) if gaps is not None else None
     base = None
-    model_len = _model_max_len(lexicon.attrs.get("options", {}), vocabulary) if with_model else None
+    model_len = _model_max_len(options, vocabulary) if with_model else None
     if model_len is not None:
         # the spelling model's length distribution spans discovery's longest word, used or not
         base = BaseDistribution.from_words(vocabulary, ids, word_counts, params, max(model_len, max(ids, default=1)))

@@ -17,7 +17,9 @@ The pipeline (see README "How discovery works"):
 6. Final pass over the whole corpus with the final model (:mod:`mintext.discovery.passes`):
    word frequencies, and the segmented corpus if asked for.
 
-The result is a :class:`pandas.DataFrame` (see :func:`discover`).
+The result is a :class:`~mintext.discovery.lexicon.Lexicon` (:func:`discover_lexicon`,
+NumPy columns: the command writes it without importing pandas) or a
+:class:`pandas.DataFrame` (:func:`discover`).
 """
 
 from __future__ import annotations
@@ -26,16 +28,15 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from mintext.cluster.executor import Executor
 from mintext.discovery.distributed import ClusterChunkPool
 from mintext.discovery.gaps import GapEvidence, GapScorer, GapSites, GapTable
 from mintext.discovery.lattice import sorted_by_length
-from mintext.discovery.lexicon import COLUMNS, segmenter_for, sort_lexicon
+from mintext.discovery.lexicon import COLUMNS, Lexicon, segmenter_for
 from mintext.discovery.ngramstats import NgramStats
 from mintext.discovery.options import DEFAULT_MAX_WORD_LENGTH, DiscoveryOptions, derived_min_count
 from mintext.discovery.passes import ChunkPool, FinalPass, Unlisted, prepare_chunk
@@ -48,6 +49,9 @@ from mintext.io.sources import Corpus
 from mintext.ngrams.counting import DEFAULT_MEMORY, count_ngrams, id_batches
 from mintext.ngrams.hanstream import ClusterHanStream, HanStream, count_on
 from mintext.ngrams.vocabulary import pack_rows, unpack_codes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("mintext")
 
@@ -249,8 +253,8 @@ def row_counts(result: Discovery) -> WordCounts:
     return out
 
 
-def lexicon_table(stats: NgramStats, words: WordCounts, model: ModelWords | None = None) -> pd.DataFrame:
-    """The lexicon DataFrame (see :mod:`mintext.discovery.lexicon`) of words given as id matrices with counts.
+def lexicon_table(stats: NgramStats, words: WordCounts, model: ModelWords | None = None) -> Lexicon:
+    """The lexicon (see :mod:`mintext.discovery.lexicon`), sorted, of words given as id matrices with counts.
 
     ``model`` (per length: ids, counts, banned of the word model, as :meth:`Discovery.word_table`)
     fills ``count`` and ``banned`` and adds its words missing from ``words`` with ``freq`` 0.
@@ -263,23 +267,23 @@ def lexicon_table(stats: NgramStats, words: WordCounts, model: ModelWords | None
         text = stats.vocabulary.codepoints[ids.astype(np.int64) - 1].astype(np.uint32).tobytes().decode("utf-32-le")
         codes = pack_rows(ids, stats.bits)
         left, right = stats.entropies_of(codes, length)
+        word = np.empty(len(ids), dtype=object)
+        word[:] = [text[k : k + length] for k in range(0, len(text), length)]
         parts.append(
-            pd.DataFrame(
-                {
-                    "word": [text[k : k + length] for k in range(0, len(text), length)],
-                    "freq": freq,
-                    "length": length,
-                    "pmi": stats.solidity(codes, length),
-                    "left_entropy": left,
-                    "right_entropy": right,
-                    "count": count,
-                    "banned": banned,
-                }
-            )
+            {
+                "word": word,
+                "freq": freq,
+                "length": np.full(len(ids), length, dtype=np.int64),
+                "pmi": np.asarray(stats.solidity(codes, length), dtype=np.float64),
+                "left_entropy": np.asarray(left, dtype=np.float64),
+                "right_entropy": np.asarray(right, dtype=np.float64),
+                "count": count,
+                "banned": banned,
+            }
         )
     if not parts:
         return empty_lexicon()
-    return sort_lexicon(pd.concat(parts, ignore_index=True)[COLUMNS])
+    return Lexicon({name: np.concatenate([part[name] for part in parts]) for name in COLUMNS}).sorted()
 
 
 def _merged(
@@ -299,17 +303,62 @@ def _merged(
     return ids, out_freq, out_count, out_banned
 
 
-def empty_lexicon() -> pd.DataFrame:
+def empty_lexicon() -> Lexicon:
     """A lexicon with no rows (and the right columns and types)."""
-    return pd.DataFrame(
-        {
-            "word": pd.Series(dtype=object),
-            "freq": pd.Series(dtype=np.int64),
-            "length": pd.Series(dtype=np.int64),
-            **{c: pd.Series(dtype=float) for c in ("pmi", "left_entropy", "right_entropy", "count")},
-            "banned": pd.Series(dtype=np.int64),
-        }
-    )
+    types = {"word": object, "freq": np.int64, "length": np.int64, "banned": np.int64}
+    return Lexicon({name: np.zeros(0, dtype=types.get(name, np.float64)) for name in COLUMNS})
+
+
+def discover_lexicon(
+    paths: Sequence[str] | str,
+    *,
+    max_word_length: int = DEFAULT_MAX_WORD_LENGTH,
+    min_count: int | None = None,
+    rounds: int = 6,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    nfkc: bool = False,
+    memory: int = DEFAULT_MEMORY,
+    jobs: int = 1,
+    segmented: IO[str] | None = None,
+    gaps: IO[str] | None = None,
+    progress: bool = False,
+    tmpdir: str | os.PathLike | None = None,
+    executor: Executor | None = None,
+    range_bytes: int = DEFAULT_RANGE_BYTES,
+    **expert: object,
+) -> Lexicon:
+    """Discover the words of a corpus; return its lexicon (NumPy columns, see :func:`discover` for the arguments)."""
+    options = DiscoveryOptions(max_word_length=max_word_length, min_count=min_count, rounds=rounds, **expert)
+    options.check()
+    corpus = Corpus(paths, encoding, errors, normalize=nfkc)
+    try:
+        result = run_discovery(
+            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None,
+            executor=executor, range_bytes=range_bytes,
+        )
+        if result is None:
+            if segmented is not None:
+                text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
+            lexicon = empty_lexicon()
+            if gaps is not None:
+                GapTable.empty(options.gap_weight).write(gaps, "# mintext gap table")
+            # nothing to threshold or refine: record the threshold such a corpus gets, and no rounds
+            facts: dict[str, object] = {"characters": 0, "min_count": min_count or derived_min_count(0), "rounds": 0}
+        else:
+            words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
+            lexicon = lexicon_table(result.stats, words, result.word_table())
+            if gaps is not None:
+                GapTable.of(result.evidence, result.stats).write(gaps, "# mintext gap table")
+            facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
+            if result.code_lengths:
+                facts["bits_per_char"] = round(result.bits_per_char, 4)
+    finally:
+        corpus.close()
+    if corpus.stats.replaced:
+        log.warning("warning: %s", corpus.stats.summary(errors))
+    options_made = {**describe_options(options), **facts, "encoding": encoding, "errors": errors, "nfkc": nfkc}
+    return Lexicon(lexicon.columns, options_made)
 
 
 def discover(
@@ -352,33 +401,6 @@ def discover(
     frequency; ``df.attrs["options"]`` records the options and corpus size.
     A corpus without Han characters gives an empty table.
     """
-    options = DiscoveryOptions(max_word_length=max_word_length, min_count=min_count, rounds=rounds, **expert)
-    options.check()
-    corpus = Corpus(paths, encoding, errors, normalize=nfkc)
-    try:
-        result = run_discovery(
-            corpus, options, memory=memory, jobs=jobs, tmpdir=tmpdir, progress=progress, count_all=segmented is None,
-            executor=executor, range_bytes=range_bytes,
-        )
-        if result is None:
-            if segmented is not None:
-                text_counts(corpus, segmenter_for(empty_lexicon()), segmented, progress)
-            table = empty_lexicon()
-            if gaps is not None:
-                GapTable.empty(options.gap_weight).write(gaps, "# mintext gap table")
-            # nothing to threshold or refine: record the threshold such a corpus gets, and no rounds
-            facts: dict[str, object] = {"characters": 0, "min_count": min_count or derived_min_count(0), "rounds": 0}
-        else:
-            words = row_counts(result) if segmented is None else text_counts(corpus, segmenter_of(result), segmented, progress)
-            table = lexicon_table(result.stats, words, result.word_table())
-            if gaps is not None:
-                GapTable.of(result.evidence, result.stats).write(gaps, "# mintext gap table")
-            facts = {"characters": result.characters, "min_count": result.min_count, "rounds": len(result.code_lengths)}
-            if result.code_lengths:
-                facts["bits_per_char"] = round(result.bits_per_char, 4)
-    finally:
-        corpus.close()
-    if corpus.stats.replaced:
-        log.warning("warning: %s", corpus.stats.summary(errors))
-    table.attrs["options"] = {**describe_options(options), **facts, "encoding": encoding, "errors": errors, "nfkc": nfkc}
-    return table
+    return discover_lexicon(
+        paths, **{name: value for name, value in locals().items() if name not in ("paths", "expert")}, **expert
+    ).to_frame()
