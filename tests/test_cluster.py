@@ -7,6 +7,7 @@ an executor, in this process.
 
 from __future__ import annotations
 
+import glob
 import gzip
 import io
 import os
@@ -14,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -421,6 +423,7 @@ def test_parse_on_the_cluster_gives_the_local_bits_for_seg_tree_and_dep(client, 
     and dependencies of its words: the impacts bit for bit, the words, trees and heads the same."""
     _, encoder = parse_model
     executor = DaskExecutor(client)
+    generated = set(glob.glob(os.path.join(tempfile.gettempdir(), "__autograph_generated_file*")))
     local = list(segment(encoder, PARSE_TEXTS, threshold="auto", threshold_sample=20, **PARSE_OPTIONS))
     remote = list(segment(encoder, PARSE_TEXTS, threshold="auto", threshold_sample=20, executor=executor, **PARSE_OPTIONS))
     assert segmentation_bytes(remote) == segmentation_bytes(local)
@@ -432,6 +435,9 @@ def test_parse_on_the_cluster_gives_the_local_bits_for_seg_tree_and_dep(client, 
         assert encoder.forward_passes == passes  # nothing ran here: the workers' copies of the model did
         assert remote == parsed_bytes(task(encoder, words, **options, **PARSE_OPTIONS))
         passes = encoder.forward_passes
+    # no generated source of the model's functions in the temporary folder: TensorFlow deletes it only when
+    # an interpreter exits normally, and the nanny stops workers without that
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "__autograph_generated_file*"))) <= generated
 
 
 def test_a_parse_worker_killed_mid_run_changes_nothing(client, parse_model):

@@ -445,7 +445,12 @@ def _build(files: ModelFiles, model: str, layer: int, weights: huggingface.Huggi
 
 
 def _whole_model_forward(tf, keras_model):
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
+    # autograph=False: plain Python control flow only (no tensor-dependent branches), so nothing is
+    # converted and no generated source is written to the temporary folder (TensorFlow removes it only
+    # at interpreter exit, which cluster workers stopped by their nanny never reach)
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)], autograph=False
+    )
     def forward(token_ids, positions):
         hidden = keras_model([token_ids, tf.zeros_like(token_ids)], training=False)
         return tf.gather(hidden, positions, batch_dims=1)
@@ -570,7 +575,12 @@ def _read_out_forward(tf, parts: _Parts):
         y = feed_forward_norm(y + feed_forward(y))
         return tf.reshape(y, [batch, reads, -1])
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
+    # autograph=False: plain Python control flow only (no tensor-dependent branches), so nothing is
+    # converted and no generated source is written to the temporary folder (TensorFlow removes it only
+    # at interpreter exit, which cluster workers stopped by their nanny never reach)
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)], autograph=False
+    )
     def forward(token_ids, positions):
         batch, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
         # padding (id 0) is masked out of attention; the first position never is (bert4keras's Embedding mask)
