@@ -147,6 +147,8 @@ def test_a_lexicon_of_columns_writes_as_its_dataframe(fmt):
     table = Lexicon(columns, {"max_word_length": 3})
     assert written(table, fmt, "# h") == written(SAMPLE, fmt, "# h") == written(table.to_frame(), fmt, "# h")
     assert table.to_frame().attrs["options"] == {"max_word_length": 3}
+    assert repr(table) == "Lexicon(5 words: 中国 人民 的 研究生 𠀀𪚥)"
+    assert repr(table.rows(slice(0, 0))) == "Lexicon(0 words)"
     text = ["中国人民的研究生𠀀𪚥", "研究生的中国"]
     framed = SAMPLE.copy()
     framed.attrs["options"] = {"max_word_length": 3}

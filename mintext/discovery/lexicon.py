@@ -61,7 +61,7 @@ FORMATS = ("tsv", "jieba")
 MAX_FREQ = 1e12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Lexicon:
     """A lexicon as NumPy columns (those of :data:`COLUMNS`, one value a word) and how it was made.
 
@@ -74,6 +74,10 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.columns["word"])
+
+    def __repr__(self) -> str:
+        first = " ".join(self.columns["word"][:8].tolist())
+        return f"Lexicon({len(self):,} words{': ' if first else ''}{first}{' ...' if len(self) > 8 else ''})"
 
     def rows(self, which: np.ndarray | slice) -> Lexicon:
         """The lexicon of the rows ``which`` selects (a boolean mask, indices or a slice), in their order."""
@@ -94,7 +98,7 @@ class Lexicon:
 
 def lexicon_order(words: np.ndarray | list[str], freq: np.ndarray) -> np.ndarray:
     """Row indices by frequency (highest first), then by word (code point order)."""
-    words = [str(w) for w in words] if not isinstance(words, list) else words
+    words = words if isinstance(words, list) else np.asarray(words, dtype=object).tolist()
     freq = np.asarray(freq, dtype=np.float64)
     if any("\0" in word for word in words):  # NumPy strings drop trailing NULs: compare such words in Python
         keys = list(zip((-freq).tolist(), words, strict=True))
