@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,12 +40,40 @@ def write_repeated(path: Path, text: str, min_chars: int) -> int:
     return written
 
 
-def timed_run(command: list[str], **kwargs: object) -> dict:
-    """Run ``command``; its wall time, CPU time (user + system) and peak RSS, measured for that process alone."""
+class RunTimeout(RuntimeError):
+    """A command ran past its time limit (it and its children were killed)."""
+
+
+def timed_run(command: list[str], limit: float | None = None, **kwargs: object) -> dict:
+    """Run ``command``; its wall time, CPU time (user + system) and peak RSS, measured for that process alone.
+
+    ``limit``: seconds after which the command's whole process group is killed and :class:`RunTimeout` raised.
+    """
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=limit is not None, **kwargs)
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it ended just now
+            pass
+
+    timer = threading.Timer(limit, kill) if limit is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        if timer is not None:
+            timer.cancel()
     wall = time.perf_counter() - started
+    if killed.is_set():
+        process.stdout.close()
+        process.stderr.close()
+        raise RunTimeout(f"{' '.join(command)} ran past {limit:.0f} s and was killed")
     out, err = process.stdout.read(), process.stderr.read()
     process.stdout.close()
     process.stderr.close()

@@ -32,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import (
+    RunTimeout,
     book_text,
     find_shared,
     main_or_child,
@@ -126,9 +127,26 @@ def compare_versions(path: Path, tree: Path, jobs: int, repeat: int, tmp: Path) 
         raise SystemExit(f"--against {tree}: not a mintext source tree (no cli/main.py and mintext/)")
     ours, theirs = [], []
     for _ in range(repeat):
-        ours.append(timed_run(version_command(None, path, jobs, tmp / "ours.tsv")))
-        theirs.append(timed_run(version_command(tree, path, jobs, tmp / "theirs.tsv")))
+        ours.append(_run_once(version_command(None, path, jobs, tmp / "ours.tsv"), "this version", ours))
+        theirs.append(_run_once(version_command(tree, path, jobs, tmp / "theirs.tsv"), "the other version", ours))
     return ours, theirs
+
+
+HUNG_RETRIES = 2
+
+
+def _run_once(command: list[str], name: str, ours: list[dict]) -> dict:
+    """One timed run; a run that hangs (past 5x this version's first run, at least 60 s) is killed and
+    run again, at most ``HUNG_RETRIES`` times (release 64f0207's worker pool can hang on a semaphore)."""
+    limit = max(60.0, 5 * ours[0]["wall"]) if ours else 600.0
+    for attempt in range(HUNG_RETRIES + 1):
+        try:
+            return timed_run(command, limit=limit)
+        except RunTimeout:
+            if attempt == HUNG_RETRIES:
+                raise
+            print(f"({name}'s run hung: killed after {limit:.0f} s, run again)", file=sys.stderr, flush=True)
+    raise AssertionError("unreachable")
 
 
 def report_versions(ours: list[dict], theirs: list[dict], jobs: int) -> None:
