@@ -48,7 +48,7 @@ def segment(
       mintext segment -l userdict.txt -o out.txt news/*.txt.gz
     """
     from mintext.discovery.gaps import GapTable
-    from mintext.discovery.lexicon import read_lexicon, segmenter_for
+    from mintext.discovery.lexicon import read_lexicon_columns, segmenter_for
     from mintext.errors import shown_name
     from mintext.io.atomic import atomic_output, check_outputs
     from mintext.io.progress import progress_bar
@@ -56,7 +56,7 @@ def segment(
 
     inputs = inputs or ("-",)
     check_outputs({"-o": output}, [*inputs, lexicon_path, *([gaps_path] if gaps_path else [])])
-    lexicon = read_lexicon(lexicon_path, lexicon_encoding, encoding_option="--lexicon-encoding")
+    lexicon = read_lexicon_columns(lexicon_path, lexicon_encoding, encoding_option="--lexicon-encoding")
     gaps = GapTable.read(gaps_path, shown_name(gaps_path)) if gaps_path else None
     segmenter = segmenter_for(lexicon, max_len=max_word_length or 6, gaps=gaps)
     corpus = Corpus(list(inputs), encoding, errors)

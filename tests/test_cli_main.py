@@ -55,13 +55,17 @@ def test_top_help_is_light():
     assert "numpy" not in loaded
 
 
-def test_discover_runs_without_pandas(tmp_path):
-    """The command writes its lexicon from NumPy columns: pandas (~0.4 s to import) stays out of the run."""
-    corpus = tmp_path / "corpus.txt"
+def test_discover_and_segment_run_without_pandas(tmp_path):
+    """The commands write and read lexicons as NumPy columns: pandas (~0.4 s to import) stays out of the run."""
+    corpus, lexicon, gaps = tmp_path / "corpus.txt", str(tmp_path / "lex.tsv"), str(tmp_path / "gaps.tsv")
     corpus.write_text("中国人民的研究生命中国人民\n" * 50, encoding="utf-8")
-    loaded = _modules_after(["discover", str(corpus), "-q", "-o", str(tmp_path / "lex.tsv"), "--segment", str(tmp_path / "seg.txt")])
+    loaded = _modules_after(["discover", str(corpus), "-q", "-o", lexicon, "--segment", str(tmp_path / "seg.txt"),
+                             "--gaps", gaps])
     assert "pandas" not in loaded and "numpy" in loaded
     assert (tmp_path / "lex.tsv").read_text(encoding="utf-8").count("\n") > 3
+    loaded = _modules_after(["segment", "-q", "-l", lexicon, "--gaps", gaps, str(corpus), "-o", str(tmp_path / "again.txt")])
+    assert "pandas" not in loaded
+    assert (tmp_path / "again.txt").read_bytes() == (tmp_path / "seg.txt").read_bytes()
 
 
 def test_every_public_name_of_the_package_resolves():

@@ -168,6 +168,8 @@ def test_bad_gap_table_is_one_line(run, write):
         "# gap_weight=2.0 gap_threshold=0.1\nbigram\tgap\n": "line 2: expected the columns bigram gap gap_n",
         "# gap_weight=2.0 gap_threshold=0.1\nbigram\tgap\tgap_n\tends_before\tends_before_n\tstarts_after\tstarts_after_n\n"
         "孙悟\tx\t1\t0\t0\t0\t0\n": "a gap table value is not a number",
+        "# gap_weight=2.0 gap_threshold=0.1\nbigram\tgap\tgap_n\tends_before\tends_before_n\tstarts_after\tstarts_after_n\n"
+        "孙悟\t0.5\t1\t0\t0\t0\t0\n\n孙\t0.5\t1\n": "line 5: expected the columns bigram gap gap_n",
     }
     for content, message in cases.items():
         gaps = write("gaps.tsv", content)

@@ -22,6 +22,7 @@ from mintext.discovery.lexicon import (
     header_line,
     lexicon_order,
     read_lexicon,
+    read_lexicon_columns,
     segmenter_for,
     write_lexicon,
 )
@@ -245,3 +246,25 @@ def test_jieba_loads_the_written_dictionary_and_cuts_with_its_words(tmp_path):
     tokenizer.initialize()
     assert tokenizer.FREQ["中国"] == 500 and tokenizer.FREQ["的"] == 800
     assert math.isclose(tokenizer.total, float(np.sum(table["freq"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="0123456789.eE+- _５\r", max_size=8),
+                          st.sampled_from(["inf", "-inf", "nan", "Infinity", "1e400", "0x10", "1,000", "-0", "5."])),
+                max_size=20))
+def test_numbers_read_as_pandas_to_numeric_reads_them(texts):
+    """The oracle: pandas.to_numeric(errors="coerce"), which read_lexicon used before it stopped importing pandas."""
+    from mintext.discovery.lexicon import _numbers
+
+    expected = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+    np.testing.assert_array_equal(_numbers(texts), expected + 0.0)
+
+
+def test_read_lexicon_and_its_columns_agree(tmp_path):
+    path = tmp_path / "lex.tsv"
+    path.write_text(written(SAMPLE, "tsv", header_line({"max_word_length": 3})), encoding="utf-8")
+    frame, columns = read_lexicon(path), read_lexicon_columns(path)
+    assert frame.columns.tolist() == ["word", "freq", "count", "banned"]
+    assert frame["word"].tolist() == columns.columns["word"].tolist() == SAMPLE["word"].tolist()
+    assert frame["banned"].dtype == bool and frame["freq"].dtype == np.float64
+    assert frame.attrs["options"] == columns.options == {"max_word_length": "3"}

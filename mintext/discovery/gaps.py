@@ -28,7 +28,7 @@ from typing import IO
 import numpy as np
 
 from mintext.discovery.ngramstats import NgramStats, RowFinder
-from mintext.errors import InputError, one_line
+from mintext.errors import InputError
 from mintext.ngrams.lookup import CodeIndex
 from mintext.ngrams.vocabulary import CharVocabulary, pack_rows, unpack_codes
 
@@ -319,8 +319,6 @@ class GapTable:
     @classmethod
     def read(cls, path: str | os.PathLike, name: str) -> GapTable:
         """Read a table written by :meth:`write` (``name``: how messages show the file)."""
-        import pandas as pd
-
         with open(path, encoding="utf-8") as handle:
             first = handle.readline()
             fields = dict(t.split("=", 1) for t in first.lstrip("#").split() if "=" in t)
@@ -328,18 +326,20 @@ class GapTable:
                 weight, threshold = float(fields["gap_weight"]), float(fields["gap_threshold"])
             except (KeyError, ValueError):
                 raise InputError(f"{name} line 1: expected a gap table header with gap_weight= and gap_threshold= (mintext discover --gaps writes it)") from None
-            try:
-                frame = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
-            except (ValueError, pd.errors.ParserError) as error:
-                raise InputError(f"{name}: not a gap table ({one_line(str(error))[:80]}); mintext discover --gaps writes it") from None
-        if tuple(frame.columns) != GAP_COLUMNS or not frame["bigram"].str.len().eq(2).all():
-            raise InputError(f"{name} line 2: expected the columns {' '.join(GAP_COLUMNS)} and two-character bigrams")
+            lines = handle.read().split("\n")
+        numbered = [(k, line.rstrip("\r").split("\t")) for k, line in enumerate(lines, start=2) if line.strip()]
+        wrong = [k for k, row in numbered[1:] if len(row) != len(GAP_COLUMNS) or len(row[0]) != 2]
+        if not numbered or tuple(numbered[0][1]) != GAP_COLUMNS or wrong:
+            at = wrong[0] if numbered and tuple(numbered[0][1]) == GAP_COLUMNS else 2
+            raise InputError(f"{name} line {at}: expected the columns {' '.join(GAP_COLUMNS)} and two-character bigrams")
+        rows = [row for _, row in numbered[1:]]
         try:
             # Python's float() reads repr() back to the very same float64
-            values = {c: np.array([float(v) for v in frame[c].tolist()], dtype=np.float64) for c in GAP_COLUMNS[1:]}
+            values = {c: np.array([float(row[k]) for row in rows], dtype=np.float64)
+                      for k, c in enumerate(GAP_COLUMNS) if k}
         except ValueError:
             raise InputError(f"{name}: a gap table value is not a number; mintext discover --gaps writes it") from None
-        bigrams = np.frombuffer("".join(frame["bigram"]).encode("utf-32-le"), dtype=np.uint32).reshape(-1, 2)
+        bigrams = np.frombuffer("".join(row[0] for row in rows).encode("utf-32-le"), dtype=np.uint32).reshape(-1, 2)
         packed = {_PACKED_OF[c]: np.append(values[c] + 1j * values[c + "_n"], 0) for c in GAP_COLUMNS[1::2]}
         return cls(bigrams, packed, threshold, weight)
 

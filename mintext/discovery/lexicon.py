@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -184,8 +185,14 @@ def read_lexicon(
     row (a decoding error suggests changing ``encoding_option``). Returns a
     DataFrame with columns ``word`` and ``freq`` (and ``count``, ``banned``).
     """
-    import pandas as pd
+    return read_lexicon_columns(path, encoding, errors, encoding_option=encoding_option).to_frame()
 
+
+def read_lexicon_columns(
+    path: str | os.PathLike, encoding: str = "utf-8", errors: str = "strict", *, encoding_option: str = "--encoding"
+) -> Lexicon:
+    """:func:`read_lexicon`, the lexicon as a :class:`Lexicon` (``freq`` and ``count`` float64, ``banned`` bool):
+    what ``mintext segment`` reads, without importing pandas."""
     path = os.fspath(path)
     name = shown_name(path)
     lines = "".join(iter_blocks(_one_source(path), encoding, errors, option=encoding_option)).split("\n")
@@ -200,32 +207,50 @@ def read_lexicon(
     if not numbers:
         raise InputError(f"{name} has no lexicon rows; expected lines of 'word<TAB>freq' (mintext discover writes them)")
     fields = [split(lines[k - 1]) for k in numbers]
-    table = pd.DataFrame({"word": [f[0].strip() for f in fields], "freq": [f[1] if len(f) > 1 else None for f in fields]})
-    freq = pd.to_numeric(table["freq"], errors="coerce")
+    words = [f[0].strip() for f in fields]
+    freq = _numbers([f[1] if len(f) > 1 else "" for f in fields])
     with_model = all(c in header for c in MODEL_COLUMNS)
     lowest = 0 if with_model else np.nextafter(0, 1)
-    bad = table["freq"].isna() | freq.isna() | ~np.isfinite(freq) | (freq < lowest) | (freq > MAX_FREQ) | (table["word"] == "")
-    bad |= table["word"].str.contains(r"\s", regex=True)
-    duplicated = table["word"].duplicated()
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(freq) | (freq < lowest) | (freq > MAX_FREQ)
+    bad |= np.fromiter((not w or _SPACE.search(w) is not None for w in words), dtype=bool, count=len(words))
+    seen: set[str] = set()
+    duplicated = np.fromiter((w in seen or seen.add(w) for w in words), dtype=bool, count=len(words))
     if bad.any() or duplicated.any():
-        first = int(np.flatnonzero(bad.to_numpy() | duplicated.to_numpy())[0])
-        raise InputError(_row_error(name, numbers, fields, table["word"].tolist(), first, zero_allowed=with_model))
-    result = pd.DataFrame({"word": table["word"], "freq": freq.astype(np.float64)})
+        first = int(np.flatnonzero(bad | duplicated)[0])
+        raise InputError(_row_error(name, numbers, fields, words, first, zero_allowed=with_model))
+    column = np.empty(len(words), dtype=object)
+    column[:] = words
+    columns = {"word": column, "freq": freq}
     if with_model:
-        result["count"], result["banned"] = _model_columns(name, numbers, fields, header)
-    result.attrs["options"] = _header_fields(comments[0]) if comments else {}
-    return result
+        columns["count"], columns["banned"] = _model_columns(name, numbers, fields, header)
+    return Lexicon(columns, _header_fields(comments[0]) if comments else {})
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _numbers(texts: list[str]) -> np.ndarray:
+    """Numbers as float64, NaN where a text is not one (plain ASCII decimals as pandas.to_numeric reads them:
+    no digit separators, no other scripts' digits)."""
+    out = np.full(len(texts), np.nan)
+    for k, text in enumerate(texts):
+        if text.isascii() and "_" not in text:
+            try:
+                out[k] = float(text) + 0.0  # + 0.0: -0 is 0
+            except ValueError:
+                pass
+    return out
 
 
 def _model_columns(name: str, numbers: list[int], fields: list[list[str]], header: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The ``count`` and ``banned`` columns of a discover TSV, checked: a count in [0, MAX_FREQ], banned 0 or 1."""
     at_count, at_banned = header.index("count"), header.index("banned")
-    import pandas as pd
-
     count_text = [f[at_count] if len(f) > at_count else "" for f in fields]
     banned_text = [f[at_banned].strip() if len(f) > at_banned else "" for f in fields]
-    count = pd.to_numeric(pd.Series(count_text), errors="coerce").to_numpy(dtype=np.float64)
-    bad_count = ~np.isfinite(count) | (count < 0) | (count > MAX_FREQ)
+    count = _numbers(count_text)
+    with np.errstate(invalid="ignore"):
+        bad_count = ~np.isfinite(count) | (count < 0) | (count > MAX_FREQ)
     bad_banned = ~np.isin(banned_text, ["0", "1"])
     if bad_count.any() or bad_banned.any():
         row = int(np.flatnonzero(bad_count | bad_banned)[0])
