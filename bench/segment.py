@@ -54,11 +54,11 @@ def _jieba(config: dict) -> dict:
 
 
 def _mintext(config: dict) -> dict:
-    from mintext.discovery.lexicon import read_lexicon, segmenter_for
+    from mintext.discovery.lexicon import read_lexicon_columns, segmenter_for
     from mintext.io.sources import Corpus
 
     started = time.perf_counter()
-    segmenter = segmenter_for(read_lexicon(config["lexicon"]))
+    segmenter = segmenter_for(read_lexicon_columns(config["lexicon"]))  # as `mintext segment` reads it
     loaded = time.perf_counter()
     with open(config["out"], "w", encoding="utf-8") as out:
         for batch in segmenter.segment_text(Corpus([config["text"]]).line_pieces()):
