@@ -24,6 +24,7 @@ NumPy columns: the command writes it without importing pandas) or a
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Sequence
@@ -361,25 +362,7 @@ def discover_lexicon(
     return Lexicon(lexicon.columns, options_made)
 
 
-def discover(
-    paths: Sequence[str] | str,
-    *,
-    max_word_length: int = DEFAULT_MAX_WORD_LENGTH,
-    min_count: int | None = None,
-    rounds: int = 6,
-    encoding: str = "utf-8",
-    errors: str = "strict",
-    nfkc: bool = False,
-    memory: int = DEFAULT_MEMORY,
-    jobs: int = 1,
-    segmented: IO[str] | None = None,
-    gaps: IO[str] | None = None,
-    progress: bool = False,
-    tmpdir: str | os.PathLike | None = None,
-    executor: Executor | None = None,
-    range_bytes: int = DEFAULT_RANGE_BYTES,
-    **expert: object,
-) -> pd.DataFrame:
+def discover(paths: Sequence[str] | str, **options: object) -> pd.DataFrame:
     """Discover the words of a corpus; return its lexicon as a DataFrame.
 
     ``paths``: files, directories, globs or ``-`` (read as by
@@ -401,6 +384,8 @@ def discover(
     frequency; ``df.attrs["options"]`` records the options and corpus size.
     A corpus without Han characters gives an empty table.
     """
-    return discover_lexicon(
-        paths, **{name: value for name, value in locals().items() if name not in ("paths", "expert")}, **expert
-    ).to_frame()
+    return discover_lexicon(paths, **options).to_frame()
+
+
+# the arguments of discover are those of discover_lexicon (help() and IDEs show them)
+discover.__signature__ = inspect.signature(discover_lexicon).replace(return_annotation="pd.DataFrame")
