@@ -70,14 +70,12 @@ def timed_run(command: list[str], limit: float | None = None, **kwargs: object) 
         if timer is not None:
             timer.cancel()
     wall = time.perf_counter() - started
-    if killed.is_set():
-        process.stdout.close()
-        process.stderr.close()
-        raise RunTimeout(f"{' '.join(command)} ran past {limit:.0f} s and was killed")
-    out, err = process.stdout.read(), process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out, err = ("", "") if killed.is_set() else (process.stdout.read(), process.stderr.read())
     process.stdout.close()
     process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
+    if killed.is_set():
+        raise RunTimeout(f"{' '.join(command)} ran past {limit:.0f} s and was killed")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {err.strip()[-500:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss * 1024, "stdout": out, "stderr": err}

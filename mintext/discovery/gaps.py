@@ -328,10 +328,12 @@ class GapTable:
                 raise InputError(f"{name} line 1: expected a gap table header with gap_weight= and gap_threshold= (mintext discover --gaps writes it)") from None
             lines = handle.read().split("\n")
         numbered = [(k, line.rstrip("\r").split("\t")) for k, line in enumerate(lines, start=2) if line.strip()]
-        wrong = [k for k, row in numbered[1:] if len(row) != len(GAP_COLUMNS) or len(row[0]) != 2]
-        if not numbered or tuple(numbered[0][1]) != GAP_COLUMNS or wrong:
-            at = wrong[0] if numbered and tuple(numbered[0][1]) == GAP_COLUMNS else 2
-            raise InputError(f"{name} line {at}: expected the columns {' '.join(GAP_COLUMNS)} and two-character bigrams")
+        if not numbered or tuple(numbered[0][1]) != GAP_COLUMNS:
+            wrong = [2]
+        else:
+            wrong = [k for k, row in numbered[1:] if len(row) != len(GAP_COLUMNS) or len(row[0]) != 2]
+        if wrong:
+            raise InputError(f"{name} line {wrong[0]}: expected the columns {' '.join(GAP_COLUMNS)} and two-character bigrams")
         rows = [row for _, row in numbered[1:]]
         try:
             # Python's float() reads repr() back to the very same float64

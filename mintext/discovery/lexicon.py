@@ -37,7 +37,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -88,6 +87,13 @@ class Lexicon:
         """Rows by frequency (highest first), then by word (see :func:`lexicon_order`)."""
         return self.rows(lexicon_order(self.columns["word"], self.columns["freq"]))
 
+    @classmethod
+    def of(cls, table: Lexicon | pd.DataFrame) -> Lexicon:
+        """``table`` as a Lexicon: itself, or a DataFrame's columns as arrays and its ``attrs["options"]``."""
+        if isinstance(table, Lexicon):
+            return table
+        return cls({name: table[name].to_numpy() for name in table.columns}, table.attrs.get("options", {}))
+
     def to_frame(self) -> pd.DataFrame:
         """The lexicon as a DataFrame, ``attrs["options"]`` set."""
         import pandas as pd
@@ -122,7 +128,7 @@ def write_lexicon(table: Lexicon | pd.DataFrame, out: IO[str], fmt: str = "tsv",
     """Write a lexicon to a text stream as TSV (with ``header`` as first line) or as a jieba dictionary."""
     if fmt not in FORMATS:
         raise UsageError(f"lexicon format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    columns: Mapping = table.columns if isinstance(table, Lexicon) else table
+    columns = Lexicon.of(table).columns
     words = np.asarray(columns["word"], dtype=object)
     if fmt == "jieba":
         # jieba needs whole positive counts: round, and never below 1; words of the model only (freq 0) are left out
@@ -214,8 +220,7 @@ def read_lexicon_columns(
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(freq) | (freq < lowest) | (freq > MAX_FREQ)
     bad |= np.fromiter((not w or _SPACE.search(w) is not None for w in words), dtype=bool, count=len(words))
-    seen: set[str] = set()
-    duplicated = np.fromiter((w in seen or seen.add(w) for w in words), dtype=bool, count=len(words))
+    duplicated = _repeated(words)
     if bad.any() or duplicated.any():
         first = int(np.flatnonzero(bad | duplicated)[0])
         raise InputError(_row_error(name, numbers, fields, words, first, zero_allowed=with_model))
@@ -228,6 +233,16 @@ def read_lexicon_columns(
 
 
 _SPACE = re.compile(r"\s")
+
+
+def _repeated(words: list[str]) -> np.ndarray:
+    """Which words were seen on an earlier row."""
+    seen: set[str] = set()
+    repeated = np.zeros(len(words), dtype=bool)
+    for k, word in enumerate(words):
+        repeated[k] = word in seen
+        seen.add(word)
+    return repeated
 
 
 def _numbers(texts: list[str]) -> np.ndarray:
@@ -333,8 +348,8 @@ def segmenter_for(
     evidence of the discovery run (:meth:`GapTable.read`), which ``discover
     --segment`` adds to the word costs.
     """
-    columns: Mapping = lexicon.columns if isinstance(lexicon, Lexicon) else lexicon
-    options = lexicon.options if isinstance(lexicon, Lexicon) else lexicon.attrs.get("options", {})
+    lexicon = Lexicon.of(lexicon)
+    columns, options = lexicon.columns, lexicon.options
     if params is None:
         params = model_parameters(options)
     words = [str(w) for w in np.asarray(columns["word"], dtype=object).tolist()]

@@ -28,7 +28,7 @@ import inspect
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import IO, TYPE_CHECKING
 
 import numpy as np
@@ -359,7 +359,7 @@ def discover_lexicon(
     if corpus.stats.replaced:
         log.warning("warning: %s", corpus.stats.summary(errors))
     options_made = {**describe_options(options), **facts, "encoding": encoding, "errors": errors, "nfkc": nfkc}
-    return Lexicon(lexicon.columns, options_made)
+    return replace(lexicon, options=options_made)
 
 
 def discover(paths: Sequence[str] | str, **options: object) -> pd.DataFrame:

@@ -444,13 +444,19 @@ def _build(files: ModelFiles, model: str, layer: int, weights: huggingface.Huggi
     return transformer.model, forward
 
 
+def _traced(tf):
+    """The decorator of the forward functions: ``(token_ids, positions)`` int32 matrices in, one graph.
+
+    ``autograph=False``: they use plain Python control flow only (no tensor-dependent branches), so
+    nothing is converted and no generated source is written to the temporary folder (TensorFlow removes
+    it only at interpreter exit, which cluster workers stopped by their nanny never reach).
+    """
+    matrix = tf.TensorSpec([None, None], tf.int32)
+    return tf.function(input_signature=[matrix, matrix], autograph=False)
+
+
 def _whole_model_forward(tf, keras_model):
-    # autograph=False: plain Python control flow only (no tensor-dependent branches), so nothing is
-    # converted and no generated source is written to the temporary folder (TensorFlow removes it only
-    # at interpreter exit, which cluster workers stopped by their nanny never reach)
-    @tf.function(
-        input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)], autograph=False
-    )
+    @_traced(tf)
     def forward(token_ids, positions):
         hidden = keras_model([token_ids, tf.zeros_like(token_ids)], training=False)
         return tf.gather(hidden, positions, batch_dims=1)
@@ -575,12 +581,7 @@ def _read_out_forward(tf, parts: _Parts):
         y = feed_forward_norm(y + feed_forward(y))
         return tf.reshape(y, [batch, reads, -1])
 
-    # autograph=False: plain Python control flow only (no tensor-dependent branches), so nothing is
-    # converted and no generated source is written to the temporary folder (TensorFlow removes it only
-    # at interpreter exit, which cluster workers stopped by their nanny never reach)
-    @tf.function(
-        input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)], autograph=False
-    )
+    @_traced(tf)
     def forward(token_ids, positions):
         batch, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
         # padding (id 0) is masked out of attention; the first position never is (bert4keras's Embedding mask)
